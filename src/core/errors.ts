@@ -1,0 +1,60 @@
+/** Stable error codes shared by the browser, the workers and node-trainer. */
+export const ERROR_CODES = [
+  'unsupported-codec',
+  'unsupported-container',
+  'corrupt-file',
+  'no-video-track',
+  'too-short',
+  'file-too-large',
+  'cancelled',
+  'timeout',
+  'model-integrity',
+  'model-load',
+  'invalid-manifest',
+  'inference-failed',
+  'internal',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** An error as it crosses a worker or process boundary: a stable code and a sentence for people. */
+export interface ErrorInfo {
+  code: ErrorCode;
+  message: string;
+}
+
+/** An error value with a stable `code`; thrown inside vidkind, serialised with `toErrorInfo`. */
+export class VidkindError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'VidkindError';
+    this.code = code;
+  }
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
+}
+
+/** Turns anything thrown into `{code, message}`; unknown errors become `internal`. */
+export function toErrorInfo(error: unknown): ErrorInfo {
+  if (error instanceof VidkindError) return { code: error.code, message: error.message };
+  if (typeof error === 'object' && error !== null) {
+    const e = error as { code?: unknown; message?: unknown; name?: unknown };
+    if (isErrorCode(e.code) && typeof e.message === 'string') return { code: e.code, message: e.message };
+    if (e.name === 'AbortError') return { code: 'cancelled', message: 'Cancelled.' };
+    if (typeof e.message === 'string') return { code: 'internal', message: e.message };
+  }
+  return { code: 'internal', message: String(error) };
+}
+
+/** Rebuilds a throwable error from `{code, message}` (e.g. after a worker boundary). */
+export function fromErrorInfo(info: ErrorInfo): VidkindError {
+  return new VidkindError(info.code, info.message);
+}
+
+/** Throws `cancelled` if the signal has fired. */
+export function throwIfCancelled(signal?: { aborted: boolean }): void {
+  if (signal?.aborted) throw new VidkindError('cancelled', 'Cancelled.');
+}

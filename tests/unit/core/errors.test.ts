@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { VidkindError, fromErrorInfo, throwIfCancelled, toErrorInfo } from '../../../src/core/errors';
+
+describe('errors', () => {
+  it('keeps codes across a boundary', () => {
+    const info = toErrorInfo(new VidkindError('corrupt-file', 'The file is damaged.'));
+    expect(info).toEqual({ code: 'corrupt-file', message: 'The file is damaged.' });
+    expect(fromErrorInfo(info)).toBeInstanceOf(VidkindError);
+    expect(toErrorInfo({ code: 'too-short', message: 'Short.' })).toEqual({ code: 'too-short', message: 'Short.' });
+  });
+
+  it('maps aborts and unknown errors', () => {
+    expect(toErrorInfo(new DOMException('stop', 'AbortError')).code).toBe('cancelled');
+    expect(toErrorInfo(new Error('boom'))).toEqual({ code: 'internal', message: 'boom' });
+    expect(toErrorInfo(42)).toEqual({ code: 'internal', message: '42' });
+    expect(toErrorInfo({ code: 'not-a-code', message: 'x' }).code).toBe('internal');
+  });
+
+  it('throwIfCancelled throws only when aborted', () => {
+    const c = new AbortController();
+    expect(() => throwIfCancelled(c.signal)).not.toThrow();
+    c.abort();
+    expect(() => throwIfCancelled(c.signal)).toThrow(/Cancelled/);
+  });
+});
