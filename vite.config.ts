@@ -16,7 +16,13 @@ export default defineConfig({
   base: './',
   worker: { format: 'es' },
   optimizeDeps: { exclude: ['onnxruntime-web', '@ffmpeg/ffmpeg', '@ffmpeg/util'] },
-  build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
+  build: {
+    target: 'es2022',
+    chunkSizeWarningLimit: 4096,
+    // diagnostics.html drives the decode and inference workers directly: used by the e2e tests and
+    // by people who want to see what their browser does with a file, step by step.
+    rollupOptions: { input: { main: 'index.html', diagnostics: 'diagnostics.html' } },
+  },
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders, port: 4173, strictPort: false },
 });

@@ -1,0 +1,16 @@
+/**
+ * The diagnostics page: exposes the workers' clients as `window.vidkindDiagnostics` so that a
+ * person (from the devtools console) or an e2e test can run each stage on a file.
+ */
+import { detectCapabilities } from '../lib/capabilities';
+
+const api = { detectCapabilities };
+
+declare global {
+  interface Window {
+    vidkindDiagnostics: typeof api;
+  }
+}
+
+window.vidkindDiagnostics = api;
+document.getElementById('log')!.textContent = 'ready';
