@@ -1,0 +1,158 @@
+/**
+ * Model files: the manifest, then each model downloaded with progress, checked against its sha256
+ * and kept in the Cache API under a key versioned by `manifest.version`. A file whose hash does not
+ * match is refused (`model-integrity`) and never stored or run. Works on pages and in workers.
+ */
+import { VidkindError } from '../core/errors';
+import { parseManifest, sha256Hex, verifyModelBytes, type BackboneEntry, type HeadEntry, type Manifest } from '../core/manifest';
+
+export const MODEL_CACHE = 'vidkind-models';
+/** Relative to the page: the site is served with base './'. */
+export const DEFAULT_MANIFEST_URL = './models/manifest.json';
+
+export interface ModelProgress {
+  file: string;
+  loadedBytes: number;
+  totalBytes: number;
+  fromCache: boolean;
+}
+
+export interface LoadedManifest {
+  manifest: Manifest;
+  /** Absolute URL of manifest.json: model files are relative to it. */
+  url: string;
+}
+
+function absolute(url: string): string {
+  return new URL(url, globalThis.location?.href).href;
+}
+
+/** Fetches and validates the manifest (revalidated with the server on every load: it is what versions everything else). */
+export async function loadManifest(url = DEFAULT_MANIFEST_URL, signal?: AbortSignal): Promise<LoadedManifest> {
+  const abs = absolute(url);
+  let res: Response;
+  try {
+    res = await fetch(abs, { cache: 'no-cache', signal });
+  } catch (e) {
+    if (signal?.aborted) throw new VidkindError('cancelled', 'Cancelled.');
+    throw new VidkindError('model-load', `The model manifest could not be downloaded (${e instanceof Error ? e.message : String(e)}).`);
+  }
+  if (!res.ok) throw new VidkindError('model-load', `The model manifest could not be downloaded (HTTP ${res.status} for ${abs}).`);
+  let json: unknown;
+  try {
+    json = await res.json();
+  } catch {
+    throw new VidkindError('invalid-manifest', 'The model manifest is not valid JSON.');
+  }
+  return { manifest: parseManifest(json), url: abs };
+}
+
+/** The cache key of a model file: its URL with the manifest version, so a new manifest never reads old bytes. */
+export function modelCacheKey(manifestUrl: string, manifest: Manifest, entry: { file: string }): string {
+  const u = new URL(entry.file, manifestUrl);
+  u.searchParams.set('v', manifest.version);
+  return u.href;
+}
+
+async function openCache(): Promise<Cache | undefined> {
+  // The Cache API only exists in secure contexts; elsewhere models are simply downloaded each time.
+  if (typeof caches === 'undefined') return undefined;
+  try {
+    return await caches.open(MODEL_CACHE);
+  } catch {
+    return undefined;
+  }
+}
+
+async function readWithProgress(res: Response, onChunk: (loaded: number) => void, signal?: AbortSignal): Promise<ArrayBuffer> {
+  if (!res.body) return res.arrayBuffer();
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  for (;;) {
+    if (signal?.aborted) {
+      await reader.cancel();
+      throw new VidkindError('cancelled', 'Cancelled.');
+    }
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.byteLength;
+    onChunk(loaded);
+  }
+  const out = new Uint8Array(loaded);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.byteLength;
+  }
+  return out.buffer;
+}
+
+/**
+ * The verified bytes of one model: from the cache when present and still matching, else downloaded.
+ * Stale versions of the same file are dropped from the cache.
+ */
+export async function fetchModel(
+  loaded: LoadedManifest,
+  entry: BackboneEntry | HeadEntry,
+  onProgress?: (p: ModelProgress) => void,
+  signal?: AbortSignal,
+): Promise<ArrayBuffer> {
+  const key = modelCacheKey(loaded.url, loaded.manifest, entry);
+  const cache = await openCache();
+  if (cache) {
+    const hit = await cache.match(key);
+    if (hit) {
+      const bytes = await hit.arrayBuffer();
+      if ((await sha256Hex(bytes)) === entry.sha256) {
+        onProgress?.({ file: entry.file, loadedBytes: bytes.byteLength, totalBytes: bytes.byteLength, fromCache: true });
+        return bytes;
+      }
+      // A damaged cache entry is not an integrity failure of the deployment: drop it and download.
+      await cache.delete(key);
+    }
+  }
+  const url = new URL(entry.file, loaded.url).href;
+  let res: Response;
+  try {
+    // 'no-cache': the HTTP cache may hold bytes of a previous deployment under the same URL.
+    res = await fetch(url, { cache: 'no-cache', signal });
+  } catch (e) {
+    if (signal?.aborted) throw new VidkindError('cancelled', 'Cancelled.');
+    throw new VidkindError(
+      'model-load',
+      `The model "${entry.file}" could not be downloaded (${e instanceof Error ? e.message : String(e)}).`,
+    );
+  }
+  if (!res.ok) throw new VidkindError('model-load', `The model "${entry.file}" could not be downloaded (HTTP ${res.status}).`);
+  const total = Number(res.headers.get('content-length')) || entry.bytes;
+  const bytes = await readWithProgress(
+    res,
+    (n) => onProgress?.({ file: entry.file, loadedBytes: n, totalBytes: Math.max(total, n), fromCache: false }),
+    signal,
+  );
+  await verifyModelBytes(entry, bytes);
+  if (cache) {
+    await cache.put(key, new Response(bytes.slice(0), { headers: { 'content-type': 'application/octet-stream' } }));
+    await dropStaleVersions(cache, key);
+  }
+  return bytes;
+}
+
+/** Removes cached copies of the same file under other manifest versions. */
+async function dropStaleVersions(cache: Cache, key: string): Promise<void> {
+  const base = new URL(key);
+  base.search = '';
+  for (const req of await cache.keys()) {
+    const u = new URL(req.url);
+    const v = u.searchParams.get('v');
+    u.search = '';
+    if (u.href === base.href && req.url !== key && v !== null) await cache.delete(req);
+  }
+}
+
+/** The "clear cached models" action. */
+export async function clearModelCache(): Promise<void> {
+  if (typeof caches !== 'undefined') await caches.delete(MODEL_CACHE);
+}

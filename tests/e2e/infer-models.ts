@@ -1,0 +1,258 @@
+/**
+ * TEST MODELS for the inference e2e tests: a tiny convolutional backbone and tiny heads with the
+ * same input/output names and semantics as the real ones (backbone NHWC [0,1] -> `embedding`;
+ * head `features` [N,T,D] -> `logits` [N,C], `sub_logits` [N,S], `attention` [N,T], with an ONNX
+ * bidirectional LSTM and attention pooling inside). Weights come from a seeded PRNG: the models
+ * classify nothing, they exercise the pipeline. Every manifest entry is marked `testModel: true`.
+ *
+ * When the shipped backbone (public/models/backbones/*.onnx, listed in public/models/manifest.json)
+ * exists, `writeTestModels` uses it instead of the generated CNN, so the e2e tests run the real
+ * backbone in the browser with a test head on top.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import onnxProto from 'onnx-proto';
+import { DEFAULT_TAXONOMY, flattenSubclasses } from '../../src/core/taxonomy';
+import { parseManifest, type BackboneEntry, type Manifest } from '../../src/core/manifest';
+
+const { onnx } = onnxProto;
+type NodeProto = onnxProto.onnx.INodeProto;
+type TensorProto = onnxProto.onnx.ITensorProto;
+const FLOAT = onnx.TensorProto.DataType.FLOAT;
+const INT64 = onnx.TensorProto.DataType.INT64;
+
+/** mulberry32: a small seeded PRNG so the test models are the same on every run. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomTensor(name: string, dims: number[], scale: number, rand: () => number): TensorProto {
+  const n = dims.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = (rand() * 2 - 1) * scale;
+  return { name, dims, dataType: FLOAT, rawData: new Uint8Array(data.buffer) };
+}
+
+function int64(name: string, values: number[]): TensorProto {
+  return { name, dims: [values.length], dataType: INT64, rawData: new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer) };
+}
+
+const A = onnx.AttributeProto.AttributeType;
+const attrInt = (name: string, i: number) => ({ name, type: A.INT, i });
+const attrInts = (name: string, ints: number[]) => ({ name, type: A.INTS, ints });
+const attrStr = (name: string, s: string) => ({ name, type: A.STRING, s: new TextEncoder().encode(s) });
+const node = (opType: string, input: string[], output: string[], attribute: object[] = []): NodeProto => ({
+  opType,
+  input,
+  output,
+  name: `${opType}_${output[0]}`,
+  attribute,
+});
+const valueInfo = (name: string, dims: Array<number | string>) => ({
+  name,
+  type: { tensorType: { elemType: FLOAT, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+});
+
+function encode(
+  name: string,
+  nodes: NodeProto[],
+  init: TensorProto[],
+  inputs: ReturnType<typeof valueInfo>[],
+  outputs: ReturnType<typeof valueInfo>[],
+) {
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    producerName: 'vidkind e2e test models',
+    opsetImport: [{ domain: '', version: 17 }],
+    metadataProps: [{ key: 'vidkind.testModel', value: 'true' }],
+    graph: { name, node: nodes, initializer: init, input: inputs, output: outputs },
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
+
+/** A 2-conv CNN: NHWC [N,size,size,3] in [0,1] -> `embedding` [N,dim]. */
+export function testBackboneBytes(size: number, dim: number, seed = 1): Uint8Array {
+  const r = prng(seed);
+  const init = [
+    randomTensor('c1w', [8, 3, 5, 5], 0.4, r),
+    randomTensor('c1b', [8], 0.1, r),
+    randomTensor('c2w', [16, 8, 3, 3], 0.3, r),
+    randomTensor('c2b', [16], 0.1, r),
+    randomTensor('fcw', [16, dim], 0.5, r),
+    randomTensor('fcb', [dim], 0.1, r),
+  ];
+  const nodes = [
+    node('Transpose', ['frames'], ['nchw'], [attrInts('perm', [0, 3, 1, 2])]),
+    node('Conv', ['nchw', 'c1w', 'c1b'], ['c1'], [attrInts('strides', [4, 4]), attrInts('pads', [2, 2, 2, 2])]),
+    node('Relu', ['c1'], ['r1']),
+    node('Conv', ['r1', 'c2w', 'c2b'], ['c2'], [attrInts('strides', [2, 2]), attrInts('pads', [1, 1, 1, 1])]),
+    node('Relu', ['c2'], ['r2']),
+    node('GlobalAveragePool', ['r2'], ['gap']),
+    node('Flatten', ['gap'], ['flat']),
+    node('MatMul', ['flat', 'fcw'], ['fc']),
+    node('Add', ['fc', 'fcb'], ['embedding']),
+  ];
+  return encode('test-backbone', nodes, init, [valueInfo('frames', ['N', size, size, 3])], [valueInfo('embedding', ['N', dim])]);
+}
+
+/**
+ * features [N,T,D] -> MatMul projection -> bidirectional LSTM -> attention pooling -> logits,
+ * sub_logits, attention. The same op mix (LSTM, MatMul, Softmax over time) as `vidkind export`.
+ */
+export function testHeadBytes(dim: number, classes: number, subclasses: number, seed = 2, hidden = 8): Uint8Array {
+  const r = prng(seed);
+  const P = 16;
+  const H = hidden;
+  const E = 2 * H;
+  const init = [
+    randomTensor('projw', [dim, P], 1 / Math.sqrt(dim), r),
+    randomTensor('projb', [P], 0.1, r),
+    randomTensor('lstmW', [2, 4 * H, P], 0.5, r),
+    randomTensor('lstmR', [2, 4 * H, H], 0.5, r),
+    randomTensor('lstmB', [2, 8 * H], 0.2, r),
+    randomTensor('poolw', [E, 8], 0.8, r),
+    randomTensor('poolb', [8], 0.1, r),
+    randomTensor('pools', [8, 1], 2.0, r),
+    randomTensor('clsw', [E, classes], 2.0, r),
+    randomTensor('clsb', [classes], 0.3, r),
+    randomTensor('subw', [E, subclasses], 2.0, r),
+    randomTensor('subb', [subclasses], 0.3, r),
+    int64('shape_ntE', [0, 0, -1]),
+    int64('shape_nt', [0, -1]),
+    int64('shape_nE', [0, -1]),
+  ];
+  const nodes = [
+    node('MatMul', ['features', 'projw'], ['pm']),
+    node('Add', ['pm', 'projb'], ['pa']),
+    node('Tanh', ['pa'], ['proj']),
+    // ONNX LSTM wants time-major input [T,N,P]; Y comes back [T,2,N,H].
+    node('Transpose', ['proj'], ['tm'], [attrInts('perm', [1, 0, 2])]),
+    node('LSTM', ['tm', 'lstmW', 'lstmR', 'lstmB'], ['Y'], [attrStr('direction', 'bidirectional'), attrInt('hidden_size', H)]),
+    node('Transpose', ['Y'], ['Yt'], [attrInts('perm', [2, 0, 1, 3])]),
+    node('Reshape', ['Yt', 'shape_ntE'], ['z']),
+    node('MatMul', ['z', 'poolw'], ['s1']),
+    node('Add', ['s1', 'poolb'], ['s2']),
+    node('Tanh', ['s2'], ['s3']),
+    node('MatMul', ['s3', 'pools'], ['s4']),
+    node('Reshape', ['s4', 'shape_nt'], ['scores']),
+    node('Softmax', ['scores'], ['attention'], [attrInt('axis', 1)]),
+    node('Unsqueeze', ['attention', 'one'], ['a3']),
+    node('MatMul', ['a3', 'z'], ['pooled3']),
+    node('Reshape', ['pooled3', 'shape_nE'], ['pooled']),
+    node('MatMul', ['pooled', 'clsw'], ['lm']),
+    node('Add', ['lm', 'clsb'], ['logits']),
+    node('MatMul', ['pooled', 'subw'], ['sm']),
+    node('Add', ['sm', 'subb'], ['sub_logits']),
+  ];
+  init.push(int64('one', [1]));
+  return encode(
+    'test-head',
+    nodes,
+    init,
+    [valueInfo('features', ['N', 'T', dim])],
+    [valueInfo('logits', ['N', classes]), valueInfo('sub_logits', ['N', subclasses]), valueInfo('attention', ['N', 'T'])],
+  );
+}
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+export interface TestModelSet {
+  dir: string;
+  manifest: Manifest;
+  /** True when the shipped backbone from public/models was used. */
+  realBackbone: boolean;
+}
+
+/**
+ * Writes a models directory (manifest.json, backbones/, heads/) for the e2e tests: the shipped
+ * backbone when there is one (else a generated one) plus two generated test heads and TTA views.
+ */
+export function writeTestModels(dir: string, options: { publicModels?: string; frames?: number } = {}): TestModelSet {
+  const publicModels = options.publicModels ?? join(process.cwd(), 'public/models');
+  const subKeys = flattenSubclasses(DEFAULT_TAXONOMY).map((s) => s.key);
+  const write = (rel: string, bytes: Uint8Array) => {
+    mkdirSync(dirname(join(dir, rel)), { recursive: true });
+    writeFileSync(join(dir, rel), bytes);
+  };
+
+  let backbone: BackboneEntry | undefined;
+  const shippedManifest = join(publicModels, 'manifest.json');
+  if (existsSync(shippedManifest)) {
+    try {
+      const shipped = parseManifest(JSON.parse(readFileSync(shippedManifest, 'utf8')));
+      // The smallest real backbone keeps the browser tests quick.
+      const real = shipped.backbones
+        .filter((b) => !b.testModel && existsSync(join(publicModels, b.file)))
+        .sort((a, b) => a.bytes - b.bytes)[0];
+      if (real) {
+        write(real.file, readFileSync(join(publicModels, real.file)));
+        backbone = real;
+      }
+    } catch {
+      // A manifest being rewritten by another tool: fall back to the generated backbone.
+    }
+  }
+  const realBackbone = backbone !== undefined;
+  if (!backbone) {
+    const bytes = testBackboneBytes(224, 32);
+    write('backbones/test-cnn.onnx', bytes);
+    backbone = {
+      id: 'test-cnn',
+      name: 'Test CNN (generated, random weights)',
+      file: 'backbones/test-cnn.onnx',
+      sha256: sha256(bytes),
+      bytes: bytes.length,
+      input: { name: 'frames', width: 224, height: 224, layout: 'NHWC', range: [0, 1] },
+      output: { name: 'embedding', dim: 32 },
+      quantization: 'none',
+      provenance: { source: 'tests/e2e/infer-models.ts (seeded random weights)' },
+      licence: 'MIT',
+      testModel: true,
+    };
+  }
+  const D = backbone.output.dim;
+  const heads = [1, 2].map((k) => {
+    const bytes = testHeadBytes(D, 4, subKeys.length, 100 + k);
+    const file = `heads/test-head-${k}.onnx`;
+    write(file, bytes);
+    return {
+      id: `test-head-${k}`,
+      backbone: backbone.id,
+      file,
+      sha256: sha256(bytes),
+      bytes: bytes.length,
+      frames: options.frames ?? 8,
+      inputs: { features: 'features' },
+      outputs: { logits: 'logits', subLogits: 'sub_logits', attention: 'attention' },
+      classes: ['animation', 'gaming', 'natural', 'flat'],
+      subclasses: subKeys,
+      testModel: true,
+    };
+  });
+  const manifest = parseManifest({
+    schemaVersion: 1,
+    version: `test-${sha256(new TextEncoder().encode(heads.map((h) => h.sha256).join() + backbone.sha256)).slice(0, 12)}`,
+    taxonomy: DEFAULT_TAXONOMY,
+    backbones: [backbone],
+    heads,
+    ensembles: [
+      { id: 'test-single', name: 'Test head 1', members: ['test-head-1'], temperature: 1.5, oodThreshold: 0.9 },
+      { id: 'test-pair', name: 'Test heads 1+2', members: ['test-head-1', 'test-head-2'], temperature: 1.5, oodThreshold: 0.9 },
+    ],
+    defaultEnsemble: 'test-single',
+    tta: {
+      views: [{ id: 'identity' }, { id: 'flip', flip: true }, { id: 'crop-0.875', crop: 0.875 }, { id: 'shift-late', shift: 0.25 }],
+    },
+    segments: { window: 4, stride: 2 },
+  });
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  return { dir, manifest, realBackbone };
+}

@@ -1,0 +1,99 @@
+/**
+ * The inference worker's typed surface (Comlink). Frames and feature buffers are transferred, not
+ * copied; every failure crosses the boundary as `{code, message}` inside an `InferError`.
+ */
+import type { ErrorInfo } from '../../src/core/errors';
+import type { BackboneEntry, HeadEntry } from '../../src/core/manifest';
+import type { RgbaFrame, ViewSpec } from '../../src/core/preprocess';
+
+export type Backend = 'auto' | 'webgpu' | 'wasm';
+export type Provider = 'webgpu' | 'wasm';
+
+export interface InferConfig {
+  /** 'auto': WebGPU on a real (non-fallback) adapter, else WASM. 'webgpu'/'wasm' force one. */
+  backend: Backend;
+  /** WASM threads; default: cores (up to 4) when cross-origin isolated, else 1. */
+  threads?: number;
+  /** onnxruntime's verbose session log (node placement per provider) to the worker console. */
+  verboseLog?: boolean;
+}
+
+/** What the worker will run on, decided once per worker (onnxruntime's WASM threads are fixed at first use). */
+export interface InferDevice {
+  /** Provider of the backbone sessions. */
+  backboneProvider: Provider;
+  /** Provider of the head sessions (see sessions.ts for why heads may stay on WASM). */
+  headProvider: Provider;
+  threads: number;
+  adapter: string | null;
+  fallbackAdapter: boolean;
+  crossOriginIsolated: boolean;
+  /** Human notes for the device panel: why a provider was or was not used. */
+  notes: string[];
+}
+
+export interface LoadedModel {
+  id: string;
+  kind: 'backbone' | 'head';
+  provider: Provider;
+  createMs: number;
+  inputNames: string[];
+  outputNames: string[];
+}
+
+export interface EmbedRequest {
+  backboneId: string;
+  /** RGBA frames (their buffers are transferred to the worker). */
+  frames: RgbaFrame[];
+  /** Spatial views per frame (TTA flip / crop); [{}] for the plain view. */
+  views: ViewSpec[];
+  /** Also return a small RGBA copy of each frame (longest side in pixels) for the UI. */
+  thumbnailMaxSide?: number;
+}
+
+export interface EmbedResult {
+  /** One [frames.length, dim] row-major block per view, in the order of `views`. */
+  features: Float32Array[];
+  dim: number;
+  preprocessMs: number;
+  backboneMs: number;
+  /** When asked for: one thumbnail per frame. */
+  thumbnails?: RgbaFrame[];
+}
+
+export interface HeadRequest {
+  headId: string;
+  /** [n, t, dim] row-major. */
+  features: Float32Array;
+  n: number;
+  t: number;
+}
+
+export interface HeadResult {
+  /** [n, classes] */
+  logits: Float32Array;
+  classes: number;
+  /** [n, subclasses] when the head has that output. */
+  subLogits?: Float32Array;
+  subclasses?: number;
+  /** [n, t] attention-pooling weights when the head has that output. */
+  attention?: Float32Array;
+  ms: number;
+}
+
+export interface InferWorkerApi {
+  configure(config: InferConfig): Promise<InferDevice>;
+  /** Verifies the bytes against the entry's sha256 (again, here, right before use) and creates the session. */
+  loadModel(kind: 'backbone' | 'head', entry: BackboneEntry | HeadEntry, bytes: ArrayBuffer): Promise<LoadedModel>;
+  /** Ids (with sha256) of the sessions already created, so the client can skip reloading. */
+  loadedModels(): Promise<Array<{ id: string; sha256: string }>>;
+  embed(request: EmbedRequest): Promise<EmbedResult>;
+  runHead(request: HeadRequest): Promise<HeadResult>;
+  /** Releases every session. */
+  release(): Promise<void>;
+}
+
+/** How the worker reports a failure: a plain object survives structured cloning intact. */
+export interface InferError {
+  vidkindError: ErrorInfo;
+}

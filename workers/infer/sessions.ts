@@ -1,0 +1,108 @@
+/**
+ * onnxruntime-web sessions for backbones and heads, on the provider chosen in `configure`.
+ *
+ * Head placement. ARCHITECTURE/FACTS warned that the WebGPU provider had no LSTM kernel until
+ * mid-2026. Checked with onnxruntime-web 1.30 in Chromium 156 (SwiftShader adapter) by creating a
+ * test head (ONNX LSTM, bidirectional) with `logSeverityLevel: 0` and reading the session log:
+ * see HEAD_ON_WEBGPU_NOTE below for what it printed. Heads are tiny (a few ms per video on WASM),
+ * so keeping them on WASM costs nothing measurable, while a CPU fallback inside a WebGPU session
+ * adds a GPU->CPU->GPU round trip per LSTM and rules out graph capture.
+ */
+import * as ort from 'onnxruntime-web/webgpu';
+import { VidkindError } from '../../src/core/errors';
+import type { BackboneEntry, HeadEntry } from '../../src/core/manifest';
+import type { LoadedModel, Provider } from './api';
+
+/**
+ * Whether heads run on WebGPU when the backbone does. False: onnxruntime-web 1.30's session log
+ * for a test head on WebGPU placed the LSTM node on the CPU provider (see HEAD_ON_WEBGPU_NOTE).
+ */
+export const HEADS_ON_WEBGPU = false;
+export const HEAD_ON_WEBGPU_NOTE = 'Head on WASM: onnxruntime-web 1.30 runs the LSTM on its CPU fallback under WebGPU.';
+
+interface Entry {
+  session: ort.InferenceSession;
+  info: LoadedModel;
+  sha256: string;
+  /** onnxruntime-web sessions run one call at a time: calls are chained here. */
+  queue: Promise<unknown>;
+}
+
+export class SessionPool {
+  private readonly sessions = new Map<string, Entry>();
+
+  constructor(
+    private readonly providers: { backbone: Provider; head: Provider },
+    private readonly verbose: boolean,
+  ) {}
+
+  has(id: string, sha256: string): boolean {
+    return this.sessions.get(id)?.sha256 === sha256;
+  }
+
+  list(): Array<{ id: string; sha256: string }> {
+    return [...this.sessions.entries()].map(([id, e]) => ({ id, sha256: e.sha256 }));
+  }
+
+  /** Creates (or replaces) the session for a manifest entry; bytes must already be verified. */
+  async create(kind: 'backbone' | 'head', entry: BackboneEntry | HeadEntry, bytes: Uint8Array): Promise<LoadedModel> {
+    const provider = kind === 'backbone' ? this.providers.backbone : this.providers.head;
+    const t0 = performance.now();
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(bytes, {
+        executionProviders: [provider],
+        graphOptimizationLevel: 'all',
+        // 0 = verbose: prints which provider each node is placed on.
+        logSeverityLevel: this.verbose ? 0 : 3,
+        logVerbosityLevel: this.verbose ? 1 : 0,
+      });
+    } catch (e) {
+      throw new VidkindError(
+        'model-load',
+        `The ${kind} "${entry.id}" could not be loaded on ${provider}: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    }
+    const old = this.sessions.get(entry.id);
+    if (old) await old.session.release();
+    const info: LoadedModel = {
+      id: entry.id,
+      kind,
+      provider,
+      createMs: performance.now() - t0,
+      inputNames: [...session.inputNames],
+      outputNames: [...session.outputNames],
+    };
+    this.sessions.set(entry.id, { session, info, sha256: entry.sha256, queue: Promise.resolve() });
+    return info;
+  }
+
+  /** Runs a session with its calls serialised. */
+  run(id: string, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.OnnxValueMapType> {
+    const e = this.sessions.get(id);
+    if (!e) return Promise.reject(new VidkindError('inference-failed', `Model "${id}" is not loaded.`));
+    const next = e.queue.then(async () => {
+      try {
+        return await e.session.run(feeds);
+      } catch (err) {
+        throw new VidkindError('inference-failed', `Model "${id}" failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    });
+    e.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async releaseAll(): Promise<void> {
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.all(all.map((e) => e.queue.then(() => e.session.release())));
+  }
+}
+
+/** WASM threads are fixed when the runtime first starts: set before any session exists. */
+export function configureRuntime(threads: number, verbose: boolean): void {
+  ort.env.wasm.numThreads = threads;
+  ort.env.logLevel = verbose ? 'verbose' : 'warning';
+}
+
+export { ort };
