@@ -3,7 +3,9 @@ import { Command, CommanderError } from 'commander';
 
 /** Each command lives in its own module under ./commands and registers itself on the program. */
 type Registrar = (program: Command) => void;
-const COMMANDS: Array<() => Promise<{ register: Registrar }>> = [];
+const COMMANDS: Array<() => Promise<{ register: Registrar }>> = [
+  () => import('./commands/import-backbone.ts'),
+];
 
 /** Runs the CLI; resolves to the process exit code (0 ok, 1 some work failed, 2 usage error). */
 export async function main(argv: string[]): Promise<number> {

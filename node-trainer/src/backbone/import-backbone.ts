@@ -1,0 +1,213 @@
+/**
+ * `vidkind import-backbone`, the work behind the command: source model (TF.js or ONNX) -> ONNX with
+ * one `frames` input and one `embedding` [N, D] output, weights stored as asked, a parity check
+ * against the source's own runtime on real images, the file written and its manifest entry upserted.
+ * Deterministic: the same source and options give byte-identical files.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
+import type { BackboneEntry } from '../../../src/core/manifest.ts';
+import { frameTensorSize, frameToTensor, type InputSpec } from '../../../src/core/preprocess.ts';
+import { writeFileAtomic } from '../fs-atomic.ts';
+import { upsertBackbone } from '../manifest-file.ts';
+import { encodeModel, type Graph } from './onnx-graph.ts';
+import { loadOnnxBackbone } from './onnx-source.ts';
+import { compareEmbeddings, runOnnx, runTfjs, type ParityStats } from './parity.ts';
+import { DEFAULT_PARITY_IMAGES, loadParityImages } from './parity-images.ts';
+import { storeWeights, type Quantization } from './quantize.ts';
+import { loadTfjsModel } from './tfjs-source.ts';
+import { tfjsToOnnx } from './tfjs-to-onnx.ts';
+
+export interface ImportOptions {
+  from: 'tfjs' | 'onnx';
+  /** TF.js model directory / package path, or .onnx file. */
+  source: string;
+  embedding?: string;
+  id: string;
+  name?: string;
+  /** Directory the .onnx goes to; the manifest is the one in its parent when that is `.../backbones`. */
+  out: string;
+  /** Directory of manifest.json (default: the parent of `out`). */
+  modelsDir?: string;
+  quantize: Quantization;
+  /** Images for the parity check (a directory of JPEGs). */
+  images?: string;
+  /** Input value range and per-channel normalisation (defaults depend on the source, see below). */
+  range?: [number, number];
+  mean?: [number, number, number];
+  std?: [number, number, number];
+  licence?: string;
+  notes?: string;
+  /** Refuse to write a model whose mean cosine to the reference is below this (default 0.999). */
+  minCosine?: number;
+  /** Skip writing the manifest (tests, dry runs). */
+  writeManifest?: boolean;
+}
+
+export interface ImportResult {
+  file: string;
+  bytes: Uint8Array;
+  entry: BackboneEntry;
+  parity: ParityStats & { reference: string; images: number };
+}
+
+interface Prepared {
+  graph: Graph;
+  spec: InputSpec;
+  dim: number;
+  embeddingNode: string;
+  provenance: BackboneEntry['provenance'];
+  licence: string;
+  defaultName: string;
+  reference: (batch: Float32Array, dims: number[]) => Promise<Float32Array>;
+  referenceName: string;
+}
+
+/** torchvision's ImageNet normalisation, what a torchvision export expects by default. */
+const IMAGENET_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
+const IMAGENET_STD: [number, number, number] = [0.229, 0.224, 0.225];
+
+async function prepareTfjs(o: ImportOptions): Promise<Prepared> {
+  const model = loadTfjsModel(o.source);
+  const converted = tfjsToOnnx(model, o.embedding);
+  const where = model.pkg ? relative(model.pkg.root, model.dir).split('\\').join('/') : basename(model.dir);
+  return {
+    graph: converted.graph,
+    // TF.js image models take NHWC; nsfwjs (and most TF.js image models) feed pixels / 255.
+    spec: { ...converted.inputSize, layout: 'NHWC', range: o.range ?? [0, 1], mean: o.mean, std: o.std },
+    dim: converted.dim,
+    embeddingNode: converted.embeddingNode,
+    provenance: {
+      source: 'tfjs',
+      package: model.pkg?.name,
+      version: model.pkg?.version,
+      path: where,
+      notes: [`TF.js ${model.format} model; embedding = output of "${converted.embeddingNode}".`, o.notes].filter(Boolean).join(' '),
+    },
+    licence: o.licence ?? model.pkg?.licence ?? 'unspecified',
+    defaultName: model.pkg ? `${model.pkg.name} ${basename(model.dir)}` : basename(model.dir),
+    reference: (batch, dims) => runTfjs(model, converted.embeddingNode, batch, dims),
+    referenceName: `tfjs (${model.pkg ? `${model.pkg.name}@${model.pkg.version} ` : ''}TF.js runtime)`,
+  };
+}
+
+async function prepareOnnx(o: ImportOptions): Promise<Prepared> {
+  const file = resolve(o.source);
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(file));
+  } catch {
+    throw new Error(`Cannot read ONNX file "${o.source}".`);
+  }
+  const b = await loadOnnxBackbone(bytes, o.source, o.embedding);
+  const nchw = b.layout === 'NCHW';
+  return {
+    graph: b.graph,
+    spec: {
+      ...b.inputSize,
+      layout: b.layout,
+      range: o.range ?? [0, 1],
+      // A channels-first export is most likely torchvision's: ImageNet mean/std unless told otherwise.
+      mean: o.mean ?? (nchw ? IMAGENET_MEAN : undefined),
+      std: o.std ?? (nchw ? IMAGENET_STD : undefined),
+    },
+    dim: b.dim,
+    embeddingNode: b.embeddingNode,
+    provenance: {
+      source: 'onnx',
+      path: basename(file),
+      notes: [`ONNX import; embedding = "${b.embeddingNode}"; source sha256 ${createHash('sha256').update(bytes).digest('hex')}.`, o.notes]
+        .filter(Boolean)
+        .join(' '),
+    },
+    licence: o.licence ?? 'unspecified',
+    defaultName: basename(file).replace(/\.onnx$/i, ''),
+    reference: (batch, dims) => runOnnx(b.reference.bytes, b.reference.input, b.reference.output, batch, dims),
+    referenceName: 'onnx fp32 (source model in onnxruntime-node)',
+  };
+}
+
+/** Preprocesses the parity images into one batch with the entry's own spec (src/core/preprocess). */
+export function parityBatch(spec: InputSpec, dir = DEFAULT_PARITY_IMAGES): { batch: Float32Array; dims: number[]; count: number } {
+  const images = loadParityImages(dir);
+  const size = frameTensorSize(spec);
+  const batch = new Float32Array(images.length * size);
+  images.forEach((img, i) => frameToTensor(img.frame, spec, {}, batch, i));
+  const dims = spec.layout === 'NHWC' ? [images.length, spec.height, spec.width, 3] : [images.length, 3, spec.height, spec.width];
+  return { batch, dims, count: images.length };
+}
+
+/** Builds the ONNX bytes only (no parity, nothing written): what the determinism test compares. */
+export async function convertBackbone(o: ImportOptions): Promise<{ bytes: Uint8Array; prepared: Prepared }> {
+  const prepared = o.from === 'tfjs' ? await prepareTfjs(o) : await prepareOnnx(o);
+  const stored = storeWeights(prepared.graph.weights, o.quantize);
+  const bytes = encodeModel(prepared.graph, stored.initializers, stored.nodes, {
+    'vidkind.backbone.id': o.id,
+    'vidkind.backbone.embedding_node': prepared.embeddingNode,
+    'vidkind.backbone.quantization': o.quantize,
+    'vidkind.backbone.source': [
+      prepared.provenance.source,
+      prepared.provenance.package,
+      prepared.provenance.version,
+      prepared.provenance.path,
+    ]
+      .filter(Boolean)
+      .join(' '),
+  });
+  return { bytes, prepared };
+}
+
+/** Converts, checks parity, writes `<out>/<id>.onnx` and (unless told not to) the manifest entry. */
+export async function importBackbone(o: ImportOptions, log: (line: string) => void = () => {}): Promise<ImportResult> {
+  const { bytes, prepared } = await convertBackbone(o);
+  const { batch, dims, count } = parityBatch(prepared.spec, o.images);
+  const [ref, got] = await Promise.all([prepared.reference(batch, dims), runOnnx(bytes, 'frames', 'embedding', batch, dims)]);
+  const stats = compareEmbeddings(ref, got, prepared.dim);
+  log(
+    `parity vs ${prepared.referenceName} on ${count} images: max |diff| ${stats.maxAbsDiff.toExponential(3)}, ` +
+      `mean cosine ${stats.meanCosine.toFixed(6)} (min ${stats.minCosine.toFixed(6)})`,
+  );
+  const minCosine = o.minCosine ?? 0.999;
+  if (!(stats.meanCosine >= minCosine))
+    throw new Error(
+      `Parity check failed: mean cosine ${stats.meanCosine.toFixed(6)} < ${minCosine} against ${prepared.referenceName}; nothing was written. ` +
+        `Check the input range/normalisation options, or try a less aggressive --quantize.`,
+    );
+
+  const outDir = resolve(o.out);
+  const modelsDir = resolve(o.modelsDir ?? join(outDir, '..'));
+  const file = join(outDir, `${o.id}.onnx`);
+  writeFileAtomic(file, bytes);
+  const entry: BackboneEntry = {
+    id: o.id,
+    name: o.name ?? prepared.defaultName,
+    file: relative(modelsDir, file).split('\\').join('/'),
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    bytes: bytes.length,
+    input: {
+      name: 'frames',
+      width: prepared.spec.width,
+      height: prepared.spec.height,
+      layout: prepared.spec.layout,
+      range: prepared.spec.range,
+      ...(prepared.spec.mean ? { mean: prepared.spec.mean } : {}),
+      ...(prepared.spec.std ? { std: prepared.spec.std } : {}),
+    },
+    output: { name: 'embedding', dim: prepared.dim },
+    quantization: o.quantize,
+    provenance: Object.fromEntries(Object.entries(prepared.provenance).filter(([, v]) => v !== undefined)) as BackboneEntry['provenance'],
+    licence: prepared.licence,
+    parity: {
+      reference: prepared.referenceName,
+      images: count,
+      maxAbsDiff: Number(stats.maxAbsDiff.toPrecision(4)),
+      meanCosine: Number(stats.meanCosine.toFixed(6)),
+    },
+  };
+  if (o.writeManifest !== false) upsertBackbone(modelsDir, entry);
+  log(
+    `wrote ${relative(process.cwd(), file)} (${(bytes.length / 1e6).toFixed(2)} MB, ${o.quantize}, ${prepared.dim}-d, sha256 ${entry.sha256.slice(0, 12)}…)`,
+  );
+  return { file, bytes, entry, parity: { ...stats, reference: prepared.referenceName, images: count } };
+}
