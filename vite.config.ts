@@ -1,5 +1,6 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vite';
+import { VitePWA } from 'vite-plugin-pwa';
 
 /**
  * Cross-origin isolation (COOP/COEP) lets onnxruntime-web use WASM threads. The same headers are
@@ -12,7 +13,24 @@ export const isolationHeaders = {
 };
 
 export default defineConfig({
-  plugins: [svelte()],
+  plugins: [
+    svelte(),
+    // Offline: a Workbox service worker precaches the whole build (incl. onnxruntime-web's wasm) and
+    // public/models/**. Entries are revisioned by content hash, so a new build replaces what changed.
+    VitePWA({
+      registerType: 'prompt',
+      injectRegister: false,
+      manifest: false,
+      workbox: {
+        globPatterns: ['**/*.{html,js,mjs,css,wasm,onnx,json,md,svg,png,ico}'],
+        maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
+        clientsClaim: true,
+        cleanupOutdatedCaches: true,
+        navigateFallback: 'index.html',
+        navigateFallbackDenylist: [/diagnostics/],
+      },
+    }),
+  ],
   base: './',
   worker: { format: 'es' },
   optimizeDeps: { exclude: ['onnxruntime-web', '@ffmpeg/ffmpeg', '@ffmpeg/util'] },

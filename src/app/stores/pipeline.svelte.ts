@@ -1,0 +1,109 @@
+/**
+ * The classifier's lifecycle as the UI sees it: loading models (with download progress and cache
+ * notes), what device ran, and load failures in plain words. The pipeline itself lives in src/lib.
+ */
+import { VidkindError, toErrorInfo, type ErrorInfo } from '../../core/errors';
+import type { Classifier, ClassifySettings, DeviceInfo, Manifest, ModelLoadProgress } from '../../lib/classifier-types';
+
+export type ModelsStatus = 'idle' | 'loading' | 'ready' | 'error';
+
+interface PipelineState {
+  status: ModelsStatus;
+  /** Download progress per model file, in arrival order. */
+  files: ModelLoadProgress[];
+  manifest: Manifest | null;
+  device: DeviceInfo | null;
+  error: ErrorInfo | null;
+  /** The settings the loaded models match; a change of backend or ensemble reloads. */
+  loadedFor: { backend: string; ensemble: string | undefined } | null;
+  /** Set after "clear cached models" succeeded. */
+  cacheCleared: boolean;
+}
+
+export const pipeline: PipelineState = $state({
+  status: 'idle',
+  files: [],
+  manifest: null,
+  device: null,
+  error: null,
+  loadedFor: null,
+  cacheCleared: false,
+});
+
+let classifier: Classifier | null = null;
+let loading: Promise<Classifier> | null = null;
+
+async function instance(): Promise<Classifier> {
+  if (classifier) return classifier;
+  // Loaded on demand: the pipeline (and onnxruntime-web behind it) stays out of the first paint.
+  // TEMPORARY until src/lib/classifier.ts lands: a glob import tolerates its absence.
+  const load = import.meta.glob<{ createClassifier: () => Classifier }>('../../lib/classifier.ts')['../../lib/classifier.ts'];
+  if (!load) throw new VidkindError('model-load', 'This build has no classification pipeline (src/lib/classifier.ts is missing).');
+  const { createClassifier } = await load();
+  const created = createClassifier();
+  classifier = created;
+  return created;
+}
+
+function onModelProgress(p: ModelLoadProgress): void {
+  const i = pipeline.files.findIndex((f) => f.file === p.file);
+  if (i >= 0) pipeline.files[i] = p;
+  else pipeline.files.push(p);
+}
+
+/** The classifier, with models loaded for these settings; loads (again) when needed. Rejects with an ErrorInfo. */
+export async function readyClassifier(settings: ClassifySettings): Promise<Classifier> {
+  const wanted = { backend: settings.backend, ensemble: settings.ensemble };
+  const current = pipeline.loadedFor;
+  if (pipeline.status === 'ready' && current && current.backend === wanted.backend && current.ensemble === wanted.ensemble)
+    return instance();
+  if (loading) {
+    const c = await loading;
+    const now = pipeline.loadedFor;
+    if (now && now.backend === wanted.backend && now.ensemble === wanted.ensemble) return c;
+  }
+  loading = (async () => {
+    pipeline.status = 'loading';
+    pipeline.error = null;
+    pipeline.files = [];
+    pipeline.cacheCleared = false;
+    try {
+      const c = await instance();
+      const { manifest, device } = await c.init(settings, onModelProgress);
+      pipeline.manifest = manifest;
+      pipeline.device = device;
+      pipeline.loadedFor = wanted;
+      pipeline.status = 'ready';
+      return c;
+    } catch (error) {
+      const info = toErrorInfo(error);
+      pipeline.error =
+        info.code === 'internal' && /classifier|Failed to fetch dynamically imported module/i.test(info.message)
+          ? { code: 'model-load', message: `The classification pipeline could not be loaded: ${info.message}` }
+          : info;
+      pipeline.status = 'error';
+      pipeline.loadedFor = null;
+      throw pipeline.error;
+    } finally {
+      loading = null;
+    }
+  })();
+  return loading;
+}
+
+/** Deletes downloaded models from this browser; they are fetched again on next use. */
+export async function clearCachedModels(): Promise<void> {
+  const c = await instance();
+  await c.clearModelCache();
+  // The service worker's precache holds the site's copy of the models too: drop those entries.
+  if (typeof caches !== 'undefined') {
+    for (const name of await caches.keys()) {
+      const cache = await caches.open(name);
+      for (const request of await cache.keys()) if (URL.parse(request.url)?.pathname.includes('/models/')) await cache.delete(request);
+    }
+  }
+  pipeline.status = 'idle';
+  pipeline.loadedFor = null;
+  pipeline.files = [];
+  pipeline.cacheCleared = true;
+}

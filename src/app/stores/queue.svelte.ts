@@ -1,0 +1,136 @@
+/**
+ * The files the user dropped, their progress and their results, as reactive state. Sequencing and
+ * cancellation come from src/lib/queue.ts; the classifier from the pipeline store.
+ */
+import { toErrorInfo } from '../../core/errors';
+import { isErrorResult, type Result } from '../../core/result';
+import type { ClassifyOutput, Progress, Stage } from '../../lib/classifier-types';
+import { SequentialQueue, type Job, type JobState } from '../../lib/queue';
+import { readyClassifier } from './pipeline.svelte';
+import { settingsSnapshot } from './settings.svelte';
+import type { PickedFile } from '../dropped-files';
+import { thumbnailsToUrls, type FrameImage } from '../frame-images';
+
+export interface Entry {
+  id: number;
+  /** The name shown to people: the path inside a dropped folder when known. Untrusted text. */
+  name: string;
+  size: number;
+  file: File;
+  state: JobState;
+  stage: Stage;
+  /** 0..1 within the current stage. */
+  fraction: number;
+  detail?: string;
+  result?: Result;
+  /** Sampled frames as small images (object URLs), for the row thumbnail and the detail view. */
+  frames: FrameImage[];
+  durationS?: number;
+  fromFeatureCache?: boolean;
+}
+
+/** Stages in order, for an overall progress bar per file. */
+const STAGE_ORDER: Stage[] = ['queued', 'loading-models', 'decoding', 'features', 'classifying', 'done'];
+
+/** Overall progress of a file, 0..1, from its stage and the stage's fraction. */
+export function overallFraction(e: Pick<Entry, 'stage' | 'fraction' | 'state'>): number {
+  if (e.state === 'done' || e.state === 'failed') return 1;
+  const i = STAGE_ORDER.indexOf(e.stage);
+  if (i <= 0) return 0;
+  // loading-models, decoding, features, classifying: four equal parts.
+  return Math.min(1, (i - 1 + Math.max(0, Math.min(1, e.fraction))) / 4);
+}
+
+export const queue = $state({ entries: [] as Entry[] });
+
+function entry(id: number): Entry | undefined {
+  return queue.entries.find((e) => e.id === id);
+}
+
+async function classifyOne(file: File, ctx: { signal: AbortSignal; onProgress: (p: Progress) => void }): Promise<ClassifyOutput> {
+  const settings = settingsSnapshot();
+  ctx.onProgress({ stage: 'loading-models', fraction: 0 });
+  let classifier;
+  try {
+    classifier = await readyClassifier(settings);
+  } catch (error) {
+    const info = toErrorInfo(error);
+    return { result: { file: file.name, error: info }, thumbnails: [], durationS: 0, fromFeatureCache: false };
+  }
+  return classifier.classify(file, settings, { onProgress: ctx.onProgress, signal: ctx.signal });
+}
+
+const runner = new SequentialQueue<File, Progress, ClassifyOutput>(classifyOne, (job) => void mirror(job));
+
+async function mirror(job: Readonly<Job<File, Progress, ClassifyOutput>>): Promise<void> {
+  const e = entry(job.id);
+  if (!e) return;
+  if (job.progress && job.state === 'running') {
+    e.stage = job.progress.stage;
+    e.fraction = job.progress.fraction;
+    e.detail = job.progress.detail;
+  }
+  if (job.state === e.state) return;
+  e.state = job.state;
+  if (job.state === 'running' && e.stage === 'queued') e.stage = 'loading-models';
+  if (job.state === 'cancelled') {
+    e.stage = 'cancelled';
+    return;
+  }
+  if (job.state === 'failed') {
+    // The classifier promises error Results instead of throwing; anything thrown is still shown, in words.
+    e.stage = 'error';
+    e.result = { file: e.name, error: toErrorInfo(job.error) };
+    return;
+  }
+  if (job.state === 'done' && job.output) {
+    const { result, thumbnails, durationS, fromFeatureCache } = job.output;
+    if (isErrorResult(result) && result.error.code === 'cancelled') {
+      e.state = 'cancelled';
+      e.stage = 'cancelled';
+      return;
+    }
+    e.stage = isErrorResult(result) ? 'error' : 'done';
+    e.durationS = durationS;
+    e.fromFeatureCache = fromFeatureCache;
+    e.result = result;
+    if (thumbnails.length > 0) e.frames = await thumbnailsToUrls(thumbnails);
+  }
+}
+
+/** Queues files for classification (one after another). */
+export function addFiles(files: PickedFile[]): void {
+  const jobs = runner.add(files.map((f) => f.file));
+  jobs.forEach((job, i) =>
+    queue.entries.push({
+      id: job.id,
+      name: files[i]!.path,
+      size: job.input.size,
+      file: job.input,
+      state: 'queued',
+      stage: 'queued',
+      fraction: 0,
+      frames: [],
+    }),
+  );
+}
+
+export function cancel(id: number): void {
+  runner.cancel(id);
+}
+
+export function cancelAll(): void {
+  runner.cancelAll();
+}
+
+/** Removes finished, failed and cancelled files from the lists (and frees their frame images). */
+export function clearFinished(): void {
+  runner.clearSettled();
+  for (const e of queue.entries) if (e.state !== 'queued' && e.state !== 'running') for (const f of e.frames) URL.revokeObjectURL(f.url);
+  queue.entries = queue.entries.filter((e) => e.state === 'queued' || e.state === 'running');
+}
+
+/** Results in the order the files were added; cancelled files have none. */
+export function finishedResults(): Result[] {
+  return queue.entries.flatMap((e) => (e.result && e.state !== 'cancelled' ? [e.result] : []));
+}

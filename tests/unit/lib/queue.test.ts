@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { SequentialQueue, type Job, type WorkContext } from '../../../src/lib/queue';
+
+/** A job whose completion the test controls, resolving early (as the real classifier does) on abort. */
+function controllable() {
+  const started: string[] = [];
+  const finish = new Map<string, (v: string) => void>();
+  const work = (input: string, ctx: WorkContext<number>) =>
+    new Promise<string>((resolve) => {
+      started.push(input);
+      ctx.onProgress(0.5);
+      finish.set(input, (v) => resolve(v));
+      ctx.signal.addEventListener('abort', () => resolve(`${input}:aborted`));
+    });
+  return { started, finish, work };
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
+describe('SequentialQueue', () => {
+  it('runs jobs one after another, in order', async () => {
+    const { started, finish, work } = controllable();
+    const q = new SequentialQueue(work);
+    const jobs = q.add(['a', 'b', 'c']);
+    await tick();
+    expect(started).toEqual(['a']);
+    expect(jobs.map((j) => j.state)).toEqual(['running', 'queued', 'queued']);
+    finish.get('a')!('A');
+    await tick();
+    await tick();
+    expect(started).toEqual(['a', 'b']);
+    finish.get('b')!('B');
+    await tick();
+    await tick();
+    finish.get('c')!('C');
+    await q.idle();
+    expect(jobs.map((j) => [j.state, j.output])).toEqual([
+      ['done', 'A'],
+      ['done', 'B'],
+      ['done', 'C'],
+    ]);
+    expect(q.pending).toBe(0);
+  });
+
+  it('cancels a queued job without running it, and a running one through its signal', async () => {
+    const { started, finish, work } = controllable();
+    const q = new SequentialQueue(work);
+    const [a, b, c] = q.add(['a', 'b', 'c']);
+    await tick();
+    q.cancel(b!.id);
+    expect(b!.state).toBe('cancelled');
+    q.cancel(a!.id);
+    await tick();
+    await tick();
+    expect(a!.state).toBe('cancelled');
+    expect(a!.output).toBe('a:aborted');
+    expect(started).toEqual(['a', 'c']);
+    finish.get('c')!('C');
+    await q.idle();
+    expect(c!.state).toBe('done');
+  });
+
+  it('cancelAll stops the running job and every queued one', async () => {
+    const { started, work } = controllable();
+    const q = new SequentialQueue(work);
+    const jobs = q.add(['a', 'b', 'c']);
+    await tick();
+    q.cancelAll();
+    await q.idle();
+    expect(jobs.map((j) => j.state)).toEqual(['cancelled', 'cancelled', 'cancelled']);
+    expect(started).toEqual(['a']);
+  });
+
+  it('a job that throws fails alone; the queue carries on', async () => {
+    const q = new SequentialQueue<string, number, string>(async (input) => {
+      if (input === 'bad') throw new Error('boom');
+      return input.toUpperCase();
+    });
+    const jobs = q.add(['ok', 'bad', 'fine']);
+    await q.idle();
+    expect(jobs.map((j) => j.state)).toEqual(['done', 'failed', 'done']);
+    expect((jobs[1]!.error as Error).message).toBe('boom');
+    expect(jobs[2]!.output).toBe('FINE');
+  });
+
+  it('reports progress and state changes, and restarts when files arrive after it went idle', async () => {
+    const events: [number, string, number | undefined][] = [];
+    const q = new SequentialQueue<string, number, string>(
+      async (input, ctx) => {
+        ctx.onProgress(0.25);
+        ctx.onProgress(1);
+        return input;
+      },
+      (job: Readonly<Job<string, number, string>>) => events.push([job.id, job.state, job.progress]),
+    );
+    q.add(['a']);
+    await q.idle();
+    q.add(['b']);
+    await q.idle();
+    expect(events).toEqual([
+      [1, 'queued', undefined],
+      [1, 'running', undefined],
+      [1, 'running', 0.25],
+      [1, 'running', 1],
+      [1, 'done', 1],
+      [2, 'queued', undefined],
+      [2, 'running', undefined],
+      [2, 'running', 0.25],
+      [2, 'running', 1],
+      [2, 'done', 1],
+    ]);
+  });
+
+  it('clearSettled forgets finished jobs but keeps pending ones', async () => {
+    const { finish, work } = controllable();
+    const q = new SequentialQueue(work);
+    q.add(['a', 'b']);
+    await tick();
+    finish.get('a')!('A');
+    await tick();
+    q.clearSettled();
+    expect(q.pending).toBe(1);
+    q.cancelAll();
+    await q.idle();
+  });
+});
