@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 /** Each command lives in its own module under ./commands and registers itself on the program. */
 type Registrar = (program: Command) => void;
 const COMMANDS: Array<() => Promise<{ register: Registrar }>> = [
+  () => import('./commands/train.ts'),
   () => import('./commands/import-backbone.ts'),
 ];
 

@@ -1,0 +1,37 @@
+/** Every hyper-parameter of a training run in one place (nanoGPT style); `--config` JSON overrides any of them. */
+import { z } from 'zod';
+
+export const TrainConfigSchema = z.object({
+  seed: z.number().int().min(0).default(1),
+  projDim: z.number().int().positive().default(256),
+  lstmHidden: z.number().int().positive().default(128),
+  lstmLayers: z.number().int().min(1).default(4),
+  attnHeads: z.number().int().positive().default(4),
+  poolHidden: z.number().int().positive().default(128),
+  dropout: z.number().min(0).max(0.9).default(0.3),
+  batch: z.number().int().positive().default(32),
+  epochs: z.number().int().positive().default(30),
+  lr: z.number().positive().default(1e-3),
+  /** The floor of the cosine schedule. */
+  lrMin: z.number().min(0).default(1e-6),
+  weightDecay: z.number().min(0).default(1e-2),
+  beta1: z.number().min(0).max(1).default(0.9),
+  beta2: z.number().min(0).max(1).default(0.999),
+  adamEps: z.number().positive().default(1e-8),
+  focalGamma: z.number().min(0).default(2),
+  labelSmoothing: z.number().min(0).max(0.5).default(0.1),
+  /** First cosine cycle length in epochs (converted to steps); each next cycle is tMult times longer. */
+  restartEpochs: z.number().positive().default(1),
+  tMult: z.number().int().min(1).default(2),
+  clipNorm: z.number().positive().default(1.0),
+  patience: z.number().int().positive().default(6),
+  subclassWeight: z.number().min(0).default(0.5),
+  /** Fractions of every class's sources that go to train / val / test. */
+  split: z.tuple([z.number().min(0), z.number().min(0), z.number().min(0)]).default([0.7, 0.2, 0.1]),
+});
+export type TrainConfig = z.infer<typeof TrainConfigSchema>;
+
+/** Parses a (partial) config object; unknown keys are refused so a typo never silently does nothing. */
+export function parseTrainConfig(input: unknown): TrainConfig {
+  return TrainConfigSchema.strict().parse(input ?? {});
+}

@@ -1,0 +1,54 @@
+/** A split of a feature store held in memory (as float16, half the RAM) and cut into batches. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CLASS_IDS, DEFAULT_TAXONOMY, flattenSubclasses } from '../../../src/core/taxonomy.ts';
+import { decodeHalf } from '../features/float16.ts';
+import type { FeatureItem } from '../features/store.ts';
+import { tf } from './backend.ts';
+
+/** `class/subclass` keys in the order of the head's subclass logits. */
+export const SUBCLASS_KEYS: string[] = flattenSubclasses(DEFAULT_TAXONOMY).map((s) => s.key);
+
+export interface ClipSet {
+  frames: number;
+  dim: number;
+  keys: string[];
+  labels: Int32Array;
+  /** Index into SUBCLASS_KEYS, or -1 when the clip's subclass is unknown. */
+  subLabels: Int32Array;
+  half: Uint16Array[];
+}
+
+/** Class index and subclass index (-1 if none/unknown) of an item. */
+export function itemLabels(item: Pick<FeatureItem, 'class' | 'subclass'>): { label: number; sub: number } {
+  return { label: CLASS_IDS.indexOf(item.class), sub: item.subclass ? SUBCLASS_KEYS.indexOf(`${item.class}/${item.subclass}`) : -1 };
+}
+
+/** Loads the given items' features from a store directory. */
+export function loadClipSet(dir: string, items: FeatureItem[], frames: number, dim: number): ClipSet {
+  const half: Uint16Array[] = [];
+  for (const it of items) {
+    if (it.frames !== frames) throw new Error(`clip ${it.path} has ${it.frames} frames, the store ${frames}`);
+    const buf = readFileSync(join(dir, 'items', `${it.key}.f16`));
+    if (buf.byteLength !== frames * dim * 2)
+      throw new Error(`features of ${it.path} are ${buf.byteLength} bytes, expected ${frames * dim * 2}`);
+    half.push(new Uint16Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)));
+  }
+  const lab = items.map(itemLabels);
+  return {
+    frames,
+    dim,
+    keys: items.map((i) => i.key),
+    labels: Int32Array.from(lab.map((l) => l.label)),
+    subLabels: Int32Array.from(lab.map((l) => l.sub)),
+    half,
+  };
+}
+
+/** Features of the clips at `idx` as a [n, T, D] tensor. */
+export function batchTensor(set: ClipSet, idx: number[]): tf.Tensor3D {
+  const per = set.frames * set.dim;
+  const data = new Float32Array(idx.length * per);
+  idx.forEach((i, r) => data.set(decodeHalf(set.half[i]!), r * per));
+  return tf.tensor3d(data, [idx.length, set.frames, set.dim]);
+}

@@ -1,0 +1,344 @@
+/**
+ * The training loop of one head: split, batches, forward/backward, clipping, AdamW, the cosine
+ * schedule, validation, early stopping, and a checkpoint every epoch (and on interruption) that
+ * `--resume` continues from bit-for-bit.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { CLASS_IDS } from '../../../src/core/taxonomy.ts';
+import { argmax } from '../../../src/core/postprocess.ts';
+import { saveHead } from '../head/checkpoint.ts';
+import { headParamShapes, type HeadConfig, type HeadWeights } from '../head/params.ts';
+import { readIndex, readStoreInfo, type FeatureItem } from '../features/store.ts';
+import { writeJsonAtomic } from '../fs-atomic.ts';
+import { classificationMetrics } from '../eval/metrics.ts';
+import { initBackend, tf } from './backend.ts';
+import type { TrainConfig } from './config.ts';
+import { batchTensor, loadClipSet, SUBCLASS_KEYS, type ClipSet } from './data.ts';
+import { TrainError } from './errors.ts';
+import { initHeadWeights } from './init.ts';
+import { focalLoss, focalLossJs } from './loss.ts';
+import { headForward } from './model.ts';
+import { adamWStep, clipByGlobalNorm, decaysParam, newAdamWState, type AdamWState } from './optim.ts';
+import { predict, weightTensors } from './predict.ts';
+import { Rng } from './rng.ts';
+import { readRunConfig, runPaths, writeRunConfig, type EpochRecord, type RunConfig } from './run-dir.ts';
+import { cosineWarmRestartLr } from './schedule.ts';
+import { splitBySource, type SplitPart } from './split.ts';
+import { hasTrainState, loadTrainState, saveTrainState, type TrainState } from './state.ts';
+
+export interface TrainProgress {
+  epoch: number;
+  epochs: number;
+  step: number;
+  stepsPerEpoch: number;
+  globalStep: number;
+  totalSteps: number;
+  loss: number;
+  lr: number;
+}
+
+export interface TrainRunOptions {
+  features: string;
+  out: string;
+  config: TrainConfig;
+  resume: boolean;
+  /** A split made by the caller (ensemble members share one); otherwise made here from the seed. */
+  split?: Record<string, SplitPart>;
+  /** Polled between steps; true = save a checkpoint and return 'interrupted'. */
+  shouldStop?: () => boolean;
+  onProgress?: (p: TrainProgress) => void;
+  onEpoch?: (r: EpochRecord) => void;
+}
+
+export interface TrainResult {
+  status: 'finished' | 'early-stopped' | 'interrupted' | 'already-done';
+  out: string;
+  epochsTrained: number;
+  bestEpoch: number;
+  bestF1: number;
+}
+
+/** HeadConfig of a training config for a store. */
+export function headConfigFor(c: TrainConfig, featureDim: number): HeadConfig {
+  return {
+    featureDim,
+    projDim: c.projDim,
+    lstmHidden: c.lstmHidden,
+    lstmLayers: c.lstmLayers,
+    attnHeads: c.attnHeads,
+    poolHidden: c.poolHidden,
+    classes: CLASS_IDS.length,
+    subclasses: SUBCLASS_KEYS.length,
+    dropout: c.dropout,
+  };
+}
+
+/** The store's split for a seed (its own RNG stream, so it never shifts the training randomness). */
+export function makeSplit(items: FeatureItem[], c: TrainConfig): Record<string, SplitPart> {
+  return Object.fromEntries(splitBySource(items, c.split, new Rng(c.seed ^ 0x5b1d)));
+}
+
+/** Creates config.json for a fresh run, or reads it back on --resume (refusing a different config). */
+export function prepareRun(o: Pick<TrainRunOptions, 'features' | 'out' | 'config' | 'resume' | 'split'>): RunConfig {
+  const paths = runPaths(o.out);
+  if (existsSync(paths.config)) {
+    if (!o.resume)
+      throw new TrainError('run-exists', `${o.out} already holds a run; pass --resume to continue it, or choose another --out`);
+    const rc = readRunConfig(o.out);
+    if (JSON.stringify(rc.train) !== JSON.stringify(o.config))
+      throw new TrainError(
+        'config-mismatch',
+        `${o.out} was started with another training config; resume it without --config, or start a new run`,
+      );
+    return rc;
+  }
+  const info = readStoreInfo(o.features);
+  const items = readIndex(o.features);
+  if (items.length === 0) throw new TrainError('bad-features', `${o.features} holds no extracted clips`);
+  const split = o.split ?? makeSplit(items, o.config);
+  const count = (p: SplitPart) => items.filter((i) => split[i.key] === p).length;
+  const rc: RunConfig = {
+    format: 'vidkind-train/1',
+    train: o.config,
+    head: headConfigFor(o.config, info.dim),
+    data: {
+      features: resolve(o.features),
+      backbone: info.backbone,
+      frames: info.frames,
+      featureDim: info.dim,
+      clips: { train: count('train'), val: count('val'), test: count('test') },
+    },
+    classes: [...CLASS_IDS],
+    subclasses: SUBCLASS_KEYS,
+    split,
+  };
+  if (rc.data.clips.train === 0) throw new TrainError('empty-split', 'the training split is empty: add clips from more sources');
+  if (rc.data.clips.val === 0)
+    throw new TrainError('empty-split', 'the validation split is empty: add clips from more sources (each source goes to one part)');
+  mkdirSync(o.out, { recursive: true });
+  writeRunConfig(o.out, rc);
+  return rc;
+}
+
+/** The clips of one split part, in key order (so the order never depends on the index file). */
+export function loadPart(rc: RunConfig, features: string, part: SplitPart): ClipSet {
+  const items = readIndex(features)
+    .filter((i) => rc.split[i.key] === part)
+    .sort((a, b) => (a.key < b.key ? -1 : 1));
+  return loadClipSet(features, items, rc.data.frames, rc.data.featureDim);
+}
+
+/** One optimisation step in place (forward, backward, clip, AdamW); returns the batch loss. */
+export function trainStep(
+  head: HeadConfig,
+  names: string[],
+  shapes: number[][],
+  params: Float32Array[],
+  adam: AdamWState,
+  decay: boolean[],
+  set: ClipSet,
+  idx: number[],
+  rng: Rng,
+  c: TrainConfig,
+  lr: number,
+): number {
+  const labels = idx.map((i) => set.labels[i]!);
+  const subLabels = idx.map((i) => set.subLabels[i]!);
+  const inputs = params.map((p, i) => tf.tensor(p, shapes[i]));
+  const x = batchTensor(set, idx);
+  const out = tf.tidy(() => {
+    const f = (...ts: tf.Tensor[]) => {
+      const o = headForward(head, new Map(names.map((n, i) => [n, ts[i]!])), x, rng);
+      let loss: tf.Tensor = focalLoss(o.logits, labels, c.focalGamma, c.labelSmoothing);
+      if (o.subLogits && c.subclassWeight > 0)
+        loss = tf.add(loss, tf.mul(focalLoss(o.subLogits, subLabels, c.focalGamma, c.labelSmoothing), c.subclassWeight));
+      return loss as tf.Scalar;
+    };
+    const { value, grads } = tf.valueAndGrads(f)(inputs);
+    return [value, ...grads];
+  });
+  const loss = out[0]!.dataSync()[0]!;
+  const grads = out.slice(1).map((g) => g.dataSync() as Float32Array);
+  tf.dispose([...out, ...inputs, x]);
+  if (!Number.isFinite(loss)) throw new Error(`training diverged: loss ${loss} (lower lr?)`);
+  clipByGlobalNorm(grads, c.clipNorm);
+  adamWStep(params, grads, adam, lr, { beta1: c.beta1, beta2: c.beta2, eps: c.adamEps, weightDecay: c.weightDecay }, decay);
+  return loss;
+}
+
+/** Validation loss (same objective, no dropout), macro-F1 and accuracy. */
+export function validate(
+  head: HeadConfig,
+  weights: HeadWeights,
+  set: ClipSet,
+  c: TrainConfig,
+): { loss: number; macroF1: number; accuracy: number } {
+  const p = weightTensors(head, weights);
+  try {
+    const pr = predict(head, p, set);
+    let loss = focalLossJs(pr.logits, set.labels, c.focalGamma, c.labelSmoothing);
+    if (pr.subLogits && c.subclassWeight > 0)
+      loss += c.subclassWeight * focalLossJs(pr.subLogits, set.subLabels, c.focalGamma, c.labelSmoothing);
+    const m = classificationMetrics(set.labels, pr.logits.map(argmax), head.classes);
+    return { loss, macroF1: m.macroF1, accuracy: m.accuracy };
+  } finally {
+    tf.dispose([...p.values()]);
+  }
+}
+
+/** Trains (or resumes) one head into `o.out`. */
+export async function trainHead(o: TrainRunOptions): Promise<TrainResult> {
+  await initBackend();
+  const rc = prepareRun(o);
+  const c = rc.train;
+  const head = rc.head;
+  const paths = runPaths(o.out);
+  const shapesList = headParamShapes(head);
+  const names = shapesList.map((s) => s.name);
+  const shapes = shapesList.map((s) => s.shape);
+  const sizes = shapes.map((s) => s.reduce((a, b) => a * b, 1));
+  const decay = names.map(decaysParam);
+  const trainSet = loadPart(rc, o.features, 'train');
+  const valSet = loadPart(rc, o.features, 'val');
+  const stepsPerEpoch = Math.ceil(trainSet.keys.length / c.batch);
+  const t0 = Math.max(1, Math.round(c.restartEpochs * stepsPerEpoch));
+
+  let st: Omit<TrainState, 'blob' | 'format'>;
+  let params: Float32Array[];
+  let adam: AdamWState;
+  let rng: Rng;
+  if (hasTrainState(paths.state)) {
+    const loaded = loadTrainState(paths.state, sizes);
+    st = loaded.state;
+    params = loaded.tensors.params;
+    adam = { step: st.adamStep, m: loaded.tensors.m, v: loaded.tensors.v };
+    rng = Rng.fromState(st.rngState);
+  } else {
+    rng = new Rng(c.seed);
+    const w = initHeadWeights(head, rng);
+    params = names.map((n) => w.get(n)!);
+    adam = newAdamWState(params);
+    st = {
+      epoch: 0,
+      stepInEpoch: 0,
+      globalStep: 0,
+      order: null,
+      rngState: rng.state,
+      adamStep: 0,
+      epochLossSum: 0,
+      epochLossCount: 0,
+      epochSeconds: 0,
+      history: [],
+      bestEpoch: -1,
+      bestF1: -1,
+      done: false,
+    };
+  }
+  const result = (status: TrainResult['status']): TrainResult => ({
+    status,
+    out: o.out,
+    epochsTrained: st.history.length,
+    bestEpoch: st.bestEpoch,
+    bestF1: st.bestF1,
+  });
+  if (st.done) return result('already-done');
+  const save = () => saveTrainState(paths.state, { ...st, rngState: rng.state, adamStep: adam.step }, { params, m: adam.m, v: adam.v });
+  const weightsMap = (): HeadWeights => new Map(names.map((n, i) => [n, params[i]!]));
+  const lrAt = (step: number) => cosineWarmRestartLr(step, { lrMax: c.lr, lrMin: c.lrMin, t0, tMult: c.tMult });
+
+  let status: TrainResult['status'] = 'finished';
+  while (st.epoch < c.epochs) {
+    if (!st.order) {
+      st.order = rng.shuffle(Array.from({ length: trainSet.keys.length }, (_, i) => i));
+      st.stepInEpoch = 0;
+      st.epochLossSum = 0;
+      st.epochLossCount = 0;
+      st.epochSeconds = 0;
+    }
+    const since = performance.now();
+    while (st.stepInEpoch < stepsPerEpoch) {
+      // Let signal handlers and worker messages run between steps (the step itself is synchronous).
+      await new Promise((r) => setImmediate(r));
+      if (o.shouldStop?.()) {
+        st.epochSeconds += (performance.now() - since) / 1000;
+        save();
+        return result('interrupted');
+      }
+      const idx = st.order.slice(st.stepInEpoch * c.batch, (st.stepInEpoch + 1) * c.batch);
+      const lr = lrAt(st.globalStep);
+      const loss = trainStep(head, names, shapes, params, adam, decay, trainSet, idx, rng, c, lr);
+      st.epochLossSum += loss * idx.length;
+      st.epochLossCount += idx.length;
+      st.stepInEpoch++;
+      st.globalStep++;
+      o.onProgress?.({
+        epoch: st.epoch,
+        epochs: c.epochs,
+        step: st.stepInEpoch,
+        stepsPerEpoch,
+        globalStep: st.globalStep,
+        totalSteps: c.epochs * stepsPerEpoch,
+        loss: st.epochLossSum / st.epochLossCount,
+        lr,
+      });
+    }
+    st.epochSeconds += (performance.now() - since) / 1000;
+    const v = validate(head, weightsMap(), valSet, c);
+    const record: EpochRecord = {
+      epoch: st.epoch,
+      trainLoss: st.epochLossSum / Math.max(1, st.epochLossCount),
+      valLoss: v.loss,
+      valMacroF1: v.macroF1,
+      valAccuracy: v.accuracy,
+      lr: lrAt(st.globalStep - 1),
+      seconds: st.epochSeconds,
+    };
+    st.history.push(record);
+    if (v.macroF1 > st.bestF1) {
+      st.bestF1 = v.macroF1;
+      st.bestEpoch = st.epoch;
+      saveHead(
+        paths.best,
+        {
+          format: 'vidkind-head/1',
+          config: head,
+          backbone: rc.data.backbone,
+          frames: rc.data.frames,
+          classes: [...CLASS_IDS],
+          subclasses: rc.subclasses,
+          meta: {
+            seed: c.seed,
+            epochsTrained: st.history.length,
+            bestEpoch: st.epoch,
+            valMacroF1: v.macroF1,
+            valAccuracy: v.accuracy,
+            valLoss: v.loss,
+            data: rc.data,
+            splitKeys: {
+              train: trainSet.keys,
+              val: valSet.keys,
+              test: Object.keys(rc.split)
+                .filter((k) => rc.split[k] === 'test')
+                .sort(),
+            },
+            train: c,
+          },
+        },
+        weightsMap(),
+      );
+    }
+    writeJsonAtomic(paths.history, st.history);
+    st.epoch++;
+    st.order = null;
+    o.onEpoch?.(record);
+    if (st.epoch - 1 - st.bestEpoch >= c.patience) {
+      status = 'early-stopped';
+      break;
+    }
+    if (st.epoch < c.epochs) save();
+  }
+  st.done = true;
+  save();
+  return result(status);
+}

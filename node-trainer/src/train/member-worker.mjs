@@ -1,0 +1,6 @@
+// Worker-thread entry for one ensemble member. Plain JS: the tsx loader registered by the CLI does
+// not reach worker threads, so each worker registers it before importing the TypeScript.
+import { register } from 'tsx/esm/api';
+
+register();
+await import('./member.ts');

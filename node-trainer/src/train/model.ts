@@ -1,0 +1,78 @@
+/** The head's forward pass in tfjs, exactly as specified in ../head/params.ts, plus training-only dropout. */
+import { LAYER_NORM_EPS, type HeadConfig } from '../head/params.ts';
+import { tf } from './backend.ts';
+import { biLstm } from './lstm.ts';
+import { dense, dropout, layerNorm, mm } from './ops.ts';
+import type { Rng } from './rng.ts';
+
+export type HeadTensors = Map<string, tf.Tensor>;
+
+export interface HeadOutputs {
+  logits: tf.Tensor2D;
+  subLogits: tf.Tensor2D | null;
+  attention: tf.Tensor2D;
+}
+
+/**
+ * x [N,T,D] -> logits [N,C], subLogits [N,S] (or null), attention [N,T].
+ * With `dropoutRng` (training), dropout at rate c.dropout after the input projection, between LSTM
+ * layers (as torch's LSTM dropout) and on the pooled vector; without it the pass is deterministic.
+ */
+export function headForward(c: HeadConfig, p: HeadTensors, x: tf.Tensor, dropoutRng: Rng | null = null): HeadOutputs {
+  const P = (name: string) => {
+    const t = p.get(name);
+    if (!t) throw new Error(`missing head parameter "${name}"`);
+    return t;
+  };
+  const [N, T, D] = x.shape as [number, number, number];
+  const E = 2 * c.lstmHidden;
+  const nh = c.attnHeads;
+  const dk = E / nh;
+
+  let h = dense(tf.reshape(x, [N * T, D]), P('proj/kernel'), P('proj/bias'));
+  h = layerNorm(h, P('proj_ln/gamma'), P('proj_ln/beta'), LAYER_NORM_EPS);
+  h = dropout(h, c.dropout, dropoutRng);
+  let y: tf.Tensor = tf.reshape(h, [N, T, c.projDim]);
+  for (let l = 0; l < c.lstmLayers; l++) {
+    const dir = (d: string) => ({
+      kernel: P(`lstm${l}/${d}/kernel`),
+      recurrent: P(`lstm${l}/${d}/recurrent`),
+      bias: P(`lstm${l}/${d}/bias`),
+    });
+    y = biLstm(y, dir('fw'), dir('bw'));
+    if (l < c.lstmLayers - 1) y = dropout(y, c.dropout, dropoutRng);
+  }
+
+  // Multi-head self-attention with residual + LayerNorm. K is laid out [.., dk, T] directly so the
+  // score matmul needs no transposed operand.
+  const y2 = tf.reshape(y, [N * T, E]);
+  const q = tf.reshape(tf.transpose(tf.reshape(dense(y2, P('mhsa/q/kernel'), P('mhsa/q/bias')), [N, T, nh, dk]), [0, 2, 1, 3]), [
+    N * nh,
+    T,
+    dk,
+  ]);
+  const k = tf.reshape(tf.transpose(tf.reshape(dense(y2, P('mhsa/k/kernel'), P('mhsa/k/bias')), [N, T, nh, dk]), [0, 2, 3, 1]), [
+    N * nh,
+    dk,
+    T,
+  ]);
+  const v = tf.reshape(tf.transpose(tf.reshape(dense(y2, P('mhsa/v/kernel'), P('mhsa/v/bias')), [N, T, nh, dk]), [0, 2, 1, 3]), [
+    N * nh,
+    T,
+    dk,
+  ]);
+  const weights = tf.softmax(tf.mul(mm(q, k), 1 / Math.sqrt(dk)));
+  const ctx = tf.reshape(tf.transpose(tf.reshape(mm(weights, v), [N, nh, T, dk]), [0, 2, 1, 3]), [N * T, E]);
+  const attn = dense(ctx, P('mhsa/o/kernel'), P('mhsa/o/bias'));
+  const z = layerNorm(tf.add(y2, attn), P('mhsa_ln/gamma'), P('mhsa_ln/beta'), LAYER_NORM_EPS);
+
+  // Attention pooling over time.
+  const s = mm(tf.tanh(dense(z, P('pool/kernel'), P('pool/bias'))), P('pool/score'));
+  const alpha = tf.softmax(tf.reshape(s, [N, T])) as tf.Tensor2D;
+  let pooled: tf.Tensor = tf.reshape(mm(tf.reshape(alpha, [N, 1, T]), tf.reshape(z, [N, T, E])), [N, E]);
+  pooled = dropout(pooled, c.dropout, dropoutRng);
+
+  const logits = dense(pooled, P('cls/kernel'), P('cls/bias')) as tf.Tensor2D;
+  const subLogits = c.subclasses > 0 ? (dense(pooled, P('sub/kernel'), P('sub/bias')) as tf.Tensor2D) : null;
+  return { logits, subLogits, attention: alpha };
+}

@@ -1,0 +1,56 @@
+/**
+ * Building blocks whose gradients avoid the wasm backend's slow paths (FACTS "Training in Node"):
+ * tfjs's default MatMul gradient multiplies by transposed operands, which runs ~10x slower than a
+ * plain matMul in wasm, so `mm` transposes explicitly (a cheap copy) and multiplies plainly.
+ */
+import { tf } from './backend.ts';
+import type { Rng } from './rng.ts';
+
+function transposeLast2(t: tf.Tensor): tf.Tensor {
+  return t.rank === 2 ? tf.transpose(t) : tf.transpose(t, [0, 2, 1]);
+}
+
+const mmOp = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([a, b]);
+  return {
+    value: tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sa, sb] = saved as [tf.Tensor, tf.Tensor];
+      const bt = transposeLast2(sb);
+      const at = transposeLast2(sa);
+      const da = tf.matMul(dy as tf.Tensor2D, bt as tf.Tensor2D);
+      const db = tf.matMul(at as tf.Tensor2D, dy as tf.Tensor2D);
+      bt.dispose();
+      at.dispose();
+      return [da, db];
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...inputs: tf.Tensor[]) => tf.Tensor;
+
+/** a·b for [M,K]x[K,N] or batched [N,M,K]x[N,K,N2], with a fast gradient. */
+export function mm(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return mmOp(a, b);
+}
+
+/** x·kernel + bias over the last axis of a 2-D input. */
+export function dense(x: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor): tf.Tensor {
+  return tf.add(mm(x, kernel), bias);
+}
+
+/** LayerNorm over the last axis (biased variance, as torch and ONNX LayerNormalization). */
+export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor {
+  const mean = tf.mean(x, -1, true);
+  const xc = tf.sub(x, mean);
+  const variance = tf.mean(tf.square(xc), -1, true);
+  return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(variance, eps))), gamma), beta);
+}
+
+/** Inverted dropout with a mask drawn from our seeded Rng (tf.dropout's RNG cannot be seeded or checkpointed). */
+export function dropout(x: tf.Tensor, rate: number, rng: Rng | null): tf.Tensor {
+  if (!rng || rate <= 0) return x;
+  const n = x.size;
+  const mask = new Float32Array(n);
+  const keep = 1 / (1 - rate);
+  for (let i = 0; i < n; i++) mask[i] = rng.next() < rate ? 0 : keep;
+  return tf.mul(x, tf.tensor(mask, x.shape));
+}

@@ -1,0 +1,64 @@
+/**
+ * Train/val/test split, stratified by class and grouped by source: every clip of a source (a game,
+ * a deck, a package) lands in the same part, so the model is never tested on a source it trained on.
+ */
+import type { Rng } from './rng.ts';
+
+export type SplitPart = 'train' | 'val' | 'test';
+export const SPLIT_PARTS: readonly SplitPart[] = ['train', 'val', 'test'];
+
+export interface SplitItem {
+  key: string;
+  class: string;
+  source: string;
+}
+
+/**
+ * Assigns each item a part. Sources are stratified by their majority class; within a class they are
+ * shuffled (seeded), then placed largest first into the part whose clip count is furthest below its
+ * target fraction, which keeps the proportions close even when sources differ in size.
+ */
+export function splitBySource(items: SplitItem[], fractions: readonly [number, number, number], rng: Rng): Map<string, SplitPart> {
+  const total = fractions[0] + fractions[1] + fractions[2];
+  if (!(total > 0)) throw new RangeError('split fractions must not all be 0');
+  const frac = fractions.map((f) => f / total);
+  const bySource = new Map<string, SplitItem[]>();
+  for (const it of [...items].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
+    const list = bySource.get(it.source) ?? [];
+    list.push(it);
+    bySource.set(it.source, list);
+  }
+  const sourcesByClass = new Map<string, Array<{ source: string; items: SplitItem[] }>>();
+  for (const source of [...bySource.keys()].sort()) {
+    const list = bySource.get(source)!;
+    const counts = new Map<string, number>();
+    for (const it of list) counts.set(it.class, (counts.get(it.class) ?? 0) + 1);
+    const major = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]![0];
+    const group = sourcesByClass.get(major) ?? [];
+    group.push({ source, items: list });
+    sourcesByClass.set(major, group);
+  }
+  const out = new Map<string, SplitPart>();
+  for (const cls of [...sourcesByClass.keys()].sort()) {
+    const group = rng.shuffle(sourcesByClass.get(cls)!);
+    // Stable sort keeps the shuffled order among equal sizes.
+    group.sort((a, b) => b.items.length - a.items.length);
+    const n = group.reduce((a, g) => a + g.items.length, 0);
+    const have = [0, 0, 0];
+    for (const g of group) {
+      let best = 0;
+      let bestDeficit = -Infinity;
+      for (let p = 0; p < 3; p++) {
+        if (frac[p] === 0) continue;
+        const deficit = frac[p]! * n - have[p]!;
+        if (deficit > bestDeficit) {
+          bestDeficit = deficit;
+          best = p;
+        }
+      }
+      have[best]! += g.items.length;
+      for (const it of g.items) out.set(it.key, SPLIT_PARTS[best]!);
+    }
+  }
+  return out;
+}
