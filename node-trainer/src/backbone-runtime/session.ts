@@ -1,0 +1,121 @@
+/**
+ * A manifest backbone executed by onnxruntime-node: RGBA frames in (preprocessed by src/core, the
+ * same code as the browser), one feature vector per frame out. Frames go through in batches when
+ * the model's batch dimension is dynamic; the model's bytes are checked against the manifest first.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { VidkindError } from '../../../src/core/errors.ts';
+import { verifyModelBytes, type BackboneEntry } from '../../../src/core/manifest.ts';
+import { frameTensorSize, frameToTensor, type InputSpec, type RgbaFrame, type ViewSpec } from '../../../src/core/preprocess.ts';
+
+export type Device = 'cpu' | 'cuda';
+
+export interface BackboneOptions {
+  device?: Device;
+  /** Frames per session run (when the model accepts a dynamic batch). */
+  batchSize?: number;
+  /** onnxruntime intra-op threads; 0 lets onnxruntime decide. */
+  threads?: number;
+}
+
+export interface BackboneSession {
+  entry: BackboneEntry;
+  device: Device;
+  /** Frames per run actually used (1 when the model's batch dimension is fixed). */
+  batchSize: number;
+  /** Features of each frame, [frames.length, entry.output.dim] row-major. */
+  embed(frames: RgbaFrame[], view?: ViewSpec): Promise<Float32Array>;
+  release(): Promise<void>;
+}
+
+/** The manifest entry's input description in src/core's terms. */
+export function inputSpecOf(entry: BackboneEntry): InputSpec {
+  return {
+    width: entry.input.width,
+    height: entry.input.height,
+    layout: entry.input.layout,
+    range: entry.input.range,
+    mean: entry.input.mean,
+    std: entry.input.std,
+  };
+}
+
+/** Whether onnxruntime-node's CUDA provider library is installed next to its binding. */
+export function cudaProviderInstalled(): boolean {
+  try {
+    const pkg = dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
+    const dir = join(pkg, 'bin', `napi-v6`, process.platform, process.arch);
+    return existsSync(join(dir, 'libonnxruntime_providers_cuda.so'));
+  } catch {
+    return false;
+  }
+}
+
+const CUDA_HELP =
+  'The CUDA provider of onnxruntime-node is not installed (this repository skips its download in .npmrc). ' +
+  'On a machine with CUDA 12, run `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node`, or use --device cpu.';
+
+/** Loads a backbone listed in the manifest from `modelsDir`, verifying its sha256. */
+export async function openBackbone(modelsDir: string, entry: BackboneEntry, opts: BackboneOptions = {}): Promise<BackboneSession> {
+  const device = opts.device ?? 'cpu';
+  const file = join(modelsDir, entry.file);
+  if (!existsSync(file)) throw new VidkindError('model-load', `Backbone file ${file} (${entry.id}) does not exist.`);
+  const bytes = readFileSync(file);
+  await verifyModelBytes(entry, bytes);
+  if (device === 'cuda' && !cudaProviderInstalled()) throw new VidkindError('model-load', CUDA_HELP);
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(bytes, {
+      executionProviders: device === 'cuda' ? ['cuda'] : ['cpu'],
+      intraOpNumThreads: opts.threads ?? 0,
+      graphOptimizationLevel: 'all',
+    });
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    throw new VidkindError('model-load', device === 'cuda' ? `${CUDA_HELP} (${msg})` : `Cannot load backbone ${entry.id}: ${msg}`);
+  }
+  const meta = session.inputMetadata.find((m) => m.name === entry.input.name);
+  if (!meta) throw new VidkindError('model-load', `Backbone ${entry.id} has no input named "${entry.input.name}".`);
+  if (!session.outputNames.includes(entry.output.name))
+    throw new VidkindError('model-load', `Backbone ${entry.id} has no output named "${entry.output.name}".`);
+  const first = meta.isTensor ? meta.shape[0] : undefined;
+  const batchSize = typeof first === 'number' && first > 0 ? first : Math.max(1, opts.batchSize ?? 8);
+  const spec = inputSpecOf(entry);
+  const frameSize = frameTensorSize(spec);
+  const dim = entry.output.dim;
+  const dims = (n: number) => (spec.layout === 'NHWC' ? [n, spec.height, spec.width, 3] : [n, 3, spec.height, spec.width]);
+
+  return {
+    entry,
+    device,
+    batchSize,
+    async embed(frames, view = {}) {
+      const out = new Float32Array(frames.length * dim);
+      for (let start = 0; start < frames.length; start += batchSize) {
+        const n = Math.min(batchSize, frames.length - start);
+        // A fixed-batch model gets its full batch; the padding rows are computed and dropped.
+        const rows = typeof first === 'number' && first > 0 ? first : n;
+        const input = new Float32Array(rows * frameSize);
+        for (let i = 0; i < n; i++) frameToTensor(frames[start + i]!, spec, view, input, i);
+        let result: ort.InferenceSession.ReturnType;
+        try {
+          result = await session.run({ [entry.input.name]: new ort.Tensor('float32', input, dims(rows)) });
+        } catch (e) {
+          throw new VidkindError('inference-failed', `Backbone ${entry.id} failed: ${e instanceof Error ? e.message : String(e)}`);
+        }
+        const y = result[entry.output.name]!.data as Float32Array;
+        if (y.length !== rows * dim)
+          throw new VidkindError(
+            'inference-failed',
+            `Backbone ${entry.id} returned ${y.length} values for ${rows} frames, expected ${rows * dim}.`,
+          );
+        out.set(y.subarray(0, n * dim), start * dim);
+      }
+      return out;
+    },
+    release: () => session.release(),
+  };
+}

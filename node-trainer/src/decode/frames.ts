@@ -1,0 +1,209 @@
+/**
+ * Native ffmpeg decoding of the frames at a sample plan's timestamps, as RGBA at the display size
+ * (rotation applied, longest side capped like the browser's decoder). The model-size resize is
+ * not done here: it is src/core/preprocess's job, so training and serving see the same pixels.
+ *
+ * Two strategies, both giving, for each timestamp t, the first frame whose time is >= t (plans snap
+ * t to real frame times on constant-rate streams, so that is the frame shown at t):
+ *   - `pass`: one ffmpeg reading the whole stream through a `select` filter. Exact in every
+ *     container, and one process start: on the 4 s fixtures 0.2-0.6 s against 3-12 s for `seek`.
+ *   - `seek`: one short ffmpeg per timestamp with `-ss t` before `-i`. Its cost grows with the
+ *     number of samples, not the video's length, so it wins on long videos; but container seeking
+ *     is approximate in MPEG-TS/PS (a sample can land on the next keyframe), an error that is small
+ *     only when keyframes are close compared with the spacing of samples, as in long videos.
+ * `auto` uses `pass` up to PASS_FRAMES_PER_SAMPLE decoded frames per sample; bench/extract.ts measures both.
+ */
+import { VidkindError, throwIfCancelled } from '../../../src/core/errors.ts';
+import type { RgbaFrame } from '../../../src/core/preprocess.ts';
+import { runChild } from './child.ts';
+import { ffmpegError } from './ffmpeg-errors.ts';
+import { outputSize, type VideoInfo } from './probe.ts';
+
+export type DecodeStrategy = 'seek' | 'pass' | 'auto';
+
+export interface DecodeOptions {
+  strategy?: DecodeStrategy;
+  /** Time limit for the whole decode of one file (all samples), in ms. */
+  timeoutMs?: number;
+  /** Parallel ffmpeg processes for the `seek` strategy. */
+  concurrency?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * One pass decodes every frame; a seek costs a process start plus a keyframe interval (~0.3 s here).
+ * At a few hundred frames/s of decoding, the pass stays cheaper up to about this many frames per sample.
+ */
+export const PASS_FRAMES_PER_SAMPLE = 60;
+
+const BASE_ARGS = ['-hide_banner', '-nostdin', '-nostats'];
+
+function filterChain(info: VideoInfo): { vf: string; width: number; height: number } {
+  const { width, height } = outputSize(info);
+  // `area` averages when shrinking (no aliasing on 4K input); autorotation runs before this filter.
+  return { vf: `scale=${width}:${height}:flags=area`, width, height };
+}
+
+/** Chooses the strategy for a file and a number of distinct samples. */
+export function chooseStrategy(info: VideoInfo, samples: number, wanted: DecodeStrategy = 'auto'): 'seek' | 'pass' {
+  if (wanted !== 'auto') return wanted;
+  const frames = info.frameCount ?? Math.ceil(info.durationS * (info.frameRate ?? 30));
+  return frames <= PASS_FRAMES_PER_SAMPLE * Math.max(samples, 8) ? 'pass' : 'seek';
+}
+
+/**
+ * Decodes the frames at `timestamps` (ascending, distinct: a plan's `unique`). Returns one frame per
+ * timestamp. A timestamp past the last decodable frame gets the last frame before it.
+ */
+export async function decodeFrames(file: string, info: VideoInfo, timestamps: number[], opts: DecodeOptions = {}): Promise<RgbaFrame[]> {
+  if (timestamps.length === 0) return [];
+  const strategy = chooseStrategy(info, timestamps.length, opts.strategy);
+  const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
+  const frames =
+    strategy === 'pass'
+      ? await decodePass(file, info, timestamps, deadline, opts)
+      : await decodeSeek(file, info, timestamps, deadline, opts);
+  // Fill timestamps past the end from the nearest earlier frame (or later, if none came before).
+  let prev: RgbaFrame | undefined = frames.find((f) => f);
+  if (!prev) throw new VidkindError('too-short', `${file} has no decodable video frame.`);
+  return frames.map((f) => (f ? (prev = f) : prev!));
+}
+
+function remaining(deadline: number, file: string): number {
+  const ms = deadline - Date.now();
+  if (ms <= 0) throw new VidkindError('timeout', `Decoding ${file} took too long.`);
+  return ms;
+}
+
+/** Splits a raw RGBA byte stream into frames of a known size. */
+function frameCollector(width: number, height: number) {
+  const size = width * height * 4;
+  const frames: RgbaFrame[] = [];
+  let cur = new Uint8Array(size);
+  let fill = 0;
+  return {
+    frames,
+    push(chunk: Buffer) {
+      let off = 0;
+      while (off < chunk.length) {
+        const n = Math.min(size - fill, chunk.length - off);
+        cur.set(chunk.subarray(off, off + n), fill);
+        fill += n;
+        off += n;
+        if (fill === size) {
+          frames.push({ width, height, data: cur });
+          cur = new Uint8Array(size);
+          fill = 0;
+        }
+      }
+    },
+  };
+}
+
+async function decodeSeek(
+  file: string,
+  info: VideoInfo,
+  timestamps: number[],
+  deadline: number,
+  opts: DecodeOptions,
+): Promise<Array<RgbaFrame | undefined>> {
+  const { vf, width, height } = filterChain(info);
+  const out: Array<RgbaFrame | undefined> = new Array(timestamps.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < timestamps.length) {
+      const i = next++;
+      throwIfCancelled(opts.signal);
+      const collector = frameCollector(width, height);
+      const args = [
+        ...BASE_ARGS,
+        '-v',
+        'error',
+        '-ss',
+        timestamps[i]!.toFixed(6),
+        '-i',
+        file,
+        '-map',
+        '0:v:0',
+        '-frames:v',
+        '1',
+        '-vf',
+        vf,
+        '-pix_fmt',
+        'rgba',
+        '-f',
+        'rawvideo',
+        'pipe:1',
+      ];
+      const res = await runChild('ffmpeg', args, {
+        timeoutMs: remaining(deadline, file),
+        signal: opts.signal,
+        stage: 'decoding',
+        onStdout: (c) => collector.push(c),
+      });
+      if (res.code !== 0) throw ffmpegError(file, res.stderr);
+      out[i] = collector.frames[0];
+    }
+  };
+  const workers = Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 2, timestamps.length)) }, worker);
+  await Promise.all(workers);
+  return out;
+}
+
+/** Half a millisecond: below any real frame spacing, above the microsecond rounding of plans. */
+const EPS = 5e-4;
+
+async function decodePass(
+  file: string,
+  info: VideoInfo,
+  timestamps: number[],
+  deadline: number,
+  opts: DecodeOptions,
+): Promise<Array<RgbaFrame | undefined>> {
+  const { vf, width, height } = filterChain(info);
+  // Keep the first frame at or after each sample time: t >= a and the previous frame was before a.
+  // prev_t is NaN for the first frame, and gte(NaN, a) is 0, so the first frame qualifies too.
+  const terms = timestamps.map((t) => {
+    const a = Math.max(0, t - EPS).toFixed(6);
+    return `gte(t,${a})*not(gte(prev_t,${a}))`;
+  });
+  const select = `select='${terms.join('+')}'`;
+  const collector = frameCollector(width, height);
+  const args = [
+    ...BASE_ARGS,
+    '-v',
+    'info',
+    '-i',
+    file,
+    '-map',
+    '0:v:0',
+    '-an',
+    '-sn',
+    '-dn',
+    // showinfo logs each kept frame's time, which maps frames back to samples.
+    '-vf',
+    `${select},showinfo,${vf}`,
+    '-fps_mode',
+    'passthrough',
+    '-pix_fmt',
+    'rgba',
+    '-f',
+    'rawvideo',
+    'pipe:1',
+  ];
+  const res = await runChild('ffmpeg', args, {
+    timeoutMs: remaining(deadline, file),
+    signal: opts.signal,
+    stage: 'decoding',
+    onStdout: (c) => collector.push(c),
+  });
+  if (res.code !== 0) throw ffmpegError(file, res.stderr);
+  const times = [...res.stderr.matchAll(/Parsed_showinfo.*?\bpts_time:\s*(-?[\d.e+-]+)/g)].map((m) => Number(m[1]));
+  const frames = collector.frames;
+  if (times.length !== frames.length)
+    throw new VidkindError('internal', `ffmpeg returned ${frames.length} frames but logged ${times.length} for ${file}.`);
+  return timestamps.map((t) => {
+    const j = times.findIndex((ft) => ft >= t - EPS);
+    return j >= 0 ? frames[j] : undefined;
+  });
+}

@@ -1,0 +1,168 @@
+/**
+ * `vidkind extract`: labelled videos -> backbone features in a feature store. Decoding of the next
+ * clip (an ffmpeg child process) overlaps the backbone run on the current one. Resumable: clips in
+ * the store's index are skipped; a killed run loses at most the clips in flight.
+ */
+import { VidkindError, toErrorInfo } from '../../../src/core/errors.ts';
+import type { BackboneEntry, Manifest } from '../../../src/core/manifest.ts';
+import type { RgbaFrame } from '../../../src/core/preprocess.ts';
+import { samplePlan, type SamplePlan } from '../../../src/core/sampling.ts';
+import { cudaProviderInstalled, openBackbone, type BackboneSession, type Device } from '../backbone-runtime/session.ts';
+import type { DecodeStrategy } from '../decode/frames.ts';
+import { probeVideo } from '../decode/probe.ts';
+import { decodePlans } from '../decode/sampled-frames.ts';
+import { itemKey, logItemError, openStore, readIndex, writeItem } from '../features/store.ts';
+import type { LabelRow } from './labels.ts';
+
+export interface Shard {
+  /** 1-based shard number. */
+  i: number;
+  n: number;
+}
+
+/** Parses `i/N` (1 <= i <= N). */
+export function parseShard(text: string): Shard {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const i = m ? Number(m[1]) : NaN;
+  const n = m ? Number(m[2]) : NaN;
+  if (!(n >= 1 && i >= 1 && i <= n)) throw new Error(`--shard must be i/N with 1 <= i <= N (e.g. 1/4), got "${text}"`);
+  return { i, n };
+}
+
+/** Which shard a clip belongs to: by the hash of its path, so every machine agrees without talking. */
+export function shardOf(path: string, n: number): number {
+  return (parseInt(itemKey(path).slice(0, 8), 16) % n) + 1;
+}
+
+export interface ExtractOptions {
+  rows: LabelRow[];
+  manifest: Manifest;
+  modelsDir: string;
+  backbone: string;
+  out: string;
+  frames: number;
+  shard?: Shard;
+  device?: Device;
+  strategy?: DecodeStrategy;
+  batchSize?: number;
+  threads?: number;
+  signal?: AbortSignal;
+  /** Called once the work list is known, then after every clip. */
+  onProgress?: (p: { done: number; total: number; failed: number; frames: number }) => void;
+}
+
+export interface ExtractSummary {
+  /** Clips in this shard. */
+  total: number;
+  /** Already in the store before this run. */
+  skipped: number;
+  extracted: number;
+  failed: number;
+  /** Frames decoded and embedded by this run. */
+  frames: number;
+  seconds: number;
+  framesPerSecond: number;
+  cancelled: boolean;
+}
+
+interface Decoded {
+  row: LabelRow;
+  plan: SamplePlan;
+  frames: RgbaFrame[];
+}
+
+/** Runs an extraction; per-clip failures are logged in the store and counted, not thrown. */
+export async function extractFeatures(o: ExtractOptions): Promise<ExtractSummary> {
+  const entry: BackboneEntry | undefined = o.manifest.backbones.find((b) => b.id === o.backbone);
+  if (!entry)
+    throw new VidkindError(
+      'invalid-manifest',
+      `No backbone "${o.backbone}" in the manifest (have: ${o.manifest.backbones.map((b) => b.id).join(', ') || 'none'}).`,
+    );
+  // Fail on a missing CUDA provider before touching the store.
+  if (o.device === 'cuda' && !cudaProviderInstalled()) await openBackbone(o.modelsDir, entry, { device: 'cuda' });
+  openStore(o.out, { format: 'vidkind-features/1', backbone: entry.id, dim: entry.output.dim, frames: o.frames });
+  const mine = o.shard ? o.rows.filter((r) => shardOf(r.path, o.shard!.n) === o.shard!.i) : o.rows;
+  const done = new Set(readIndex(o.out).map((it) => it.key));
+  const todo = mine.filter((r) => !done.has(itemKey(r.path)));
+  const summary: ExtractSummary = {
+    total: mine.length,
+    skipped: mine.length - todo.length,
+    extracted: 0,
+    failed: 0,
+    frames: 0,
+    seconds: 0,
+    framesPerSecond: 0,
+    cancelled: false,
+  };
+  const started = performance.now();
+  const report = () =>
+    o.onProgress?.({ done: summary.extracted + summary.failed, total: todo.length, failed: summary.failed, frames: summary.frames });
+  report();
+  if (todo.length === 0) return summary;
+
+  const session: BackboneSession = await openBackbone(o.modelsDir, entry, { device: o.device, batchSize: o.batchSize, threads: o.threads });
+  const decode = async (row: LabelRow): Promise<Decoded> => {
+    const info = await probeVideo(row.file, { signal: o.signal });
+    const plan = samplePlan(info.durationS, { frames: o.frames, frameRate: info.frameRate, frameCount: info.frameCount });
+    const [frames] = await decodePlans(row.file, info, [plan], { strategy: o.strategy, signal: o.signal });
+    return { row, plan, frames: frames! };
+  };
+  // Settled promises, so that a prefetched clip's failure is handled when its turn comes.
+  const settle = (row: LabelRow) =>
+    decode(row).then(
+      (value) => ({ ok: true as const, value }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
+  try {
+    let next = settle(todo[0]!);
+    for (let k = 0; k < todo.length; k++) {
+      const row = todo[k]!;
+      const current = await next;
+      if (k + 1 < todo.length && !o.signal?.aborted) next = settle(todo[k + 1]!);
+      try {
+        if (o.signal?.aborted) throw new VidkindError('cancelled', 'Cancelled.');
+        if (!current.ok) throw current.error;
+        const { plan, frames } = current.value;
+        // Embed each distinct frame once, then lay the features out in plan order.
+        const uniqueFrames = plan.unique.map((_, u) => frames[plan.indexInUnique.indexOf(u)]!);
+        const feats = await session.embed(uniqueFrames);
+        const D = entry.output.dim;
+        const out = new Float32Array(plan.timestamps.length * D);
+        plan.indexInUnique.forEach((u, t) => out.set(feats.subarray(u * D, (u + 1) * D), t * D));
+        if (o.signal?.aborted) throw new VidkindError('cancelled', 'Cancelled.');
+        writeItem(
+          o.out,
+          {
+            key: itemKey(row.path),
+            path: row.path,
+            class: row.class,
+            subclass: row.subclass,
+            source: row.source,
+            durationS: plan.durationS,
+            frames: plan.timestamps.length,
+          },
+          out,
+          o.shard,
+        );
+        summary.extracted++;
+        summary.frames += uniqueFrames.length;
+      } catch (e) {
+        const info = toErrorInfo(e);
+        if (info.code === 'cancelled') {
+          summary.cancelled = true;
+          break;
+        }
+        logItemError(o.out, { path: row.path, ...info });
+        summary.failed++;
+      }
+      report();
+    }
+    if (summary.cancelled) await next.catch(() => undefined);
+  } finally {
+    await session.release();
+    summary.seconds = (performance.now() - started) / 1000;
+    summary.framesPerSecond = summary.seconds > 0 ? summary.frames / summary.seconds : 0;
+  }
+  return summary;
+}
