@@ -35,6 +35,8 @@ export default defineConfig({
   worker: { format: 'es' },
   optimizeDeps: { exclude: ['onnxruntime-web', '@ffmpeg/ffmpeg', '@ffmpeg/util'] },
   build: {
+    // VIDKIND_DIST lets one engineer's e2e run build and serve its own copy while others rebuild dist/.
+    outDir: process.env.VIDKIND_DIST ?? 'dist',
     target: 'es2022',
     chunkSizeWarningLimit: 4096,
     // diagnostics.html drives the decode and inference workers directly: used by the e2e tests and
