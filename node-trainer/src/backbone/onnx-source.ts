@@ -134,7 +134,9 @@ export async function loadOnnxBackbone(bytes: Uint8Array, file: string, embeddin
 }
 
 /** Drops nodes the target does not depend on (raw protobuf graph), keeping the source's node order. */
-function pruneRaw<T extends { node?: NodeProto[] | null }>(g: T, target: string): T {
+function pruneRaw<
+  T extends { node?: NodeProto[] | null; initializer?: TensorProto[] | null; input?: Array<{ name?: string | null }> | null },
+>(g: T, target: string): T {
   const producer = new Map<string, NodeProto>();
   for (const n of g.node ?? []) for (const o of n.output ?? []) producer.set(o, n);
   const keep = new Set<NodeProto>();
@@ -145,5 +147,9 @@ function pruneRaw<T extends { node?: NodeProto[] | null }>(g: T, target: string)
     keep.add(p);
     stack.push(...(p.input ?? []));
   }
-  return { ...g, node: (g.node ?? []).filter((n) => keep.has(n)) };
+  const node = (g.node ?? []).filter((n) => keep.has(n));
+  const used = new Set(node.flatMap((n) => n.input ?? []));
+  const initializer = (g.initializer ?? []).filter((t) => used.has(t.name!));
+  const dropped = new Set((g.initializer ?? []).filter((t) => !used.has(t.name!)).map((t) => t.name!));
+  return { ...g, node, initializer, input: (g.input ?? []).filter((i) => !dropped.has(i.name!)) };
 }
