@@ -7,6 +7,7 @@ const COMMANDS: Array<() => Promise<{ register: Registrar }>> = [
   () => import('./commands/train.ts'),
   () => import('./commands/import-backbone.ts'),
   () => import('./commands/extract.ts'),
+  () => import('./commands/export.ts'),
 ];
 
 /** Runs the CLI; resolves to the process exit code (0 ok, 1 some work failed, 2 usage error). */

@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackboneEntry } from '../../../src/core/manifest.ts';
 import { GraphBuilder } from '../../src/export/onnx-builder.ts';
+import { headParamShapes, type HeadConfig, type HeadWeights } from '../../src/head/params.ts';
 import { upsertBackbone } from '../../src/manifest-file.ts';
 
 /** Deterministic pseudo-random floats (mulberry32), scaled to [-scale, scale]. */
@@ -103,4 +104,18 @@ export function makeClip(file: string, source: string, seconds = 2): void {
     'yuv420p',
     file,
   ]);
+}
+
+/** Random weights at roughly Glorot scale, so that activations are neither saturated nor tiny. */
+export function randomHead(c: HeadConfig, seed = 1): HeadWeights {
+  return new Map(
+    headParamShapes(c).map(({ name, shape }, i) => {
+      const size = shape.reduce((a, b) => a * b, 1);
+      const fanIn = shape.length > 1 ? shape[0]! : 4;
+      const scale = name.endsWith('gamma') ? 0.3 : 1.5 / Math.sqrt(fanIn);
+      const v = randomFloats(size, seed * 1000 + i, scale);
+      if (name.endsWith('gamma')) v.forEach((x, j) => (v[j] = 1 + x));
+      return [name, v];
+    }),
+  );
 }

@@ -1,0 +1,210 @@
+/**
+ * `vidkind export`: a training run -> ONNX head(s) in `<models>/heads/`, their HeadEntry, an
+ * EnsembleEntry, and a section of MODEL_CARD.md. The parity check runs first; if it fails nothing
+ * is written. Manifest writes go through manifest-file.ts (validated, atomic, versioned).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { z } from 'zod';
+import { VidkindError } from '../../../src/core/errors.ts';
+import type { EnsembleEntry, HeadEntry, Manifest } from '../../../src/core/manifest.ts';
+import { CLASS_IDS, flattenSubclasses } from '../../../src/core/taxonomy.ts';
+import { writeFileAtomic } from '../fs-atomic.ts';
+import { loadHead, type HeadFile } from '../head/checkpoint.ts';
+import type { HeadWeights } from '../head/params.ts';
+import { readManifestFile, upsertEnsemble, upsertHead } from '../manifest-file.ts';
+import { HEAD_IO, headToOnnx } from './head-onnx.ts';
+import { updateModelCard } from './model-card.ts';
+import { assertParity, checkHeadParity, type ParityReport } from './parity.ts';
+
+const Metrics = z
+  .object({ split: z.string(), clips: z.number().int().min(0), accuracy: z.number().min(0).max(1), macroF1: z.number().min(0).max(1) })
+  .catchall(z.unknown());
+type Metrics = z.infer<typeof Metrics>;
+
+/** What `vidkind eval` leaves in `<run>/metrics.json` that export uses; anything else is kept for the card. */
+const RunMetricsSchema = z
+  .object({
+    temperature: z.number().positive().optional(),
+    oodThreshold: z.number().min(0).max(1).optional(),
+  })
+  .catchall(z.unknown());
+
+const RunConfigLite = z
+  .object({
+    data: z
+      .object({ features: z.string(), backbone: z.string(), frames: z.number(), clips: z.record(z.string(), z.number()) })
+      .partial()
+      .optional(),
+    train: z.record(z.string(), z.unknown()).optional(),
+  })
+  .catchall(z.unknown());
+
+const EnsembleFile = z.object({ members: z.array(z.string()).min(1) }).catchall(z.unknown());
+
+const HistoryRecord = z.object({ epoch: z.number(), valMacroF1: z.number(), valAccuracy: z.number() }).catchall(z.unknown());
+
+export interface ExportOptions {
+  run: string;
+  /** The models directory (holding manifest.json), e.g. public/models. */
+  to: string;
+  id?: string;
+  name?: string;
+  testModel?: boolean;
+  makeDefault?: boolean;
+  /** Include the tfjs forward pass in the parity check (default true). */
+  tfjsParity?: boolean;
+}
+
+export interface ExportResult {
+  ensemble: EnsembleEntry;
+  heads: HeadEntry[];
+  parity: Array<{ head: string } & ParityReport>;
+  manifestVersion: string;
+}
+
+function readJson(file: string): unknown {
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
+}
+
+/** Test metrics from metrics.json (top level, or its `test` block), else the best validation epoch of history.json. */
+export function runMetrics(dir: string): Metrics | undefined {
+  const m = readJson(join(dir, 'metrics.json')) as Record<string, unknown> | undefined;
+  for (const cand of [m, m?.test, m?.metrics]) {
+    if (cand && typeof cand === 'object') {
+      const c = cand as Record<string, unknown>;
+      const parsed = Metrics.safeParse({ split: 'test', ...c });
+      if (parsed.success) return parsed.data;
+    }
+  }
+  const history = z.array(HistoryRecord).safeParse(readJson(join(dir, 'history.json')));
+  if (!history.success || history.data.length === 0) return undefined;
+  const best = history.data.reduce((a, b) => (b.valMacroF1 > a.valMacroF1 ? b : a));
+  const cfg = RunConfigLite.safeParse(readJson(join(dir, 'config.json')));
+  const clips = cfg.success ? (cfg.data.data?.clips?.val ?? 0) : 0;
+  return { split: 'val', clips, accuracy: best.valAccuracy, macroF1: best.valMacroF1, epoch: best.epoch };
+}
+
+/** Member run directories: those listed by ensemble.json, else the run itself. */
+export function memberDirs(run: string): string[] {
+  const ens = EnsembleFile.safeParse(readJson(join(run, 'ensemble.json')));
+  return ens.success ? ens.data.members.map((m) => join(run, m)) : [run];
+}
+
+function slug(s: string): string {
+  const v = s
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[^a-z0-9]+|-+$/g, '');
+  return v || 'head';
+}
+
+function checkHeadAgainstManifest(m: Manifest, head: HeadFile, dir: string): string[] {
+  if (!m.backbones.some((b) => b.id === head.backbone))
+    throw new VidkindError(
+      'invalid-manifest',
+      `The head in ${dir} was trained on backbone "${head.backbone}", which the manifest does not list (have: ${m.backbones.map((b) => b.id).join(', ') || 'none'}).`,
+    );
+  if (head.classes.join(',') !== CLASS_IDS.join(','))
+    throw new VidkindError(
+      'invalid-manifest',
+      `The head in ${dir} has classes ${head.classes.join(',')}, expected ${CLASS_IDS.join(',')}.`,
+    );
+  const keys = flattenSubclasses(m.taxonomy).map((s) => s.key);
+  if (head.config.subclasses > 0 && head.subclasses.join('|') !== keys.join('|'))
+    throw new VidkindError(
+      'invalid-manifest',
+      `The subclasses of the head in ${dir} do not match the manifest's taxonomy (retrain with this taxonomy).`,
+    );
+  return head.config.subclasses > 0 ? keys : [];
+}
+
+/** Exports a run; returns the entries written. */
+export async function exportRun(o: ExportOptions): Promise<ExportResult> {
+  if (!existsSync(o.run)) throw new VidkindError('internal', `No training run at ${o.run}.`);
+  const manifest = readManifestFile(o.to);
+  const id = slug(o.id ?? basename(o.run));
+  const dirs = memberDirs(o.run);
+  const members: Array<{ dir: string; head: HeadFile; weights: HeadWeights; headId: string; subclasses: string[] }> = dirs.map((dir, i) => {
+    const best = join(dir, 'best');
+    if (!existsSync(join(best, 'head.json'))) throw new VidkindError('internal', `No trained head in ${best} (run vidkind train first).`);
+    const { head, weights } = loadHead(best);
+    return {
+      dir,
+      head,
+      weights,
+      headId: dirs.length === 1 ? id : `${id}-m${i + 1}`,
+      subclasses: checkHeadAgainstManifest(manifest, head, dir),
+    };
+  });
+
+  // Parity first: nothing is written unless every runtime agrees.
+  const onnx: Uint8Array[] = [];
+  const parity: ExportResult['parity'] = [];
+  for (const mb of members) {
+    const bytes = headToOnnx(mb.head.config, mb.weights, {
+      'vidkind.head': mb.headId,
+      'vidkind.backbone': mb.head.backbone,
+      'vidkind.frames': String(mb.head.frames),
+    });
+    const report = await checkHeadParity(mb.head.config, mb.weights, bytes, mb.head.frames, { tfjs: o.tfjsParity });
+    assertParity(report);
+    onnx.push(bytes);
+    parity.push({ head: mb.headId, ...report });
+  }
+
+  const heads: HeadEntry[] = members.map((mb, i) => {
+    const file = `heads/${mb.headId}.onnx`;
+    writeFileAtomic(join(o.to, file), onnx[i]!);
+    const metrics = runMetrics(mb.dir);
+    const entry: HeadEntry = {
+      id: mb.headId,
+      backbone: mb.head.backbone,
+      file,
+      sha256: createHash('sha256').update(onnx[i]!).digest('hex'),
+      bytes: onnx[i]!.length,
+      frames: mb.head.frames,
+      inputs: { features: HEAD_IO.input },
+      outputs: {
+        logits: HEAD_IO.logits,
+        subLogits: mb.head.config.subclasses > 0 ? HEAD_IO.subLogits : undefined,
+        attention: HEAD_IO.attention,
+      },
+      classes: [...CLASS_IDS],
+      subclasses: mb.subclasses,
+      ...(metrics ? { metrics } : {}),
+      ...(o.testModel ? { testModel: true } : {}),
+    };
+    upsertHead(o.to, entry);
+    return entry;
+  });
+
+  const runMetricsFile = RunMetricsSchema.safeParse(readJson(join(o.run, 'metrics.json')) ?? {});
+  const calib = runMetricsFile.success ? runMetricsFile.data : {};
+  const ensembleMetrics = runMetrics(o.run);
+  const ensemble: EnsembleEntry = {
+    id,
+    name: o.name ?? (members.length > 1 ? `${id} (ensemble of ${members.length})` : id),
+    members: heads.map((h) => h.id),
+    temperature: calib.temperature ?? 1,
+    oodThreshold: calib.oodThreshold ?? 0.8,
+    ...(ensembleMetrics ? { metrics: ensembleMetrics } : {}),
+  };
+  const current = readManifestFile(o.to);
+  const written = upsertEnsemble(o.to, ensemble, o.makeDefault === true || !current.defaultEnsemble);
+
+  const cfg = RunConfigLite.safeParse(readJson(join(dirs[0]!, 'config.json')));
+  updateModelCard(o.to, {
+    ensemble,
+    heads,
+    members: members.map((mb) => ({ headId: mb.headId, config: mb.head.config, meta: mb.head.meta })),
+    data: cfg.success ? cfg.data.data : undefined,
+    train: cfg.success ? cfg.data.train : undefined,
+    runMetrics: runMetricsFile.success ? runMetricsFile.data : undefined,
+    parity,
+    testModel: o.testModel === true,
+    backbones: written.backbones.filter((b) => heads.some((h) => h.backbone === b.id)),
+  });
+  return { ensemble, heads, parity, manifestVersion: written.version };
+}

@@ -1,0 +1,99 @@
+/**
+ * One section of `public/models/MODEL_CARD.md` per exported ensemble, between markers so that a
+ * re-export replaces its own section and leaves the rest of the card (written by people) alone.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BackboneEntry, EnsembleEntry, HeadEntry } from '../../../src/core/manifest.ts';
+import { writeFileAtomic } from '../fs-atomic.ts';
+import type { HeadConfig } from '../head/params.ts';
+import type { ParityReport } from './parity.ts';
+
+export const MODEL_CARD_FILE = 'MODEL_CARD.md';
+
+export interface CardInput {
+  ensemble: EnsembleEntry;
+  heads: HeadEntry[];
+  members: Array<{ headId: string; config: HeadConfig; meta: Record<string, unknown> }>;
+  data?: { features?: string; backbone?: string; frames?: number; clips?: Record<string, number> };
+  train?: Record<string, unknown>;
+  runMetrics?: Record<string, unknown>;
+  parity: Array<{ head: string } & ParityReport>;
+  testModel: boolean;
+  backbones: BackboneEntry[];
+}
+
+const pct = (v: unknown) => (typeof v === 'number' ? `${(v * 100).toFixed(1)}%` : '–');
+
+function metricsRow(name: string, m: HeadEntry['metrics']): string {
+  return m ? `| ${name} | ${m.split} | ${m.clips} | ${pct(m.accuracy)} | ${pct(m.macroF1)} |` : `| ${name} | – | – | – | – |`;
+}
+
+/** The Markdown of one ensemble's section (without markers). */
+export function cardSection(c: CardInput): string {
+  const e = c.ensemble;
+  const lines: string[] = [`## Ensemble \`${e.id}\` — ${e.name}`, ''];
+  if (c.testModel)
+    lines.push(
+      '> **Test model.** Exported to exercise the pipeline (toy data or random weights); its numbers say nothing about real videos.',
+      '',
+    );
+  lines.push('### Data', '');
+  const clips = c.data?.clips;
+  lines.push(
+    `- Features: ${c.data?.frames ?? c.heads[0]?.frames} frames per clip, sampled evenly over the whole video (src/core/sampling), from backbone(s) ${c.backbones.map((b) => `\`${b.id}\``).join(', ')}.`,
+  );
+  if (clips)
+    lines.push(
+      `- Clips: ${Object.entries(clips)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}; split by source (channel, game or deck), never by clip.`,
+    );
+  for (const b of c.backbones)
+    lines.push(
+      `- Backbone \`${b.id}\` (${b.name}): ${b.provenance.source}${b.provenance.notes ? ` — ${b.provenance.notes}` : ''}; licence ${b.licence}.`,
+    );
+  lines.push('', '### Model', '');
+  for (const m of c.members) {
+    const k = m.config;
+    lines.push(
+      `- \`${m.headId}\`: projection ${k.featureDim}→${k.projDim} + LayerNorm, ${k.lstmLayers}-layer BiLSTM (hidden ${k.lstmHidden}), ${k.attnHeads}-head self-attention, attention pooling (${k.poolHidden}), ${k.classes} classes${k.subclasses ? ` + ${k.subclasses} subclasses` : ''}.`,
+    );
+  }
+  if (c.train) {
+    const t = c.train;
+    const keys = ['epochs', 'batch', 'lr', 'weightDecay', 'dropout', 'focalGamma', 'labelSmoothing', 'clipNorm', 'seed'].filter(
+      (k) => k in t,
+    );
+    lines.push(
+      `- Training: ${keys.map((k) => `${k} ${String(t[k])}`).join(', ')} (AdamW, cosine annealing with warm restarts, focal loss).`,
+    );
+  }
+  lines.push('', '### Metrics', '', '| model | split | clips | accuracy | macro-F1 |', '|---|---|---|---|---|');
+  lines.push(metricsRow(`ensemble \`${e.id}\``, e.metrics));
+  for (const h of c.heads) if (c.heads.length > 1 || !e.metrics) lines.push(metricsRow(`head \`${h.id}\``, h.metrics));
+  lines.push('', `Calibration temperature ${e.temperature}; out-of-distribution threshold ${e.oodThreshold} on normalised entropy.`);
+  const perClass = c.runMetrics?.perClass ?? (c.runMetrics?.test as Record<string, unknown> | undefined)?.perClass;
+  if (perClass && typeof perClass === 'object') lines.push('', `Per-class: \`${JSON.stringify(perClass)}\``);
+  lines.push('', '### Export parity', '');
+  for (const p of c.parity)
+    lines.push(
+      `- \`${p.head}\`: max abs diff from the reference forward — onnxruntime-node ${p.maxAbsDiff.onnxruntimeNode.toExponential(1)}, onnxruntime-web (WASM) ${p.maxAbsDiff.onnxruntimeWeb.toExponential(1)}, tfjs ${p.maxAbsDiff.tfjs === null ? 'not run' : p.maxAbsDiff.tfjs.toExponential(1)} (bound ${p.tolerance}; T ∈ {${p.cases.map((x) => x.t).join(', ')}}).`,
+    );
+  return lines.join('\n') + '\n';
+}
+
+/** Replaces (or appends) the ensemble's section of MODEL_CARD.md. */
+export function updateModelCard(modelsDir: string, c: CardInput): void {
+  const file = join(modelsDir, MODEL_CARD_FILE);
+  const begin = `<!-- vidkind export: ${c.ensemble.id} -->`;
+  const end = `<!-- /vidkind export: ${c.ensemble.id} -->`;
+  const block = `${begin}\n${cardSection(c)}${end}\n`;
+  const text = existsSync(file)
+    ? readFileSync(file, 'utf8')
+    : '# vidkind model card\n\nWhat each model shipped in this directory was trained on, and how well it does.\n\n';
+  const i = text.indexOf(begin);
+  const j = text.indexOf(end);
+  const next = i >= 0 && j > i ? text.slice(0, i) + block + text.slice(j + end.length + 1) : text.replace(/\n*$/, '\n\n') + block;
+  writeFileAtomic(file, next);
+}

@@ -1,0 +1,141 @@
+/** `vidkind export` on run directories holding real checkpoints (random weights): files, manifest, card, parity gate. */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CLASS_IDS, DEFAULT_TAXONOMY, flattenSubclasses } from '../../../src/core/taxonomy.ts';
+import { exportRun } from '../../src/export/export-run.ts';
+import { saveHead } from '../../src/head/checkpoint.ts';
+import { HeadConfigSchema, type HeadConfig } from '../../src/head/params.ts';
+import { referenceForward } from '../../src/head/reference-forward.ts';
+import { readManifestFile } from '../../src/manifest-file.ts';
+import { makeModelsDir, randomFloats, randomHead } from '../extract/test-models.ts';
+
+const CLI = resolve(__dirname, '../../bin/vidkind.mjs');
+const SUBS = flattenSubclasses(DEFAULT_TAXONOMY).map((s) => s.key);
+const config: HeadConfig = HeadConfigSchema.parse({
+  featureDim: 16,
+  projDim: 16,
+  lstmHidden: 8,
+  lstmLayers: 2,
+  attnHeads: 2,
+  poolHidden: 8,
+  subclasses: SUBS.length,
+});
+
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'vidkind-export-'));
+  dirs.push(d);
+  return d;
+};
+afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function writeMember(dir: string, seed: number, poison = false) {
+  const w = randomHead(config, seed);
+  if (poison) w.get('cls/bias')![0] = Number.NaN;
+  saveHead(
+    join(dir, 'best'),
+    { format: 'vidkind-head/1', config, backbone: 'tiny-test', frames: 8, classes: [...CLASS_IDS], subclasses: SUBS, meta: {} },
+    w,
+  );
+  writeFileSync(
+    join(dir, 'history.json'),
+    JSON.stringify([
+      { epoch: 0, trainLoss: 1, valLoss: 1, valMacroF1: 0.5, valAccuracy: 0.6, lr: 1e-3, seconds: 1 },
+      { epoch: 1, trainLoss: 0.8, valLoss: 0.9, valMacroF1: 0.7, valAccuracy: 0.75, lr: 1e-3, seconds: 1 },
+    ]),
+  );
+  return w;
+}
+
+describe('exportRun', () => {
+  it('exports an ensemble: ONNX files matching their checkpoints, valid manifest entries, one model-card section', async () => {
+    const root = tmp();
+    const models = join(root, 'models');
+    makeModelsDir(models);
+    const run = join(root, 'toy-run');
+    const w1 = writeMember(join(run, 'members', '1'), 1);
+    writeMember(join(run, 'members', '2'), 2);
+    writeFileSync(join(run, 'ensemble.json'), JSON.stringify({ format: 'vidkind-ensemble/1', members: ['members/1', 'members/2'] }));
+    writeFileSync(
+      join(run, 'metrics.json'),
+      JSON.stringify({ temperature: 1.7, oodThreshold: 0.66, test: { clips: 40, accuracy: 0.9, macroF1: 0.88 } }),
+    );
+
+    const r = await exportRun({ run, to: models, testModel: true, tfjsParity: false });
+    expect(r.ensemble).toMatchObject({ id: 'toy-run', members: ['toy-run-m1', 'toy-run-m2'], temperature: 1.7, oodThreshold: 0.66 });
+    expect(r.ensemble.metrics).toMatchObject({ split: 'test', clips: 40, accuracy: 0.9 });
+    const m = readManifestFile(models);
+    expect(m.defaultEnsemble).toBe('toy-run');
+    expect(m.heads.map((h) => h.id)).toEqual(['toy-run-m1', 'toy-run-m2']);
+    const h1 = m.heads[0]!;
+    expect(h1).toMatchObject({
+      backbone: 'tiny-test',
+      frames: 8,
+      inputs: { features: 'features' },
+      outputs: { logits: 'logits', subLogits: 'sub_logits', attention: 'attention' },
+      subclasses: SUBS,
+      testModel: true,
+      metrics: { split: 'val', accuracy: 0.75, macroF1: 0.7 },
+    });
+    const bytes = readFileSync(join(models, h1.file));
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(h1.sha256);
+    for (const p of r.parity) expect(p.passed).toBe(true);
+
+    // The file on disk computes the checkpoint's function, at a T other than the training one.
+    const session = await ort.InferenceSession.create(bytes);
+    const x = randomFloats(2 * 5 * 16, 11, 1);
+    const out = await session.run({ features: new ort.Tensor('float32', x, [2, 5, 16]) });
+    const ref = referenceForward(config, w1, x, 2, 5);
+    expect(out.attention!.dims).toEqual([2, 5]);
+    (out.logits!.data as Float32Array).forEach((v, i) => expect(Math.abs(v - ref.logits[i]!)).toBeLessThan(1e-4));
+    await session.release();
+
+    const card = readFileSync(join(models, 'MODEL_CARD.md'), 'utf8');
+    expect(card).toMatch(/## Ensemble `toy-run`/);
+    expect(card).toMatch(/Test model/);
+    expect(card).toMatch(/\| ensemble `toy-run` \| test \| 40 \| 90\.0% \| 88\.0% \|/);
+    expect(card).toMatch(/Calibration temperature 1\.7/);
+    // Re-export replaces its section instead of adding another.
+    await exportRun({ run, to: models, testModel: true, tfjsParity: false });
+    expect(readFileSync(join(models, 'MODEL_CARD.md'), 'utf8').match(/## Ensemble `toy-run`/g)).toHaveLength(1);
+  });
+
+  it('refuses a head whose parity check fails, writing nothing', async () => {
+    const root = tmp();
+    const models = join(root, 'models');
+    makeModelsDir(models);
+    const run = join(root, 'bad');
+    writeMember(run, 3, true);
+    const before = readFileSync(join(models, 'manifest.json'), 'utf8');
+    await expect(exportRun({ run, to: models, tfjsParity: false })).rejects.toThrow(/parity check failed/);
+    expect(readFileSync(join(models, 'manifest.json'), 'utf8')).toBe(before);
+    expect(existsSync(join(models, 'heads'))).toBe(false);
+  });
+
+  it('CLI: exports a single head with --id, defaults calibration to 1 / 0.8, and fails clearly on an unknown backbone', () => {
+    const root = tmp();
+    const models = join(root, 'models');
+    makeModelsDir(models);
+    const run = join(root, 'single');
+    writeMember(run, 4);
+    const r = spawnSync(process.execPath, [CLI, 'export', '--run', run, '--to', models, '--id', 'My Head', '--no-tfjs-parity'], {
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(summary).toMatchObject({ command: 'export', ensemble: 'my-head', heads: [{ id: 'my-head', file: 'heads/my-head.onnx' }] });
+    const m = readManifestFile(models);
+    expect(m.ensembles[0]).toMatchObject({ id: 'my-head', members: ['my-head'], temperature: 1, oodThreshold: 0.8 });
+
+    const other = join(root, 'other-models');
+    makeModelsDir(other, 'another-backbone');
+    const bad = spawnSync(process.execPath, [CLI, 'export', '--run', run, '--to', other, '--no-tfjs-parity'], { encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/backbone "tiny-test", which the manifest does not list/);
+  });
+});
