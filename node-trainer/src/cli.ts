@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 type Registrar = (program: Command) => void;
 const COMMANDS: Array<() => Promise<{ register: Registrar }>> = [
   () => import('./commands/train.ts'),
+  () => import('./commands/eval.ts'),
   () => import('./commands/import-backbone.ts'),
   () => import('./commands/extract.ts'),
   () => import('./commands/export.ts'),

@@ -45,7 +45,19 @@ export function splitBySource(items: SplitItem[], fractions: readonly [number, n
     group.sort((a, b) => b.items.length - a.items.length);
     const n = group.reduce((a, g) => a + g.items.length, 0);
     const have = [0, 0, 0];
-    for (const g of group) {
+    const place = (g: (typeof group)[number], p: number) => {
+      have[p]! += g.items.length;
+      for (const it of g.items) out.set(it.key, SPLIT_PARTS[p]!);
+    };
+    // With enough sources, every part gets one first (the smallest parts the smallest sources), so a
+    // small class still has validation and test clips; the rest goes greedily by deficit.
+    const parts = [0, 1, 2].filter((p) => frac[p]! > 0).sort((a, b) => frac[a]! - frac[b]! || b - a);
+    let rest = group;
+    if (group.length >= parts.length) {
+      parts.forEach((p, k) => place(group[group.length - 1 - k]!, p));
+      rest = group.slice(0, group.length - parts.length);
+    }
+    for (const g of rest) {
       let best = 0;
       let bestDeficit = -Infinity;
       for (let p = 0; p < 3; p++) {
@@ -56,8 +68,7 @@ export function splitBySource(items: SplitItem[], fractions: readonly [number, n
           best = p;
         }
       }
-      have[best]! += g.items.length;
-      for (const it of g.items) out.set(it.key, SPLIT_PARTS[best]!);
+      place(g, best);
     }
   }
   return out;

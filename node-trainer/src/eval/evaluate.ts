@@ -1,0 +1,161 @@
+/**
+ * `vidkind eval`: scores a run (one head, or an ensemble = mean of member probabilities) on a split.
+ * The temperature is fitted on validation and applied to every member's logits (the manifest's
+ * calibration temperature); the OOD threshold comes from the calibrated validation clips.
+ */
+import { relative } from 'node:path';
+import { argmax, meanProbs, oodScore, softmax } from '../../../src/core/postprocess.ts';
+import { loadHead } from '../head/checkpoint.ts';
+import { initBackend, tf } from '../train/backend.ts';
+import type { ClipSet } from '../train/data.ts';
+import { TrainError } from '../train/errors.ts';
+import { loadPart } from '../train/loop.ts';
+import { predict, weightTensors, type Predictions } from '../train/predict.ts';
+import { readHistory, readRunConfig, runMembers, runPaths, type EpochRecord } from '../train/run-dir.ts';
+import type { SplitPart } from '../train/split.ts';
+import { calibrationError, ensembleProbs, fitTemperature, oodThreshold, type ReliabilityBin } from './calibration.ts';
+import { classificationMetrics, type ClassScores } from './metrics.ts';
+
+/** The percentile of validation OOD scores used as the threshold (see calibration.ts oodThreshold). */
+export const OOD_PERCENTILE = 95;
+
+export interface MemberMetrics {
+  dir: string;
+  seed: unknown;
+  backbone: string;
+  accuracy: number;
+  macroF1: number;
+  bestEpoch: unknown;
+  history: EpochRecord[];
+}
+
+export interface EvalMetrics {
+  format: 'vidkind-metrics/1';
+  split: SplitPart;
+  clips: number;
+  classes: string[];
+  accuracy: number;
+  macroF1: number;
+  perClass: Record<string, ClassScores>;
+  /** confusion[true][predicted], in `classes` order. */
+  confusion: number[][];
+  subclassAccuracy: number | null;
+  subclassClips: number;
+  temperature: number;
+  eceBefore: number;
+  eceAfter: number;
+  oodThreshold: number;
+  oodPercentile: number;
+  /** Share of this split's clips above the threshold (they are all in-distribution, so ~5% expected). */
+  oodFlaggedRate: number;
+  valClips: number;
+  reliabilityBefore: ReliabilityBin[];
+  reliabilityAfter: ReliabilityBin[];
+  members: MemberMetrics[];
+}
+
+interface MemberOutputs {
+  dir: string;
+  val: Predictions;
+  part: Predictions;
+  valSet: ClipSet;
+  partSet: ClipSet;
+}
+
+function memberOutputs(dir: string, part: SplitPart): MemberOutputs & { meta: Record<string, unknown>; backbone: string } {
+  const rc = readRunConfig(dir);
+  const { head, weights } = loadHead(runPaths(dir).best);
+  const valSet = loadPart(rc, rc.data.features, 'val');
+  const partSet = part === 'val' ? valSet : loadPart(rc, rc.data.features, part);
+  const p = weightTensors(head.config, weights);
+  try {
+    const val = predict(head.config, p, valSet);
+    return {
+      dir,
+      val,
+      part: part === 'val' ? val : predict(head.config, p, partSet),
+      valSet,
+      partSet,
+      meta: head.meta,
+      backbone: head.backbone,
+    };
+  } finally {
+    tf.dispose([...p.values()]);
+  }
+}
+
+/** Evaluates the run in `run` on `part`; `onMember` reports progress. */
+export async function evaluateRun(run: string, part: SplitPart = 'test', onMember?: (i: number, n: number) => void): Promise<EvalMetrics> {
+  await initBackend();
+  const dirs = runMembers(run);
+  const outs = dirs.map((d, i) => {
+    onMember?.(i, dirs.length);
+    return memberOutputs(d, part);
+  });
+  const first = outs[0]!;
+  // Members may read different feature stores (backbones), but the split keys are shared: check that.
+  for (const o of outs)
+    if (o.partSet.keys.join() !== first.partSet.keys.join() || o.valSet.keys.join() !== first.valSet.keys.join())
+      throw new TrainError('bad-features', `member ${o.dir} sees other clips than ${first.dir}; its features store lacks some`);
+  if (first.partSet.keys.length === 0) throw new TrainError('empty-split', `the ${part} split of ${run} has no clips`);
+  const classes = readRunConfig(first.dir).classes;
+  const valLabels = first.valSet.labels;
+  const labels = first.partSet.labels;
+  const valLogits = outs.map((o) => o.val.logits);
+  const partLogits = outs.map((o) => o.part.logits);
+
+  const temperature = fitTemperature(valLogits, valLabels);
+  const n = labels.length;
+  const before = Array.from({ length: n }, (_, i) => ensembleProbs(partLogits, i, 1));
+  const after = Array.from({ length: n }, (_, i) => ensembleProbs(partLogits, i, temperature));
+  const valAfter = Array.from({ length: valLabels.length }, (_, i) => ensembleProbs(valLogits, i, temperature));
+  const threshold = oodThreshold(valAfter, OOD_PERCENTILE);
+  const calBefore = calibrationError(before, labels);
+  const calAfter = calibrationError(after, labels);
+  const m = classificationMetrics(labels, after.map(argmax), classes.length);
+
+  let subCorrect = 0;
+  let subClips = 0;
+  if (outs.every((o) => o.part.subLogits))
+    first.partSet.subLabels.forEach((y, i) => {
+      if (y < 0) return;
+      subClips++;
+      if (argmax(meanProbs(outs.map((o) => softmax(o.part.subLogits![i]!)))) === y) subCorrect++;
+    });
+
+  const members: MemberMetrics[] = outs.map((o) => {
+    const mm = classificationMetrics(labels, o.part.logits.map(argmax), classes.length);
+    return {
+      dir: relative(run, o.dir) || '.',
+      seed: o.meta.seed,
+      backbone: o.backbone,
+      accuracy: mm.accuracy,
+      macroF1: mm.macroF1,
+      bestEpoch: o.meta.bestEpoch,
+      history: readHistory(o.dir),
+    };
+  });
+
+  return {
+    format: 'vidkind-metrics/1',
+    split: part,
+    clips: n,
+    classes,
+    accuracy: m.accuracy,
+    macroF1: m.macroF1,
+    perClass: Object.fromEntries(classes.map((c, i) => [c, m.perClass[i]!])),
+    confusion: m.confusion,
+    subclassAccuracy: subClips ? subCorrect / subClips : null,
+    subclassClips: subClips,
+    temperature,
+    eceBefore: calBefore.ece,
+    eceAfter: calAfter.ece,
+    oodThreshold: threshold,
+    oodPercentile: OOD_PERCENTILE,
+    oodFlaggedRate: after.filter((p) => oodScore(p) > threshold).length / n,
+    valClips: valLabels.length,
+    reliabilityBefore: calBefore.bins,
+    reliabilityAfter: calAfter.bins,
+    members,
+  };
+}
