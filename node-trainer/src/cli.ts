@@ -9,6 +9,7 @@ const COMMANDS: Array<() => Promise<{ register: Registrar }>> = [
   () => import('./commands/import-backbone.ts'),
   () => import('./commands/extract.ts'),
   () => import('./commands/export.ts'),
+  () => import('./commands/classify.ts'),
 ];
 
 /** Runs the CLI; resolves to the process exit code (0 ok, 1 some work failed, 2 usage error). */

@@ -66,7 +66,7 @@ beforeAll(() => {
   const full = execFileSync('cat', [join(dir, 'clip.mp4')]);
   // moov at the end (no faststart): half a file has no index.
   writeFileSync(join(dir, 'truncated.mp4'), full.subarray(0, full.length >> 1));
-});
+}, 180_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('probeVideo', () => {

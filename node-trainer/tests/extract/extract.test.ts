@@ -32,7 +32,7 @@ beforeAll(() => {
   writeFileSync(join(videos(), 'broken.mp4'), 'not a video at all\n'.repeat(20));
   lines.push('broken.mp4,flat,slides,deck-x');
   writeFileSync(join(dir, 'labels.csv'), lines.join('\n') + '\n');
-});
+}, 180_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const cli = (args: string[]) =>

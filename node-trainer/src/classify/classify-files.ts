@@ -1,0 +1,73 @@
+/**
+ * Many files through one loaded ensemble, in order, with the next file's decode (an ffmpeg child
+ * process) overlapping the current file's inference. A file that fails yields an error Result and
+ * the batch goes on; a model that fails to load or verify yields that error for every file.
+ */
+import { VidkindError, toErrorInfo } from '../../../src/core/errors.ts';
+import type { Result } from '../../../src/core/result.ts';
+import type { Device } from '../backbone-runtime/session.ts';
+import type { DecodeStrategy } from '../decode/frames.ts';
+import { decodeForClassify, inferDecoded, type DecodedVideo } from './classify-file.ts';
+import { loadEnsembleModels, type EnsembleModels } from './ensemble-models.ts';
+
+export interface ClassifyFilesOptions {
+  models: string;
+  ensemble?: string;
+  tta?: boolean;
+  device?: Device;
+  strategy?: DecodeStrategy;
+  threads?: number;
+  signal?: AbortSignal;
+  /** Each result as soon as it is known, in input order. */
+  onResult?: (r: Result, index: number) => void;
+}
+
+/** Classifies `files`; resolves with every result (one per file unless cancelled). */
+export async function classifyFiles(files: string[], o: ClassifyFilesOptions): Promise<{ results: Result[]; cancelled: boolean }> {
+  const results: Result[] = [];
+  const emit = (r: Result) => {
+    results.push(r);
+    o.onResult?.(r, results.length - 1);
+  };
+  let models: EnsembleModels;
+  try {
+    models = await loadEnsembleModels(o.models, { ensemble: o.ensemble, device: o.device, threads: o.threads });
+  } catch (e) {
+    const error = toErrorInfo(e);
+    for (const file of files) emit({ file, error });
+    return { results, cancelled: false };
+  }
+  const opts = { tta: o.tta, strategy: o.strategy, signal: o.signal };
+  const settle = (file: string) =>
+    decodeForClassify(file, models, opts).then(
+      (value) => ({ ok: true as const, value }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
+  let cancelled = false;
+  try {
+    let next: Promise<{ ok: true; value: DecodedVideo } | { ok: false; error: unknown }> | undefined = files.length
+      ? settle(files[0]!)
+      : undefined;
+    for (let i = 0; i < files.length; i++) {
+      const current = await next!;
+      next = i + 1 < files.length && !o.signal?.aborted ? settle(files[i + 1]!) : undefined;
+      let result: Result;
+      try {
+        if (o.signal?.aborted) throw new VidkindError('cancelled', 'Cancelled.');
+        if (!current.ok) throw current.error;
+        result = await inferDecoded(current.value, models, opts);
+      } catch (e) {
+        result = { file: files[i]!, error: toErrorInfo(e) };
+      }
+      if (result && 'error' in result && result.error.code === 'cancelled') {
+        cancelled = true;
+        break;
+      }
+      emit(result);
+    }
+    if (next) await next;
+  } finally {
+    await models.release();
+  }
+  return { results, cancelled };
+}

@@ -1,0 +1,142 @@
+/** `vidkind classify` with real models (tiny backbone + exported head, random weights) on real clips. */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { softmax } from '../../../src/core/postprocess.ts';
+import { ResultSchema, type SuccessResult } from '../../../src/core/result.ts';
+import { samplePlan } from '../../../src/core/sampling.ts';
+import { CLASS_IDS, DEFAULT_TAXONOMY, flattenSubclasses } from '../../../src/core/taxonomy.ts';
+import { openBackbone } from '../../src/backbone-runtime/session.ts';
+import { collectInputs } from '../../src/classify/inputs.ts';
+import { decodePlans } from '../../src/decode/sampled-frames.ts';
+import { probeVideo } from '../../src/decode/probe.ts';
+import { exportRun } from '../../src/export/export-run.ts';
+import { saveHead } from '../../src/head/checkpoint.ts';
+import { HeadConfigSchema, type HeadWeights } from '../../src/head/params.ts';
+import { referenceForward } from '../../src/head/reference-forward.ts';
+import { readManifestFile } from '../../src/manifest-file.ts';
+import { makeClip, makeModelsDir, randomHead, TOY_SOURCES } from '../extract/test-models.ts';
+
+const CLI = resolve(__dirname, '../../bin/vidkind.mjs');
+const SUBS = flattenSubclasses(DEFAULT_TAXONOMY).map((s) => s.key);
+const config = HeadConfigSchema.parse({
+  featureDim: 16,
+  projDim: 16,
+  lstmHidden: 8,
+  lstmLayers: 2,
+  attnHeads: 2,
+  poolHidden: 8,
+  subclasses: SUBS.length,
+});
+let dir = '';
+let weights: HeadWeights;
+const models = () => join(dir, 'models');
+const videos = () => join(dir, 'videos');
+
+const classify = (args: string[]) => spawnSync(process.execPath, [CLI, 'classify', '--models', models(), ...args], { encoding: 'utf8' });
+const lines = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .map((l) => ResultSchema.parse(JSON.parse(l)));
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'vidkind-classify-'));
+  makeModelsDir(models());
+  weights = randomHead(config, 21);
+  saveHead(
+    join(dir, 'run', 'best'),
+    { format: 'vidkind-head/1', config, backbone: 'tiny-test', frames: 8, classes: [...CLASS_IDS], subclasses: SUBS, meta: {} },
+    weights,
+  );
+  await exportRun({ run: join(dir, 'run'), to: models(), id: 'toy', testModel: true, tfjsParity: false });
+  mkdirSync(join(videos(), 'sub'), { recursive: true });
+  makeClip(join(videos(), 'a.mp4'), TOY_SOURCES.gaming(0), 2);
+  makeClip(join(videos(), 'sub', 'b.mkv'), TOY_SOURCES.flat(1), 2);
+  writeFileSync(join(videos(), 'notes.txt'), 'not a video, and not picked up from a directory');
+  writeFileSync(join(dir, 'broken.mp4'), 'not a video\n'.repeat(30));
+}, 180_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('vidkind classify', () => {
+  it('prints one valid Result per file, equal to the reference head on the same frames; exit 1 when one fails', async () => {
+    const r = classify([videos(), join(dir, 'broken.mp4')]);
+    expect(r.status, r.stderr).toBe(1);
+    const results = lines(r.stdout);
+    expect(results.map((x) => x.file)).toEqual([join(videos(), 'a.mp4'), join(videos(), 'sub', 'b.mkv'), join(dir, 'broken.mp4')]);
+    expect(results[2]).toMatchObject({ error: { code: 'corrupt-file' } });
+    const a = results[0] as SuccessResult;
+    expect(a.models).toEqual({ backbones: ['tiny-test'], ensemble: 'toy', tta: false, provider: 'onnxruntime-node' });
+    expect(a.attention).toHaveLength(8);
+    expect(a.segments.length).toBeGreaterThanOrEqual(1);
+    expect(a.video).toMatchObject({ width: 160, height: 120, decoder: 'ffmpeg' });
+
+    // Independently: decode, embed, reference forward, softmax.
+    const file = join(videos(), 'a.mp4');
+    const info = await probeVideo(file);
+    const plan = samplePlan(info.durationS, { frames: 8, frameRate: info.frameRate, frameCount: info.frameCount });
+    const [frames] = await decodePlans(file, info, [plan]);
+    const manifest = readManifestFile(models());
+    const session = await openBackbone(models(), manifest.backbones[0]!);
+    const feats = await session.embed(frames!);
+    await session.release();
+    const ref = referenceForward(config, weights, feats, 1, 8);
+    const p = softmax(ref.logits, manifest.ensembles[0]!.temperature);
+    CLASS_IDS.forEach((c, i) => expect(Math.abs(a.probs[c] - p[i]!)).toBeLessThan(1e-4));
+    expect(a.label).toBe(CLASS_IDS[p.indexOf(Math.max(...p))]);
+    Array.from(ref.attention).forEach((v, i) => expect(Math.abs(a.attention[i]! - v)).toBeLessThan(1e-4));
+  });
+
+  it('--tta runs the manifest views; csv and table formats; exit 0 when all succeed', () => {
+    const plain = lines(classify([join(videos(), 'a.mp4')]).stdout)[0] as SuccessResult;
+    const r = classify([join(videos(), 'a.mp4'), '--tta']);
+    expect(r.status, r.stderr).toBe(0);
+    const tta = lines(r.stdout)[0] as SuccessResult;
+    expect(tta.models.tta).toBe(true);
+    expect(Math.max(...CLASS_IDS.map((c) => Math.abs(tta.probs[c] - plain.probs[c])))).toBeGreaterThan(1e-6);
+
+    const csv = classify([videos(), join(dir, 'broken.mp4'), '--format', 'csv']);
+    expect(csv.status).toBe(1);
+    const rows = csv.stdout.trim().split('\n');
+    expect(rows[0]).toMatch(/^file,label,confidence,p_animation/);
+    expect(rows).toHaveLength(4);
+    expect(rows[3]).toMatch(/corrupt-file/);
+    const table = classify([videos(), join(dir, 'broken.mp4'), '--format', 'table']);
+    expect(table.stdout).toMatch(/a\.mp4\s+(animation|gaming|natural|flat)\s+\d+\.\d%/);
+    expect(table.stdout).toMatch(/broken\.mp4\s+ERROR\s+corrupt-file/);
+  });
+
+  it('exit 2 on usage errors', () => {
+    expect(classify([join(dir, 'nope.mp4')]).status).toBe(2);
+    expect(classify([videos(), '--ensemble', 'nope']).status).toBe(2);
+    expect(classify([videos(), '--format', 'xml']).status).toBe(2);
+    expect(classify([join(dir, 'run')]).status).toBe(2); // a directory without videos
+  });
+
+  it('refuses a model file whose sha256 differs from the manifest (model-integrity for every file)', () => {
+    const tampered = join(dir, 'tampered');
+    mkdirSync(tampered);
+    const m = readManifestFile(models());
+    for (const f of [m.backbones[0]!.file, m.heads[0]!.file]) {
+      mkdirSync(join(tampered, f, '..'), { recursive: true });
+      writeFileSync(join(tampered, f), readFileSync(join(models(), f)));
+    }
+    writeFileSync(join(tampered, 'manifest.json'), readFileSync(join(models(), 'manifest.json')));
+    const head = readFileSync(join(tampered, m.heads[0]!.file));
+    head[head.length - 5] ^= 0xff;
+    writeFileSync(join(tampered, m.heads[0]!.file), head);
+    const r = spawnSync(process.execPath, [CLI, 'classify', '--models', tampered, videos()], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    const results = lines(r.stdout);
+    expect(results).toHaveLength(2);
+    for (const x of results) expect(x).toMatchObject({ error: { code: 'model-integrity' } });
+  });
+
+  it('walks directories for video extensions only', () => {
+    const { files, missing } = collectInputs([videos(), join(dir, 'missing.mp4')]);
+    expect(files).toEqual([join(videos(), 'a.mp4'), join(videos(), 'sub', 'b.mkv')]);
+    expect(missing).toEqual([join(dir, 'missing.mp4')]);
+  });
+});
