@@ -125,7 +125,7 @@ describe('vidkind classify', () => {
     }
     writeFileSync(join(tampered, 'manifest.json'), readFileSync(join(models(), 'manifest.json')));
     const head = readFileSync(join(tampered, m.heads[0]!.file));
-    head[head.length - 5] ^= 0xff;
+    head[head.length - 5] = head[head.length - 5]! ^ 0xff;
     writeFileSync(join(tampered, m.heads[0]!.file), head);
     const r = spawnSync(process.execPath, [CLI, 'classify', '--models', tampered, videos()], { encoding: 'utf8' });
     expect(r.status).toBe(1);
