@@ -173,6 +173,19 @@ class Emitter {
     return keepDims ? name : this.flatten(name, pooled);
   }
 
+  /** Concatenation along a TF axis (negative counts from the end); the channel axis maps to NCHW's 1. */
+  concat(name: string, inputs: string[], tfAxis: number): string {
+    const shapes = inputs.map((i) => this.shapes.get(i)!);
+    const rank = shapes[0]!.length;
+    const axis = tfAxis < 0 ? rank + tfAxis : tfAxis;
+    const onnxAxis = rank === 4 ? [0, 2, 3, 1][axis]! : axis;
+    this.nodes.push(node('Concat', inputs, [name], name, [attr.int('axis', onnxAxis)]));
+    const out = [...shapes[0]!];
+    out[axis] = shapes.reduce((n, sh) => n + sh[axis]!, 0);
+    this.shapes.set(name, out);
+    return name;
+  }
+
   binary(op: 'Add' | 'Mul' | 'Sub' | 'Div' | 'Max' | 'Min', name: string, a: string, b: string): string {
     this.nodes.push(node(op, [a, b], [name], name));
     const sa = this.shapes.get(a)!;
@@ -232,6 +245,7 @@ const KERAS_SUPPORTED = new Set([
   'ReLU',
   'Activation',
   'Add',
+  'Concatenate',
   'AveragePooling2D',
   'MaxPooling2D',
   'GlobalAveragePooling2D',
@@ -385,6 +399,9 @@ function convertLayers(model: TfjsModel, embedding: string | undefined): Convert
         for (let i = 1; i < ins.length; i++) acc = e.binary('Add', i === ins.length - 1 ? name : `${name}/${i}`, acc, ins[i]!);
         break;
       }
+      case 'Concatenate':
+        e.concat(name, ins, Number(c.axis ?? -1));
+        break;
       case 'AveragePooling2D':
       case 'MaxPooling2D': {
         const k = pair(c.pool_size);
@@ -456,6 +473,7 @@ const GRAPH_SUPPORTED = new Set([
   '_FusedMatMul',
   'Softmax',
   'Pad',
+  'ConcatV2',
 ]);
 
 const text = (b64: string | undefined) => (b64 === undefined ? '' : Buffer.from(b64, 'base64').toString('utf8'));
@@ -629,6 +647,12 @@ function convertGraph(model: TfjsModel, embedding: string | undefined): Converte
         const { bias, act } = n.op === '_FusedMatMul' ? fused(n) : { bias: false, act: 'linear' as Activation };
         const out = e.dense(`${n.name}/gemm`, ins[0]!, kernel, bias ? constOf(ins[2]!) : undefined, Boolean(a.transpose_b?.b));
         alias(n.name, e.activation(out, act, n.name));
+        break;
+      }
+      case 'ConcatV2': {
+        const axis = constOf(ins.at(-1)!);
+        if (!axis) throw new UnsupportedOpError([`ConcatV2 with a non-constant axis (node "${n.name}")`]);
+        e.concat(n.name, ins.slice(0, -1), axis.data[0]!);
         break;
       }
       case 'Softmax':
