@@ -2,7 +2,7 @@
 import { LAYER_NORM_EPS, type HeadConfig } from '../head/params.ts';
 import { tf } from './backend.ts';
 import { biLstm } from './lstm.ts';
-import { dense, dropout, layerNorm, mm } from './ops.ts';
+import { dense, denseOnData, dropout, layerNorm, mm } from './ops.ts';
 import type { Rng } from './rng.ts';
 
 export type HeadTensors = Map<string, tf.Tensor>;
@@ -29,7 +29,7 @@ export function headForward(c: HeadConfig, p: HeadTensors, x: tf.Tensor, dropout
   const nh = c.attnHeads;
   const dk = E / nh;
 
-  let h = dense(tf.reshape(x, [N * T, D]), P('proj/kernel'), P('proj/bias'));
+  let h = denseOnData(tf.reshape(x, [N * T, D]), P('proj/kernel'), P('proj/bias'));
   h = layerNorm(h, P('proj_ln/gamma'), P('proj_ln/beta'), LAYER_NORM_EPS);
   h = dropout(h, c.dropout, dropoutRng);
   let y: tf.Tensor = tf.reshape(h, [N, T, c.projDim]);

@@ -51,19 +51,26 @@ export function adamWStep(
   state.step++;
   const bc1 = 1 - Math.pow(o.beta1, state.step);
   const bc2 = 1 - Math.pow(o.beta2, state.step);
+  // Constants hoisted out of the 2M-element loop: this runs every step on every parameter.
+  const b1 = o.beta1;
+  const b2 = o.beta2;
+  const stepSize = lr / bc1;
+  const invSqrtBc2 = 1 / Math.sqrt(bc2);
+  const eps = o.eps;
   for (let k = 0; k < params.length; k++) {
     const p = params[k]!;
     const g = grads[k]!;
     const m = state.m[k]!;
     const v = state.v[k]!;
     const shrink = decay[k] ? 1 - lr * o.weightDecay : 1;
-    for (let i = 0; i < p.length; i++) {
+    const n = p.length;
+    for (let i = 0; i < n; i++) {
       const gi = g[i]!;
-      m[i] = o.beta1 * m[i]! + (1 - o.beta1) * gi;
-      v[i] = o.beta2 * v[i]! + (1 - o.beta2) * gi * gi;
-      const mhat = m[i]! / bc1;
-      const vhat = v[i]! / bc2;
-      p[i] = p[i]! * shrink - (lr * mhat) / (Math.sqrt(vhat) + o.eps);
+      const mi = b1 * m[i]! + (1 - b1) * gi;
+      const vi = b2 * v[i]! + (1 - b2) * gi * gi;
+      m[i] = mi;
+      v[i] = vi;
+      p[i] = p[i]! * shrink - (stepSize * mi) / (Math.sqrt(vi) * invSqrtBc2 + eps);
     }
   }
 }

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { headParamShapes } from '../../src/head/params.ts';
+import { initBackend, tf } from '../../src/train/backend.ts';
+import { parseTrainConfig } from '../../src/train/config.ts';
+import { initHeadWeights } from '../../src/train/init.ts';
+import { headConfigFor } from '../../src/train/loop.ts';
+import { headForward } from '../../src/train/model.ts';
+import { dense, denseOnData, mm } from '../../src/train/ops.ts';
+import { weightTensors } from '../../src/train/predict.ts';
+import { Rng } from '../../src/train/rng.ts';
+
+await initBackend();
+
+const maxAbsDiff = (a: tf.Tensor, b: tf.Tensor) => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!;
+
+describe('matmul with explicit-transpose gradients', () => {
+  const rng = new Rng(11);
+  const r = (shape: number[]) =>
+    tf.tensor(
+      Float32Array.from({ length: shape.reduce((x, y) => x * y, 1) }, () => rng.uniform(-1, 1)),
+      shape,
+    );
+  for (const [a, b] of [
+    [r([3, 4]), r([4, 5])],
+    [r([2, 3, 4]), r([2, 4, 5])],
+  ] as const)
+    it(`matches tf.matMul's autodiff for ${a.shape.join('x')} · ${b.shape.join('x')}`, () => {
+      const probe = r([...a.shape.slice(0, -1), b.shape.at(-1)!]);
+      const ours = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(mm(x, y), probe)))([a, b]);
+      const ref = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x as tf.Tensor3D, y as tf.Tensor3D), probe)))([a, b]);
+      expect(maxAbsDiff(ours[0]!, ref[0]!)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(ours[1]!, ref[1]!)).toBeLessThan(1e-5);
+    });
+
+  it('denseOnData gives the same kernel and bias gradients as dense', () => {
+    const x = r([6, 4]);
+    const k = r([4, 3]);
+    const bias = r([3]);
+    const f = (d: typeof dense) => tf.grads((kk: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.square(d(x, kk, bb))))([k, bias]);
+    const [a, b] = [f(dense), f(denseOnData)];
+    expect(maxAbsDiff(a[0]!, b[0]!)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(a[1]!, b[1]!)).toBeLessThan(1e-5);
+  });
+});
+
+describe('head forward pass', () => {
+  const c = headConfigFor(parseTrainConfig({ projDim: 8, lstmHidden: 4, lstmLayers: 2, attnHeads: 2, poolHidden: 5 }), 6);
+  const w = initHeadWeights(c, new Rng(1));
+  const p = weightTensors(c, w);
+  const x = tf.randomUniform([3, 7, 6], -1, 1, 'float32', 2);
+
+  it('gives logits [N,C], sub-logits [N,S] and attention over time that sums to 1', () => {
+    const o = headForward(c, p, x);
+    expect(o.logits.shape).toEqual([3, 4]);
+    expect(o.subLogits!.shape).toEqual([3, c.subclasses]);
+    expect(o.attention.shape).toEqual([3, 7]);
+    for (const s of tf.sum(o.attention, 1).dataSync()) expect(s).toBeCloseTo(1, 5);
+  });
+
+  it('is deterministic without dropout, and dropout masks follow the seeded RNG', () => {
+    expect(maxAbsDiff(headForward(c, p, x).logits, headForward(c, p, x).logits)).toBe(0);
+    const a = headForward(c, p, x, new Rng(9)).logits;
+    const b = headForward(c, p, x, new Rng(9)).logits;
+    const other = headForward(c, p, x, new Rng(10)).logits;
+    expect(maxAbsDiff(a, b)).toBe(0);
+    expect(maxAbsDiff(a, other)).toBeGreaterThan(0);
+  });
+
+  it('initialises every parameter: Glorot kernels in range, forget-gate bias 1, LayerNorm 1/0', () => {
+    for (const { name, shape } of headParamShapes(c)) expect(w.get(name)!.length, name).toBe(shape.reduce((a, b) => a * b, 1));
+    const b = w.get('lstm0/fw/bias')!;
+    expect([...b.slice(0, 4)]).toEqual([0, 0, 0, 0]);
+    expect([...b.slice(4, 8)]).toEqual([1, 1, 1, 1]);
+    expect([...w.get('proj_ln/gamma')!]).toEqual(new Array(8).fill(1));
+    const limit = Math.sqrt(6 / (6 + 8));
+    const k = w.get('proj/kernel')!;
+    expect(Math.max(...k.map(Math.abs))).toBeLessThanOrEqual(limit);
+    expect(Math.max(...k.map(Math.abs))).toBeGreaterThan(limit * 0.8);
+  });
+});
