@@ -19,7 +19,7 @@ import type {
   LoadedModel,
 } from './infer/api';
 import { chooseProvider, wasmThreads } from './infer/providers';
-import { configureRuntime, HEAD_ON_WEBGPU_NOTE, HEADS_ON_WEBGPU, ort, SessionPool } from './infer/sessions';
+import { configureRuntime, HEAD_ON_WASM_NOTE, HEADS_ON_WEBGPU, ort, SessionPool } from './infer/sessions';
 
 let device: InferDevice | undefined;
 let pool: SessionPool | undefined;
@@ -78,7 +78,7 @@ const api: InferWorkerApi = {
     const threads = wasmThreads({ crossOriginIsolated: isolated, cores }, config.threads);
     const headProvider = provider === 'webgpu' && HEADS_ON_WEBGPU ? 'webgpu' : 'wasm';
     const notes = [note];
-    if (provider === 'webgpu' && headProvider === 'wasm') notes.push(HEAD_ON_WEBGPU_NOTE);
+    if (provider === 'webgpu' && headProvider === 'wasm') notes.push(HEAD_ON_WASM_NOTE);
     if (!isolated) notes.push('Not cross-origin isolated (no COOP/COEP headers): WASM runs one thread.');
     configureRuntime(threads, config.verboseLog ?? false);
     device = {

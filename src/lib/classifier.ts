@@ -1,0 +1,396 @@
+/**
+ * The classification pipeline behind the UI (`Classifier` from classifier-types.ts):
+ * file -> feature cache or (decode worker -> frames transferred to the infer worker -> core
+ * preprocessing + backbone, overlapping the decode) -> heads on the full plan, on every TTA view
+ * and on the segment windows -> core buildVerdict -> a validated `Result`.
+ *
+ * Each backbone runs once per frame and view; its features are shared by every head on that
+ * backbone. Ensemble members may sit on different backbones. TTA views come from the manifest:
+ * spatial ones (flip, centre crop) are extra backbone inputs of the same frames, temporal ones are
+ * extra sampling plans that the decoder produces in the same pass.
+ */
+import { decodePlans } from '../core/decode-plan';
+import { toErrorInfo, throwIfCancelled, VidkindError } from '../core/errors';
+import { ensembleModels, pickEnsemble, type BackboneEntry, type HeadEntry, type TtaView } from '../core/manifest';
+import type { RgbaFrame, ViewSpec } from '../core/preprocess';
+import { SuccessResultSchema, type Result } from '../core/result';
+import { samplePlan, segmentWindows, type SamplePlan } from '../core/sampling';
+import { buildVerdict, type MemberOutput } from '../core/verdict';
+import { providerLabel } from '../../workers/infer/providers';
+import type {
+  Classifier,
+  ClassifyOutput,
+  ClassifySettings,
+  DeviceInfo,
+  FrameThumbnail,
+  ModelLoadProgress,
+  Progress,
+} from './classifier-types';
+import { createDecodeClient, type DecodeClient, type DecodedFrame, type VideoInfo } from './decode-client';
+import { featureCache, fileFingerprint, viewKey, type VideoRecord } from './feature-cache';
+import { createInferClient, type InferClient, type InferDevice } from './infer-client';
+import { clearModelCache, DEFAULT_MANIFEST_URL, loadManifest, type LoadedManifest } from './model-store';
+
+export interface ClassifierOptions {
+  /** Where manifest.json lives (default `./models/manifest.json`, relative to the page). */
+  manifestUrl?: string;
+  /** WASM threads (default: cores up to 4 when cross-origin isolated, else 1). For the benchmark. */
+  threads?: number;
+  /** Use and fill the IndexedDB feature cache (default true). */
+  featureCache?: boolean;
+  /** onnxruntime's verbose session log in the worker console (which provider took which node). */
+  verboseLog?: boolean;
+}
+
+/** Work counters of one `classify`, beside the Result's timings (bench and tests read them). */
+export interface ClassifyWork {
+  decodedFrames: number;
+  /** Backbone inputs run (frames x spatial views x backbones); 0 when everything came from the feature cache. */
+  backboneFrames: number;
+  headRuns: number;
+  preprocessMs: number;
+}
+
+/** `ClassifyOutput` plus what ran (additive to the UI contract). */
+export interface ClassifyOutputWithWork extends ClassifyOutput {
+  work: ClassifyWork;
+}
+
+/** The UI's `Classifier`, whose outputs also carry `work` (additive). */
+export interface WorkReportingClassifier extends Classifier {
+  classify(
+    file: File,
+    settings: ClassifySettings,
+    opts?: { onProgress?: (p: Progress) => void; signal?: AbortSignal },
+  ): Promise<ClassifyOutputWithWork>;
+}
+
+const THUMBNAIL_SIDE = 160;
+/** Frames handed to the infer worker but not yet embedded: bounds memory when decoding outruns the backbone. */
+const MAX_FRAMES_IN_FLIGHT = 4;
+const IDENTITY: TtaView = { id: 'identity', flip: false, crop: 1, shift: 0 };
+
+const spatialKey = (v: ViewSpec) => `flip=${v.flip ? 1 : 0},crop=${v.crop ?? 1}`;
+
+function deviceInfo(d: InferDevice): DeviceInfo {
+  return { provider: d.backboneProvider, threads: d.threads, adapter: d.adapter, notes: d.notes };
+}
+
+/** Creates the pipeline; workers start on `init`. */
+export function createClassifier(options: ClassifierOptions = {}): WorkReportingClassifier {
+  const useCache = options.featureCache ?? true;
+  let loaded: LoadedManifest | undefined;
+  let infer: InferClient | undefined;
+  let decoder: DecodeClient | undefined;
+
+  async function ensure(settings: ClassifySettings, onModelProgress?: (p: ModelLoadProgress) => void, signal?: AbortSignal) {
+    loaded ??= await loadManifest(options.manifestUrl ?? DEFAULT_MANIFEST_URL, signal);
+    if (infer && infer.config.backend !== settings.backend) {
+      infer.dispose();
+      infer = undefined;
+    }
+    infer ??= createInferClient({ backend: settings.backend, threads: options.threads, verboseLog: options.verboseLog });
+    const ensemble = pickEnsemble(loaded.manifest, settings.ensemble);
+    const models = ensembleModels(loaded.manifest, ensemble);
+    await infer.ensureModels(loaded, models, onModelProgress, signal);
+    return { loaded, infer, ensemble, models, device: await infer.device() };
+  }
+
+  async function run(
+    file: File,
+    settings: ClassifySettings,
+    onProgress: (p: Progress) => void,
+    signal: AbortSignal | undefined,
+  ): Promise<ClassifyOutputWithWork> {
+    const tStart = performance.now();
+    const work: ClassifyWork = { decodedFrames: 0, backboneFrames: 0, headRuns: 0, preprocessMs: 0 };
+    onProgress({ stage: 'loading-models', fraction: 0 });
+    const { loaded, infer, ensemble, models, device } = await ensure(settings, undefined, signal);
+    const manifest = loaded.manifest;
+    throwIfCancelled(signal);
+
+    const T = settings.frames;
+    const views: TtaView[] = settings.tta ? manifest.tta.views : [IDENTITY];
+    const fingerprint = useCache ? await fileFingerprint(file) : '';
+    const keyOf = (b: BackboneEntry, v: TtaView) => ({
+      fingerprint,
+      backboneId: b.id,
+      backboneSha256: b.sha256,
+      frames: T,
+      view: viewKey(v),
+    });
+
+    // features.get(backboneId)[viewIndex] = [T, D]
+    const features = new Map<string, Array<Float32Array | undefined>>(models.backbones.map((b) => [b.id, views.map(() => undefined)]));
+    let video: VideoRecord | undefined;
+    if (useCache) {
+      video = await featureCache.getVideo(fingerprint, T);
+      for (const b of models.backbones)
+        for (let v = 0; v < views.length; v++) features.get(b.id)![v] = (await featureCache.getFeatures(keyOf(b, views[v]!)))?.features;
+    }
+    const missing = models.backbones.flatMap((b) => views.flatMap((v, i) => (features.get(b.id)![i] ? [] : [{ b, v, i }])));
+    const fromFeatureCache = missing.length === 0 && video !== undefined;
+
+    let decodeMs = 0;
+    let backboneMs = 0;
+    let plan0: SamplePlan | undefined;
+    if (!fromFeatureCache) {
+      const out = await decodeAndEmbed(file, T, missing, infer, models.backbones, onProgress, signal, work);
+      decodeMs = out.decodeMs;
+      backboneMs = out.backboneMs;
+      plan0 = out.plans[0];
+      for (const { b, i } of missing) features.get(b.id)![i] = out.features.get(`${b.id}#${i}`)!;
+      video = {
+        durationS: out.info.durationS,
+        width: out.info.width,
+        height: out.info.height,
+        decoder: out.info.decoder,
+        thumbnails: out.thumbnails,
+      };
+      if (useCache) {
+        await featureCache.putVideo(fingerprint, T, video);
+        for (const { b, v, i } of missing) {
+          const f = features.get(b.id)![i]!;
+          await featureCache.putFeatures(keyOf(b, v), { features: f, dim: b.output.dim });
+        }
+      }
+    }
+    throwIfCancelled(signal);
+    const vid = video!;
+
+    // Heads: every TTA view in one batch [V, T, D], then the segment windows of the plain view in one batch.
+    onProgress({ stage: 'classifying', fraction: 0 });
+    // Windows depend only on T and the duration, so a plan rebuilt from the cached duration gives the same ones.
+    const plan = plan0 ?? samplePlan(vid.durationS, { frames: T });
+    const windows = segmentWindows(plan, manifest.segments.window, manifest.segments.stride);
+    const plainIndex = Math.max(
+      0,
+      views.findIndex((v) => !v.flip && (v.crop ?? 1) === 1 && (v.shift ?? 0) === 0),
+    );
+    let headMs = 0;
+    const members: MemberOutput[] = [];
+    for (const [k, head] of models.heads.entries()) {
+      const bb = models.backbones.find((b) => b.id === head.backbone)!;
+      const D = bb.output.dim;
+      const perView = features.get(bb.id)!;
+      const batch = new Float32Array(views.length * T * D);
+      perView.forEach((f, v) => batch.set(f!, v * T * D));
+      const full = await infer.runHead({ headId: head.id, features: batch, n: views.length, t: T });
+      const plain = perView[plainIndex]!;
+      const w = windows[0]!.end - windows[0]!.start;
+      const winBatch = new Float32Array(windows.length * w * D);
+      windows.forEach((win, j) => winBatch.set(plain.subarray(win.start * D, win.end * D), j * w * D));
+      const segs = await infer.runHead({ headId: head.id, features: winBatch, n: windows.length, t: w });
+      work.headRuns += 2;
+      headMs += full.ms + segs.ms;
+      members.push(memberOutput(head, full, segs, views.length, T));
+      onProgress({ stage: 'classifying', fraction: (k + 1) / models.heads.length });
+      throwIfCancelled(signal);
+    }
+    const verdict = buildVerdict(manifest, ensemble, members, windows);
+    const result: Result = SuccessResultSchema.parse({
+      file: file.name,
+      ...verdict,
+      models: {
+        backbones: models.backbones.map((b) => b.id),
+        ensemble: ensemble.id,
+        tta: settings.tta,
+        provider: providerLabel(device.backboneProvider, device.headProvider, device.threads),
+      },
+      timingsMs: { decode: decodeMs, backbone: backboneMs, head: headMs, total: performance.now() - tStart },
+      video: { durationS: vid.durationS, width: vid.width, height: vid.height, decoder: vid.decoder },
+    });
+    onProgress({ stage: 'done', fraction: 1 });
+    return { result, thumbnails: vid.thumbnails, durationS: vid.durationS, fromFeatureCache, work };
+  }
+
+  /** Decodes the plans the views need and runs each backbone on each frame as it arrives. */
+  async function decodeAndEmbed(
+    file: File,
+    T: number,
+    missing: Array<{ b: BackboneEntry; v: TtaView; i: number }>,
+    infer: InferClient,
+    backbones: BackboneEntry[],
+    onProgress: (p: Progress) => void,
+    signal: AbortSignal | undefined,
+    work: ClassifyWork,
+  ) {
+    decoder ??= createDecodeClient();
+    const shifts = [...new Set(missing.map((m) => m.v.shift ?? 0))];
+    const specs = new Map(missing.map((m) => [spatialKey(m.v), { flip: m.v.flip, crop: m.v.crop } as ViewSpec]));
+    // With temporal AND spatial views, probing first tells which frame belongs to which plan, so a
+    // shifted frame is not also run flipped and cropped (that would nearly double TTA's backbone work).
+    let known: ReturnType<typeof decodePlans> | undefined;
+    if (shifts.length > 1 && specs.size > 1) {
+      const info = await decoder.probe(file, { signal });
+      known = decodePlans(info, { frames: T, shifts });
+    }
+    const needs = (timestamp: number, b: BackboneEntry): ViewSpec[] => {
+      const keys = new Set<string>();
+      for (const m of missing) {
+        if (m.b.id !== b.id) continue;
+        const p = known?.plans[known.shifts.indexOf(m.v.shift ?? 0)];
+        if (!p || p.unique.includes(timestamp)) keys.add(spatialKey(m.v));
+      }
+      return [...keys].map((k) => specs.get(k)!);
+    };
+
+    // byFrame.get(`${backboneId}|${spatialKey}`).get(timestamp) = D floats
+    const byFrame = new Map<string, Map<number, Float32Array>>();
+    const thumbs = new Map<number, FrameThumbnail>();
+    let backboneMs = 0;
+    let total = 0;
+    let embedded = 0;
+    const inFlight: Promise<void>[] = [];
+    let failure: unknown;
+
+    const embedFrame = async (frame: DecodedFrame) => {
+      // Every backbone but the last needs its own copy of the pixels: the worker takes ownership of what it is sent.
+      for (const [k, b] of backbones.entries()) {
+        const viewSpecs = needs(frame.timestamp, b);
+        if (viewSpecs.length === 0) continue;
+        const last = k === backbones.length - 1;
+        const rgba: RgbaFrame = { width: frame.width, height: frame.height, data: last ? frame.data : frame.data.slice() };
+        const wantThumb = k === 0 && !thumbs.has(frame.timestamp);
+        const r = await infer.embed({
+          backboneId: b.id,
+          frames: [rgba],
+          views: viewSpecs,
+          thumbnailMaxSide: wantThumb ? THUMBNAIL_SIDE : undefined,
+        });
+        backboneMs += r.backboneMs;
+        work.preprocessMs += r.preprocessMs;
+        work.backboneFrames += viewSpecs.length;
+        viewSpecs.forEach((s, j) => {
+          const key = `${b.id}|${spatialKey(s)}`;
+          if (!byFrame.has(key)) byFrame.set(key, new Map());
+          byFrame.get(key)!.set(frame.timestamp, r.features[j]!);
+        });
+        const t = r.thumbnails?.[0];
+        if (t)
+          thumbs.set(frame.timestamp, {
+            t: frame.actualTimestamp,
+            width: t.width,
+            height: t.height,
+            data: new Uint8ClampedArray(t.data.buffer),
+          });
+      }
+      embedded++;
+      if (total > 0) onProgress({ stage: 'features', fraction: embedded / total });
+    };
+
+    onProgress({ stage: 'decoding', fraction: 0 });
+    const tDecode = performance.now();
+    const out = await decoder
+      .decode(
+        file,
+        { frames: T, shifts },
+        {
+          signal,
+          onProgress: (p) => {
+            total = p.total;
+            onProgress({ stage: 'decoding', fraction: p.done / p.total });
+          },
+          onFrame: async (frame) => {
+            work.decodedFrames++;
+            const job = embedFrame(frame).catch((e) => {
+              failure ??= e;
+            });
+            inFlight.push(job);
+            // Back-pressure: the decoder waits for this promise before sending the next frame.
+            if (inFlight.length > MAX_FRAMES_IN_FLIGHT) await inFlight[inFlight.length - 1 - MAX_FRAMES_IN_FLIGHT];
+          },
+        },
+      )
+      .catch(async (e) => {
+        await Promise.allSettled(inFlight);
+        throw e;
+      });
+    const decodeMs = performance.now() - tDecode;
+    total = out.unique.length;
+    onProgress({ stage: 'features', fraction: embedded / total });
+    await Promise.all(inFlight);
+    if (failure) throw failure;
+    throwIfCancelled(signal);
+
+    const result = new Map<string, Float32Array>();
+    for (const { b, v, i } of missing) {
+      const p = out.plans[out.shifts.indexOf(v.shift ?? 0)];
+      const rows = byFrame.get(`${b.id}|${spatialKey(v)}`);
+      const D = b.output.dim;
+      const m = new Float32Array(T * D);
+      p?.timestamps.forEach((ts, row) => {
+        const f = rows?.get(ts);
+        if (!f)
+          throw new VidkindError(
+            'internal',
+            `No features for the frame at ${ts} s (view ${v.id}): the decoder's plan changed between probe and decode.`,
+          );
+        m.set(f, row * D);
+      });
+      if (!p) throw new VidkindError('internal', `The decoder returned no plan for shift ${v.shift}.`);
+      result.set(`${b.id}#${i}`, m);
+    }
+    const thumbnails = [...new Set(out.plans[0]!.timestamps)].flatMap((ts) => thumbs.get(ts) ?? []);
+    return { features: result, plans: out.plans, info: out.info as VideoInfo, decodeMs, backboneMs, thumbnails };
+  }
+
+  return {
+    async init(settings, onModelProgress) {
+      const { loaded, device } = await ensure(settings, onModelProgress);
+      return { manifest: loaded.manifest, device: deviceInfo(device) };
+    },
+    async classify(file, settings, opts = {}) {
+      const onProgress = opts.onProgress ?? (() => undefined);
+      try {
+        throwIfCancelled(opts.signal);
+        return await run(file, settings, onProgress, opts.signal);
+      } catch (e) {
+        const error = opts.signal?.aborted ? { code: 'cancelled' as const, message: 'Cancelled.' } : toErrorInfo(e);
+        onProgress({ stage: error.code === 'cancelled' ? 'cancelled' : 'error', fraction: 1, detail: error.message });
+        return {
+          result: { file: file.name, error },
+          thumbnails: [],
+          durationS: 0,
+          fromFeatureCache: false,
+          work: { decodedFrames: 0, backboneFrames: 0, headRuns: 0, preprocessMs: 0 },
+        };
+      }
+    },
+    async clearModelCache() {
+      await clearModelCache();
+      await featureCache.clear();
+      // Sessions stay loaded: they were verified and remain valid until the manifest changes.
+      loaded = undefined;
+    },
+    dispose() {
+      infer?.dispose();
+      decoder?.dispose();
+      infer = undefined;
+      decoder = undefined;
+    },
+  };
+}
+
+/** Splits batched head outputs back into per-view outputs and per-window logits. */
+function memberOutput(
+  head: HeadEntry,
+  full: Awaited<ReturnType<InferClient['runHead']>>,
+  segs: Awaited<ReturnType<InferClient['runHead']>>,
+  nViews: number,
+  T: number,
+): MemberOutput {
+  const C = full.classes;
+  const S = full.subclasses ?? 0;
+  return {
+    headId: head.id,
+    views: Array.from({ length: nViews }, (_, v) => ({
+      logits: full.logits.subarray(v * C, (v + 1) * C),
+      subLogits: full.subLogits?.subarray(v * S, (v + 1) * S),
+      attention: full.attention?.subarray(v * T, (v + 1) * T),
+    })),
+    windowLogits: Array.from({ length: segs.logits.length / segs.classes }, (_, j) =>
+      segs.logits.subarray(j * segs.classes, (j + 1) * segs.classes),
+    ),
+  };
+}
