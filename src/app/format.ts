@@ -16,6 +16,13 @@ export function clock(seconds: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
 
+/** Like `clock`, with tenths of a second: for frame times in short videos ("0:01.5"). */
+export function clockTenths(seconds: number): string {
+  const s = Math.max(0, seconds);
+  const whole = Math.floor(s);
+  return `${clock(whole)}.${Math.floor((s - whole) * 10)}`;
+}
+
 export function bytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 ** 2) return `${(n / 1024).toFixed(0)} KB`;

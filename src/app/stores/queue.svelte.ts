@@ -2,7 +2,7 @@
  * The files the user dropped, their progress and their results, as reactive state. Sequencing and
  * cancellation come from src/lib/queue.ts; the classifier from the pipeline store.
  */
-import { toErrorInfo } from '../../core/errors';
+import { VidkindError, toErrorInfo } from '../../core/errors';
 import { isErrorResult, type Result } from '../../core/result';
 import type { ClassifyOutput, Progress, Stage } from '../../lib/classifier-types';
 import { SequentialQueue, type Job, type JobState } from '../../lib/queue';
@@ -47,12 +47,17 @@ function entry(id: number): Entry | undefined {
   return queue.entries.find((e) => e.id === id);
 }
 
-async function classifyOne(file: File, ctx: { signal: AbortSignal; onProgress: (p: Progress) => void }): Promise<ClassifyOutput> {
+async function classifyOne({ file }: PickedFile, ctx: { signal: AbortSignal; onProgress: (p: Progress) => void }): Promise<ClassifyOutput> {
   const settings = settingsSnapshot();
   ctx.onProgress({ stage: 'loading-models', fraction: 0 });
   let classifier;
+  // Cancelling while the models load ends this file at once; the loading goes on for the next ones.
+  const cancelled = new Promise<never>((_, reject) =>
+    ctx.signal.addEventListener('abort', () => reject(new VidkindError('cancelled', 'Cancelled.')), { once: true }),
+  );
+  cancelled.catch(() => {});
   try {
-    classifier = await readyClassifier(settings);
+    classifier = await Promise.race([readyClassifier(settings), cancelled]);
   } catch (error) {
     const info = toErrorInfo(error);
     return { result: { file: file.name, error: info }, thumbnails: [], durationS: 0, fromFeatureCache: false };
@@ -60,11 +65,23 @@ async function classifyOne(file: File, ctx: { signal: AbortSignal; onProgress: (
   return classifier.classify(file, settings, { onProgress: ctx.onProgress, signal: ctx.signal });
 }
 
-const runner = new SequentialQueue<File, Progress, ClassifyOutput>(classifyOne, (job) => void mirror(job));
+const runner = new SequentialQueue<PickedFile, Progress, ClassifyOutput>(classifyOne, (job) => void mirror(job));
 
-async function mirror(job: Readonly<Job<File, Progress, ClassifyOutput>>): Promise<void> {
-  const e = entry(job.id);
-  if (!e) return;
+async function mirror(job: Readonly<Job<PickedFile, Progress, ClassifyOutput>>): Promise<void> {
+  let e = entry(job.id);
+  if (!e) {
+    queue.entries.push({
+      id: job.id,
+      name: job.input.path,
+      size: job.input.file.size,
+      file: job.input.file,
+      state: 'queued',
+      stage: 'queued',
+      fraction: 0,
+      frames: [],
+    });
+    e = entry(job.id)!;
+  }
   if (job.progress && job.state === 'running') {
     e.stage = job.progress.stage;
     e.fraction = job.progress.fraction;
@@ -100,19 +117,7 @@ async function mirror(job: Readonly<Job<File, Progress, ClassifyOutput>>): Promi
 
 /** Queues files for classification (one after another). */
 export function addFiles(files: PickedFile[]): void {
-  const jobs = runner.add(files.map((f) => f.file));
-  jobs.forEach((job, i) =>
-    queue.entries.push({
-      id: job.id,
-      name: files[i]!.path,
-      size: job.input.size,
-      file: job.input,
-      state: 'queued',
-      stage: 'queued',
-      fraction: 0,
-      frames: [],
-    }),
-  );
+  runner.add(files);
 }
 
 export function cancel(id: number): void {
