@@ -3,6 +3,7 @@
  * clips, on synthetic random features (timing only). Prints one JSON line per measurement.
  *   node --import tsx node-trainer/bench/train.ts [--steps 5] [--clips 3000] [--config '{"lstmLayers":2}']
  */
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { headParamShapes } from '../src/head/params.ts';
 import { initBackend, tf } from '../src/train/backend.ts';
@@ -54,16 +55,25 @@ const run = () => trainStep(head, names, shapes, params, adam, decay, set, idx, 
 
 run(); // warm-up: wasm compilation and first allocations
 const times: number[] = [];
+const cpus: number[] = [];
 for (let i = 0; i < steps; i++) {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   run();
+  const dc = process.cpuUsage(c0);
   times.push((performance.now() - t0) / 1000);
+  // CPU time of this process: on a shared, oversubscribed machine it stays close to the wall time
+  // the step would take alone, while the wall time grows with the load.
+  cpus.push((dc.user + dc.system) / 1e6);
 }
+cpus.sort((x, y) => x - y);
+const cpuMedian = cpus[Math.floor(cpus.length / 2)]!;
 times.sort((x, y) => x - y);
 const median = times[Math.floor(times.length / 2)]!;
 const stepsPerEpoch = Math.ceil(clips / c.batch);
 const common = {
   backend: tf.getBackend(),
+  loadavg1: +loadavg()[0]!.toFixed(2),
   B: c.batch,
   T,
   D,
@@ -78,6 +88,7 @@ console.log(
     ...common,
     steps,
     medianS: +median.toFixed(4),
+    cpuMedianS: +cpuMedian.toFixed(4),
     minS: +times[0]!.toFixed(4),
     maxS: +times.at(-1)!.toFixed(4),
   }),
@@ -89,6 +100,7 @@ console.log(
     clips,
     stepsPerEpoch,
     estimatedS: +(median * stepsPerEpoch).toFixed(1),
+    estimatedCpuS: +(cpuMedian * stepsPerEpoch).toFixed(1),
     tensorsAlive: tf.memory().numTensors,
   }),
 );
