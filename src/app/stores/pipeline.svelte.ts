@@ -2,7 +2,7 @@
  * The classifier's lifecycle as the UI sees it: loading models (with download progress and cache
  * notes), what device ran, and load failures in plain words. The pipeline itself lives in src/lib.
  */
-import { VidkindError, toErrorInfo, type ErrorInfo } from '../../core/errors';
+import { toErrorInfo, type ErrorInfo } from '../../core/errors';
 import type { Classifier, ClassifySettings, DeviceInfo, Manifest, ModelLoadProgress } from '../../lib/classifier-types';
 
 export type ModelsStatus = 'idle' | 'loading' | 'ready' | 'error';
@@ -36,10 +36,7 @@ let loading: Promise<Classifier> | null = null;
 async function instance(): Promise<Classifier> {
   if (classifier) return classifier;
   // Loaded on demand: the pipeline (and onnxruntime-web behind it) stays out of the first paint.
-  // TEMPORARY until src/lib/classifier.ts lands: a glob import tolerates its absence.
-  const load = import.meta.glob<{ createClassifier: () => Classifier }>('../../lib/classifier.ts')['../../lib/classifier.ts'];
-  if (!load) throw new VidkindError('model-load', 'This build has no classification pipeline (src/lib/classifier.ts is missing).');
-  const { createClassifier } = await load();
+  const { createClassifier } = await import('../../lib/classifier');
   const created = createClassifier();
   classifier = created;
   return created;
