@@ -1,18 +1,58 @@
 #!/usr/bin/env bash
 # Generates the small fixture clips used by tests into tests/fixtures/media (not committed).
 # Each is a few hundred KB at most, made with Debian's ffmpeg from its built-in test sources.
+# Bump the stamp name whenever a recipe changes, so that every checkout regenerates its clips.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=tests/fixtures/media
 mkdir -p "$OUT"
 FF=(ffmpeg -hide_banner -loglevel error -y)
-stamp="$OUT/.recipe-v1"
+stamp="$OUT/.recipe-v5"
 [ -f "$stamp" ] && exit 0
 
-# A moving test pattern with colour and motion, 4 s, 320x240.
-"${FF[@]}" -f lavfi -i "testsrc2=size=320x240:rate=25:duration=4" -c:v libx264 -profile:v high -pix_fmt yuv420p -g 25 -movflags +faststart "$OUT/h264.mp4"
-"${FF[@]}" -f lavfi -i "mandelbrot=size=320x240:rate=25" -t 4 -c:v libx264 -pix_fmt yuv420p -g 25 "$OUT/mandelbrot.mp4"
-"${FF[@]}" -f lavfi -i "testsrc2=size=320x240:rate=25:duration=4" -c:v libvpx-vp9 -b:v 300k -deadline realtime -cpu-used 8 "$OUT/vp9.webm"
+SRC="testsrc2=size=320x240:rate=25:duration=4"
+X264=(-c:v libx264 -preset veryfast -pix_fmt yuv420p -g 25)
 
+# A moving test pattern with colour and motion, 4 s, 320x240.
+"${FF[@]}" -f lavfi -i "$SRC" -c:v libx264 -profile:v high -pix_fmt yuv420p -g 25 -movflags +faststart "$OUT/h264.mp4"
+"${FF[@]}" -f lavfi -i "mandelbrot=size=320x240:rate=25" -t 4 -c:v libx264 -pix_fmt yuv420p -g 25 "$OUT/mandelbrot.mp4"
+"${FF[@]}" -f lavfi -i "$SRC" -c:v libvpx-vp9 -b:v 300k -deadline realtime -cpu-used 8 "$OUT/vp9.webm"
+
+# One clip per container/codec the decoder must handle (WebCodecs where it can, ffmpeg.wasm otherwise).
+"${FF[@]}" -f lavfi -i "$SRC" -c:v libaom-av1 -cpu-used 8 -row-mt 1 -b:v 200k -g 25 "$OUT/av1.mp4"
+"${FF[@]}" -f lavfi -i "$SRC" -c:v libx265 -preset ultrafast -x265-params log-level=error:keyint=25 -pix_fmt yuv420p "$OUT/hevc.mkv"
+"${FF[@]}" -f lavfi -i "$SRC" -c:v mpeg4 -q:v 5 -g 25 "$OUT/mpeg4.avi"
+"${FF[@]}" -f lavfi -i "$SRC" "${X264[@]}" -f mpegts "$OUT/h264.m2ts"
+"${FF[@]}" -f lavfi -i "$SRC" "${X264[@]}" "$OUT/h264.mov"
+"${FF[@]}" -f lavfi -i "$SRC" "${X264[@]}" -f flv "$OUT/h264.flv"
+"${FF[@]}" -f lavfi -i "testsrc2=size=176x144:rate=15:duration=4" -c:v h263 -g 15 "$OUT/h263.3gp"
+"${FF[@]}" -f lavfi -i "$SRC" -c:v mpeg2video -q:v 5 -g 25 -f mpeg "$OUT/mpeg2.mpg"
+
+# Sizes and orientation: portrait, metadata rotation 90 on a landscape clip, an odd size.
+"${FF[@]}" -f lavfi -i "testsrc2=size=180x320:rate=25:duration=4" "${X264[@]}" "$OUT/portrait.mp4"
+# (ffmpeg 5.1 writes the rotate tag only when stream-copying.)
+"${FF[@]}" -i "$OUT/h264.mov" -c copy -metadata:s:v:0 rotate=90 "$OUT/rotated.mp4"
+# (testsrc2 rounds its size to even numbers; the scale filter does not.)
+"${FF[@]}" -f lavfi -i "$SRC" -vf scale=321:241 -c:v libvpx-vp9 -b:v 200k -deadline realtime -cpu-used 8 "$OUT/odd.webm"
+
+# 10-bit: VP9 profile 2 (decoded by WebCodecs here) and H.264 High 10 (whichever path can).
+"${FF[@]}" -f lavfi -i "$SRC" -c:v libvpx-vp9 -pix_fmt yuv420p10le -b:v 300k -deadline realtime -cpu-used 8 "$OUT/vp9-10bit.webm"
+"${FF[@]}" -f lavfi -i "$SRC" -c:v libx264 -preset veryfast -pix_fmt yuv420p10le -g 25 "$OUT/h264-10bit.mp4"
+
+# Variable frame rate: 10 fps for the first 2 s, then 30 fps (frames are dropped, timestamps kept).
+"${FF[@]}" -f lavfi -i "testsrc2=size=320x240:rate=30:duration=4" -vf "select='gte(n\,60)+not(mod(n\,3))'" -vsync vfr "${X264[@]}" "$OUT/vfr.mp4"
+
+# Edge cases: a single frame; a file cut in half before its index (moov at the end); an empty
+# file; a text file named .mp4; an audio-only file.
+"${FF[@]}" -f lavfi -i "$SRC" -frames:v 1 "${X264[@]}" "$OUT/one-frame.mp4"
+"${FF[@]}" -f lavfi -i "$SRC" "${X264[@]}" "$OUT/full-for-truncation.mp4"
+size=$(stat -c %s "$OUT/full-for-truncation.mp4")
+head -c $((size / 2)) "$OUT/full-for-truncation.mp4" >"$OUT/truncated.mp4"
+rm "$OUT/full-for-truncation.mp4"
+: >"$OUT/empty.mp4"
+printf 'This is a plain text file with a video extension.\n%.0s' $(seq 40) >"$OUT/text.mp4"
+"${FF[@]}" -f lavfi -i "sine=frequency=440:duration=4" -c:a aac -b:a 64k "$OUT/audio-only.mp4"
+
+rm -f "$OUT"/.recipe-v*
 touch "$stamp"
 echo "fixtures in $OUT"

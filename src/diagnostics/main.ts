@@ -3,8 +3,9 @@
  * person (from the devtools console) or an e2e test can run each stage on a file.
  */
 import { detectCapabilities } from '../lib/capabilities';
+import * as decode from './decode';
 
-const api = { detectCapabilities };
+const api = { detectCapabilities, decode };
 
 declare global {
   interface Window {

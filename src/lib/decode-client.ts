@@ -1,0 +1,136 @@
+/**
+ * Main-thread client of workers/decode.worker.ts: Comlink calls with progress, streamed frames and
+ * AbortSignal cancellation; errors come back as VidkindError. A crashed or stuck worker is
+ * terminated and a fresh one serves the next file.
+ */
+import * as Comlink from 'comlink';
+import { fromErrorInfo, toErrorInfo, VidkindError } from '../core/errors';
+import type {
+  DecodedFrame,
+  DecodeOutput,
+  DecodeProgress,
+  DecodeRequest,
+  DecodeWorkerApi,
+  ProbeOptions,
+  VideoInfo,
+} from '../../workers/decode/api';
+
+export type { DecodedFrame, DecodeOutput, DecodeProgress, DecodeRequest, VideoInfo } from '../../workers/decode/api';
+
+export interface DecodeCallOptions {
+  onProgress?: (p: DecodeProgress) => void;
+  /** Receives each frame as soon as it is decoded; the output's `frames` is then empty. */
+  onFrame?: (f: DecodedFrame) => void | Promise<void>;
+  signal?: AbortSignal;
+}
+
+export interface DecodeClient {
+  /** Reads a file's headers: size, duration, codec, and which decoder will read it. */
+  probe(file: File, options?: ProbeOptions & { signal?: AbortSignal }): Promise<VideoInfo>;
+  /** Decodes the frames of the sampling plan(s); rejects with VidkindError (code 'cancelled' on abort). */
+  decode(file: File, request: Omit<DecodeRequest, 'jobId'>, options?: DecodeCallOptions): Promise<DecodeOutput>;
+  /** Ends the worker; the client may still be used (a new worker starts on the next call). */
+  dispose(): void;
+}
+
+/** How long a cancelled call may take to wind down before its worker is terminated. */
+const CANCEL_GRACE_MS = 1000;
+
+/** Creates a client; the worker starts on the first call. */
+export function createDecodeClient(): DecodeClient {
+  let worker: Worker | null = null;
+  let remote: Comlink.Remote<DecodeWorkerApi> | null = null;
+  const pending = new Set<(error: VidkindError) => void>();
+  let jobCounter = 0;
+
+  function stopWorker(reason: VidkindError): void {
+    worker?.terminate();
+    worker = null;
+    remote = null;
+    for (const reject of [...pending]) reject(reason);
+    pending.clear();
+  }
+
+  function ensureWorker(): Comlink.Remote<DecodeWorkerApi> {
+    if (!worker || !remote) {
+      worker = new Worker(new URL('../../workers/decode.worker.ts', import.meta.url), { type: 'module', name: 'vidkind-decode' });
+      const crashed = (event: Event) => {
+        const detail = event instanceof ErrorEvent && event.message ? `: ${event.message}` : '';
+        stopWorker(new VidkindError('internal', `The decoder stopped unexpectedly${detail}. The next file will use a fresh one.`));
+      };
+      worker.addEventListener('error', crashed);
+      worker.addEventListener('messageerror', crashed);
+      remote = Comlink.wrap<DecodeWorkerApi>(worker);
+    }
+    return remote;
+  }
+
+  /** Runs one worker call; settles on its result, on a worker crash, or shortly after `signal` fires. */
+  function call<T>(start: (api: Comlink.Remote<DecodeWorkerApi>) => Promise<T>, signal?: AbortSignal, onAbort?: () => void): Promise<T> {
+    if (signal?.aborted) return Promise.reject(new VidkindError('cancelled', 'Cancelled.'));
+    const api = ensureWorker();
+    const owner = worker;
+    return new Promise<T>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const settle = () => {
+        pending.delete(fail);
+        signal?.removeEventListener('abort', aborted);
+        clearTimeout(timer);
+      };
+      const fail = (error: VidkindError) => {
+        settle();
+        reject(error);
+      };
+      const aborted = () => {
+        onAbort?.();
+        // The worker stops between frames; if it is stuck inside a decoder call, end it.
+        timer = setTimeout(() => {
+          if (worker === owner) stopWorker(new VidkindError('cancelled', 'Cancelled.'));
+          else fail(new VidkindError('cancelled', 'Cancelled.'));
+        }, CANCEL_GRACE_MS);
+      };
+      pending.add(fail);
+      signal?.addEventListener('abort', aborted, { once: true });
+      start(api).then(
+        (value) => {
+          settle();
+          resolve(value);
+        },
+        (error: unknown) => {
+          settle();
+          reject(signal?.aborted ? new VidkindError('cancelled', 'Cancelled.') : fromErrorInfo(toErrorInfo(error)));
+        },
+      );
+    });
+  }
+
+  return {
+    probe(file, options = {}) {
+      const { signal, ...probeOptions } = options;
+      return call((api) => api.probe(file, probeOptions), signal);
+    },
+
+    decode(file, request, options = {}) {
+      const jobId = `job-${++jobCounter}`;
+      const { onProgress, onFrame, signal } = options;
+      let api: Comlink.Remote<DecodeWorkerApi> | null = null;
+      return call(
+        (a) => {
+          api = a;
+          return a.decode(
+            file,
+            { ...request, jobId },
+            onProgress ? Comlink.proxy(onProgress) : undefined,
+            onFrame ? Comlink.proxy(onFrame) : undefined,
+          ) as Promise<DecodeOutput>;
+        },
+        signal,
+        () => void (api as Comlink.Remote<DecodeWorkerApi> | null)?.cancel(jobId).catch(() => undefined),
+      );
+    },
+
+    dispose() {
+      stopWorker(new VidkindError('cancelled', 'The decoder was closed.'));
+    },
+  };
+}

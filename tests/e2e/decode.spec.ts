@@ -1,0 +1,269 @@
+/**
+ * The decode worker in real Chromium: every fixture clip (scripts/make-fixtures.sh) through the
+ * WebCodecs path and the ffmpeg.wasm path, bad files, cancellation, and recovery afterwards.
+ */
+import { expect, test, type Page } from '@playwright/test';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
+// The shapes src/diagnostics/decode.ts returns (restated: e2e specs compile apart from the app).
+interface ErrorInfo {
+  code: string;
+  message: string;
+}
+type Outcome<T> = T | { error: ErrorInfo };
+interface FrameSummary {
+  index: number;
+  timestamp: number;
+  actualTimestamp: number;
+  width: number;
+  height: number;
+  checksum: string;
+  grid: number[];
+}
+interface VideoInfo {
+  durationS: number;
+  width: number;
+  height: number;
+  rotation: number;
+  frameRate?: number;
+  frameCount?: number;
+  codec: string;
+  container: string;
+  decoder: 'webcodecs' | 'ffmpeg';
+}
+interface DecodeSummary {
+  info: VideoInfo;
+  decoder: VideoInfo['decoder'];
+  timestamps: number[];
+  unique: number[];
+  plans: number[][];
+  frames: FrameSummary[];
+  progress: { done: number; total: number }[];
+  timingsMs: Record<string, number>;
+}
+interface Request {
+  frames: number;
+  shifts?: number[];
+  maxSide?: number;
+  forceDecoder?: VideoInfo['decoder'];
+}
+/** window.vidkindDiagnostics.decode, as seen from page.evaluate. */
+interface DecodeDiagnostics {
+  fileFromUrl(url: string): Promise<File>;
+  probe(file: File): Promise<Outcome<VideoInfo>>;
+  decodeSummary(file: File, request: Request): Promise<Outcome<DecodeSummary>>;
+  decodeAndCancel(
+    file: File,
+    request: Request,
+    afterFrames: number,
+  ): Promise<{ error: ErrorInfo | null; framesBeforeAbort: number; abortToRejectMs: number | null }>;
+}
+type PageWindow = { vidkindDiagnostics: { decode: DecodeDiagnostics } };
+
+const MEDIA = path.resolve('tests/fixtures/media');
+
+test.beforeAll(() => {
+  if (!existsSync(path.join(MEDIA, 'h264.mp4'))) throw new Error('Fixtures missing: run `npm run fixtures` first.');
+});
+
+test.beforeEach(async ({ page }) => {
+  await page.route('**/__fixtures/*', (route) =>
+    route.fulfill({ path: path.join(MEDIA, path.basename(new URL(route.request().url()).pathname)) }),
+  );
+  await page.goto('/diagnostics.html');
+  await expect(page.locator('#log')).toHaveText('ready');
+});
+
+function decode(page: Page, name: string, request: Request): Promise<Outcome<DecodeSummary>> {
+  return page.evaluate(
+    async ([name, request]) => {
+      const d = (window as unknown as PageWindow).vidkindDiagnostics.decode;
+      return d.decodeSummary(await d.fileFromUrl(`/__fixtures/${name}`), request);
+    },
+    [name, request] as const,
+  );
+}
+
+function ok(outcome: Outcome<DecodeSummary>): DecodeSummary {
+  if ('error' in outcome) throw new Error(`decode failed: ${outcome.error.code}: ${outcome.error.message}`);
+  return outcome;
+}
+
+interface Expectation {
+  width: number;
+  height: number;
+  /** Which path opens it without forcing; null: either (depends on this browser's codecs). */
+  decoder: VideoInfo['decoder'] | null;
+  durationS: number;
+  rotation?: number;
+  /** Largest gap between a requested time and the decoded frame's time. */
+  tolerance?: number;
+}
+
+const good: Record<string, Expectation> = {
+  'h264.mp4': { width: 320, height: 240, decoder: 'webcodecs', durationS: 4 },
+  'vp9.webm': { width: 320, height: 240, decoder: 'webcodecs', durationS: 4 },
+  'av1.mp4': { width: 320, height: 240, decoder: 'webcodecs', durationS: 4 },
+  'h264.mov': { width: 320, height: 240, decoder: 'webcodecs', durationS: 4 },
+  'h264.m2ts': { width: 320, height: 240, decoder: null, durationS: 4 },
+  'hevc.mkv': { width: 320, height: 240, decoder: 'ffmpeg', durationS: 4 },
+  'mpeg4.avi': { width: 320, height: 240, decoder: 'ffmpeg', durationS: 4 },
+  'h264.flv': { width: 320, height: 240, decoder: 'ffmpeg', durationS: 4 },
+  'h263.3gp': { width: 176, height: 144, decoder: 'ffmpeg', durationS: 4, tolerance: 0.07 },
+  'mpeg2.mpg': { width: 320, height: 240, decoder: 'ffmpeg', durationS: 4 },
+  'portrait.mp4': { width: 180, height: 320, decoder: 'webcodecs', durationS: 4 },
+  // Its matrix says: turn 90 degrees counter-clockwise (ffprobe "rotation=90"), i.e. 270 clockwise.
+  'rotated.mp4': { width: 240, height: 320, decoder: 'webcodecs', durationS: 4, rotation: 270 },
+  'odd.webm': { width: 321, height: 241, decoder: 'webcodecs', durationS: 4 },
+  'vp9-10bit.webm': { width: 320, height: 240, decoder: null, durationS: 4 },
+  'h264-10bit.mp4': { width: 320, height: 240, decoder: null, durationS: 4 },
+  'vfr.mp4': { width: 320, height: 240, decoder: 'webcodecs', durationS: 4, tolerance: 0.1 },
+};
+
+function checkSummary(s: DecodeSummary, e: Expectation, frames: number, label: string) {
+  const tolerance = e.tolerance ?? 0.045;
+  expect(s.info.width, label).toBe(e.width);
+  expect(s.info.height, label).toBe(e.height);
+  expect(s.info.rotation, label).toBe(e.rotation ?? 0);
+  expect(Math.abs(s.info.durationS - e.durationS), `${label} duration ${s.info.durationS}`).toBeLessThan(0.15);
+  expect(s.timestamps, label).toHaveLength(frames);
+  expect(s.frames, label).toHaveLength(s.unique.length);
+  expect(s.progress.at(-1), label).toEqual({ done: s.unique.length, total: s.unique.length });
+  for (const [i, f] of s.frames.entries()) {
+    expect(f.index, label).toBe(i);
+    expect(f.timestamp, label).toBe(s.unique[i]);
+    expect([f.width, f.height], `${label} frame ${i}`).toEqual([e.width, e.height]);
+    expect(
+      Math.abs(f.actualTimestamp - f.timestamp),
+      `${label} frame ${i}: asked ${f.timestamp}, got ${f.actualTimestamp}`,
+    ).toBeLessThanOrEqual(tolerance);
+  }
+  // Frames at different times of a moving test pattern differ.
+  expect(new Set(s.frames.map((f) => f.checksum)).size, label).toBeGreaterThan(s.frames.length / 2);
+}
+
+for (const [name, e] of Object.entries(good)) {
+  test(`decodes ${name} on its default path and on ffmpeg.wasm`, async ({ page }) => {
+    const auto = ok(await decode(page, name, { frames: 8 }));
+    if (e.decoder) expect(auto.decoder).toBe(e.decoder);
+    checkSummary(auto, e, 8, `${name} (${auto.decoder})`);
+    if (auto.decoder === 'webcodecs') {
+      const forced = await decode(page, name, { frames: 8, forceDecoder: 'ffmpeg' });
+      if (name === 'av1.mp4') {
+        // ffmpeg.wasm 0.12's core has no software AV1 decoder: a clear error, not garbage.
+        expect('error' in forced && forced.error.code, JSON.stringify(forced).slice(0, 300)).toBe('unsupported-codec');
+        return;
+      }
+      const ff = ok(forced);
+      expect(ff.decoder).toBe('ffmpeg');
+      checkSummary(ff, e, 8, `${name} (forced ffmpeg)`);
+      expect(ff.unique).toEqual(auto.unique);
+      // Same frames, decoded and converted by different code: close, not identical.
+      for (const [i, f] of ff.frames.entries()) {
+        const w = auto.frames[i]!;
+        const diff = f.grid.reduce((sum, v, k) => sum + Math.abs(v - w.grid[k]!), 0) / f.grid.length;
+        expect(diff, `${name} frame ${i}: webcodecs vs ffmpeg mean grid difference`).toBeLessThan(8);
+      }
+    }
+  });
+}
+
+test('VFR timestamps land on real frames (10 fps, then 30 fps), without snapping to a fake rate', async ({ page }) => {
+  const s = ok(await decode(page, 'vfr.mp4', { frames: 16 }));
+  expect(s.info.frameRate).toBeUndefined();
+  for (const f of s.frames) {
+    const step = f.actualTimestamp < 2 ? 0.1 : 1 / 30;
+    const offGrid = Math.abs(f.actualTimestamp / step - Math.round(f.actualTimestamp / step));
+    expect(offGrid, `frame at ${f.actualTimestamp}`).toBeLessThan(0.02);
+  }
+});
+
+test('rotation metadata turns the pixels on both paths (rotated.mp4 is h264.mov plus a 270-degree matrix)', async ({ page }) => {
+  const upright = ok(await decode(page, 'h264.mov', { frames: 4 }));
+  for (const forceDecoder of [undefined, 'ffmpeg'] as const) {
+    const turned = ok(await decode(page, 'rotated.mp4', { frames: 4, forceDecoder }));
+    for (const [i, f] of turned.frames.entries()) {
+      const g = upright.frames[i]!.grid;
+      // 270 degrees clockwise: the upright frame's right column becomes the top row.
+      const expected = f.grid.map((_, k) => g[(k % 4) * 4 + (3 - Math.floor(k / 4))]!);
+      const diff = f.grid.reduce((sum, v, k) => sum + Math.abs(v - expected[k]!), 0) / 16;
+      expect(diff, `${forceDecoder ?? 'webcodecs'} frame ${i}`).toBeLessThan(8);
+    }
+  }
+});
+
+test('a one-frame video yields that frame for the whole plan', async ({ page }) => {
+  for (const forceDecoder of [undefined, 'ffmpeg'] as const) {
+    const s = ok(await decode(page, 'one-frame.mp4', { frames: 16, forceDecoder }));
+    expect(s.timestamps).toHaveLength(16);
+    expect(s.unique).toEqual([0]);
+    expect(s.frames.map((f) => [f.actualTimestamp, f.width, f.height])).toEqual([[0, 320, 240]]);
+  }
+});
+
+test('TTA shifts add plans whose union is decoded once; maxSide caps the frame size on both paths', async ({ page }) => {
+  for (const forceDecoder of [undefined, 'ffmpeg'] as const) {
+    const s = ok(await decode(page, 'h264.mp4', { frames: 4, shifts: [-0.25, 0.25], maxSide: 160, forceDecoder }));
+    expect(s.plans).toHaveLength(3);
+    expect(s.unique).toEqual([...new Set(s.plans.flat())].sort((a, b) => a - b));
+    expect(s.unique.length).toBe(12);
+    for (const f of s.frames) expect([f.width, f.height]).toEqual([160, 120]);
+  }
+});
+
+const bad: Record<string, string> = {
+  'empty.mp4': 'corrupt-file',
+  'text.mp4': 'unsupported-container',
+  'truncated.mp4': 'corrupt-file',
+  'audio-only.mp4': 'no-video-track',
+};
+
+for (const [name, code] of Object.entries(bad)) {
+  test(`${name} fails with ${code} on both paths, and the worker decodes the next file`, async ({ page }) => {
+    for (const forceDecoder of [undefined, 'ffmpeg'] as const) {
+      const outcome = await decode(page, name, { frames: 8, forceDecoder });
+      expect('error' in outcome && outcome.error.code, `${name} ${forceDecoder ?? 'auto'}`).toBe(code);
+      if ('error' in outcome) expect(outcome.error.message.length).toBeGreaterThan(10);
+    }
+    const next = ok(await decode(page, 'vp9.webm', { frames: 4 }));
+    expect(next.frames).toHaveLength(4);
+  });
+}
+
+test('probe reports size, rotation, codec and the path without decoding', async ({ page }) => {
+  const infos = await page.evaluate(async () => {
+    const d = (window as unknown as PageWindow).vidkindDiagnostics.decode;
+    const out: Record<string, unknown> = {};
+    for (const name of ['rotated.mp4', 'hevc.mkv', 'audio-only.mp4']) out[name] = await d.probe(await d.fileFromUrl(`/__fixtures/${name}`));
+    return out;
+  });
+  expect(infos['rotated.mp4']).toMatchObject({
+    width: 240,
+    height: 320,
+    rotation: 270,
+    decoder: 'webcodecs',
+    codec: 'avc',
+    frameRate: 25,
+    frameCount: 100,
+  });
+  expect(infos['hevc.mkv']).toMatchObject({ width: 320, height: 240, decoder: 'ffmpeg', codec: 'hevc', frameRate: 25 });
+  expect(infos['audio-only.mp4']).toMatchObject({ error: { code: 'no-video-track' } });
+});
+
+for (const forceDecoder of [undefined, 'ffmpeg'] as const) {
+  test(`a cancelled decode (${forceDecoder ?? 'webcodecs'}) rejects with 'cancelled' within a second, and the next file decodes`, async ({
+    page,
+  }) => {
+    const result = await page.evaluate(async (forceDecoder) => {
+      const d = (window as unknown as PageWindow).vidkindDiagnostics.decode;
+      const cancelled = await d.decodeAndCancel(await d.fileFromUrl('/__fixtures/mandelbrot.mp4'), { frames: 32, forceDecoder }, 2);
+      const next = await d.decodeSummary(await d.fileFromUrl('/__fixtures/h264.mp4'), { frames: 4, forceDecoder });
+      return { cancelled, next };
+    }, forceDecoder);
+    expect(result.cancelled.error?.code).toBe('cancelled');
+    expect(result.cancelled.framesBeforeAbort).toBeLessThan(32);
+    expect(result.cancelled.abortToRejectMs).toBeLessThan(1000);
+    expect(ok(result.next).frames).toHaveLength(4);
+  });
+}

@@ -1,0 +1,60 @@
+/**
+ * What each decode path (WebCodecs, ffmpeg.wasm) offers the worker: an opened video with its
+ * facts, and a way to get RGBA frames at given timestamps.
+ */
+import { VidkindError, type ErrorInfo } from '../../src/core/errors';
+import type { VideoInfo } from './api';
+
+/** An RGBA frame as a path produces it. */
+export interface RawFrame {
+  actualTimestamp: number;
+  width: number;
+  height: number;
+  data: Uint8ClampedArray;
+}
+
+export interface OpenedVideo {
+  info: VideoInfo;
+  /**
+   * Decodes one frame per timestamp (seconds from the first frame, ascending) at most `maxSide`
+   * on its longest side, handing each to `emit` before decoding the next (so memory stays bounded).
+   */
+  frames(timestamps: number[], maxSide: number, signal: AbortSignal, emit: (i: number, frame: RawFrame) => Promise<void>): Promise<void>;
+  /** Releases the file and decoders; safe to call twice. */
+  close(): void;
+}
+
+/**
+ * Thrown by the WebCodecs path when it cannot handle a file that ffmpeg.wasm may still read
+ * (unknown container, codec WebCodecs lacks). `reason` is what to report if ffmpeg fails too.
+ */
+export class NeedsFallback extends Error {
+  readonly reason: ErrorInfo;
+  /** True when the container was recognised (so a later failure means a damaged file). */
+  readonly containerKnown: boolean;
+  constructor(reason: ErrorInfo, containerKnown: boolean) {
+    super(reason.message);
+    this.name = 'NeedsFallback';
+    this.reason = reason;
+    this.containerKnown = containerKnown;
+  }
+}
+
+/** Rejects with `cancelled` as soon as the signal fires, whatever the promise is waiting for. */
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new VidkindError('cancelled', 'Cancelled.'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new VidkindError('cancelled', 'Cancelled.'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}

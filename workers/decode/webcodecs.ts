@@ -1,0 +1,152 @@
+/**
+ * The fast path: mediabunny demuxes (MP4/MOV, WebM/MKV, MPEG-TS) and drives WebCodecs. For each
+ * sampled timestamp it seeks to the key frame before it and decodes forward to it, so the cost
+ * follows the number of samples, not the length of the video.
+ */
+import { ALL_FORMATS, BlobSource, Input, UnsupportedInputFormatError, VideoSampleSink, type InputVideoTrack } from 'mediabunny';
+import { cappedSize } from '../../src/core/decode-plan';
+import { VidkindError } from '../../src/core/errors';
+import type { VideoInfo } from './api';
+import { abortable, NeedsFallback, type OpenedVideo, type RawFrame } from './source';
+
+/** Packets read to judge the frame rate; a track with fewer is counted exactly. */
+const RATE_PROBE_PACKETS = 256;
+
+/** Opens a file for WebCodecs, or throws NeedsFallback / a VidkindError that no path can fix. */
+export async function openWithWebCodecs(file: File): Promise<OpenedVideo> {
+  if (typeof VideoDecoder !== 'function') {
+    throw new NeedsFallback({ code: 'unsupported-codec', message: 'This browser has no WebCodecs.' }, false);
+  }
+  const input = new Input({ source: new BlobSource(file), formats: ALL_FORMATS });
+  try {
+    return await openInput(input);
+  } catch (error) {
+    input.dispose();
+    throw error;
+  }
+}
+
+async function openInput(input: Input): Promise<OpenedVideo> {
+  let containerName: string;
+  try {
+    containerName = (await input.getFormat()).name;
+  } catch (error) {
+    if (error instanceof UnsupportedInputFormatError) {
+      throw new NeedsFallback({ code: 'unsupported-container', message: 'This file is not in a video format vidkind can read.' }, false);
+    }
+    throw new NeedsFallback({ code: 'corrupt-file', message: `The file could not be read: ${messageOf(error)}` }, false);
+  }
+  let track: InputVideoTrack | null;
+  try {
+    track = await input.getPrimaryVideoTrack();
+  } catch (error) {
+    // The container was recognised but its headers are broken (e.g. a cut-off MP4 without its index).
+    throw new NeedsFallback(
+      { code: 'corrupt-file', message: `The ${containerName} file is damaged or incomplete (${messageOf(error)}).` },
+      true,
+    );
+  }
+  if (!track) {
+    const kinds = (await input.getTracks()).map((t) => t.type);
+    // No tracks at all: the headers are missing (e.g. an MP4 cut off before its index).
+    if (kinds.length === 0)
+      throw new NeedsFallback({ code: 'corrupt-file', message: `The ${containerName} file is damaged or incomplete.` }, true);
+    const what = kinds.length ? `only ${[...new Set(kinds)].join(' and ')}` : 'no tracks';
+    throw new VidkindError('no-video-track', `This ${containerName} file has no video track (it has ${what}).`);
+  }
+  const codec = (await track.getCodec()) ?? String((await track.getInternalCodecId()) ?? 'unknown');
+  if (!(await track.canDecode())) {
+    throw new NeedsFallback(
+      { code: 'unsupported-codec', message: `This browser cannot decode ${codec} video, and the fallback decoder could not either.` },
+      true,
+    );
+  }
+  const info = await describe(track, containerName, codec);
+  return new WebCodecsVideo(input, track, info.startS, info.info);
+}
+
+async function describe(track: InputVideoTrack, containerName: string, codec: string): Promise<{ startS: number; info: VideoInfo }> {
+  const startS = await track.getFirstTimestamp();
+  const endS = await track.computeDuration();
+  const stats = await track.computePacketStats(RATE_PROBE_PACKETS + 1);
+  if (stats.packetCount === 0) throw new VidkindError('too-short', 'The video track has no frames.');
+  const rate = await track.computeFrameRateMetrics({ targetPacketCount: RATE_PROBE_PACKETS });
+  const info: VideoInfo = {
+    durationS: Math.max(0, endS - startS),
+    width: await track.getDisplayWidth(),
+    height: await track.getDisplayHeight(),
+    rotation: await track.getRotation(),
+    codec,
+    container: containerName.toLowerCase(),
+    decoder: 'webcodecs',
+  };
+  if (rate.frameRateIsConstant) info.frameRate = rate.underlyingFrameRate ?? rate.bestGuessFrameRate;
+  // computePacketStats stops at its target; fewer packets than that means it saw them all.
+  if (stats.packetCount <= RATE_PROBE_PACKETS) info.frameCount = stats.packetCount;
+  return { startS, info };
+}
+
+class WebCodecsVideo implements OpenedVideo {
+  constructor(
+    private readonly input: Input,
+    private readonly track: InputVideoTrack,
+    private readonly startS: number,
+    readonly info: VideoInfo,
+  ) {}
+
+  async frames(
+    timestamps: number[],
+    maxSide: number,
+    signal: AbortSignal,
+    emit: (i: number, frame: RawFrame) => Promise<void>,
+  ): Promise<void> {
+    const sink = new VideoSampleSink(this.track);
+    // samplesAtTimestamps seeks to the key frame before each timestamp and decodes each packet at most once.
+    const samples = sink.samplesAtTimestamps(timestamps.map((t) => t + this.startS))[Symbol.asyncIterator]();
+    let canvas: OffscreenCanvas | null = null;
+    let ctx: OffscreenCanvasRenderingContext2D | null = null;
+    try {
+      for (let i = 0; i < timestamps.length; i++) {
+        const next = await abortable(samples.next(), signal);
+        if (next.done) throw new VidkindError('corrupt-file', `The video ended before ${timestamps[i]!.toFixed(2)} s.`);
+        const sample = next.value;
+        if (!sample) throw new VidkindError('corrupt-file', `No frame could be decoded at ${timestamps[i]!.toFixed(2)} s.`);
+        try {
+          // Downscale (memory bound only) while drawing; drawWithFit applies the rotation metadata.
+          const size = cappedSize(sample.displayWidth, sample.displayHeight, maxSide);
+          if (!canvas || canvas.width !== size.width || canvas.height !== size.height) {
+            canvas = new OffscreenCanvas(size.width, size.height);
+            ctx = canvas.getContext('2d', { willReadFrequently: true, alpha: false });
+            if (!ctx) throw new VidkindError('internal', 'No 2D canvas in this worker.');
+            ctx.imageSmoothingQuality = 'high';
+          }
+          sample.drawWithFit(ctx!, { fit: 'fill' });
+          const image = ctx!.getImageData(0, 0, size.width, size.height);
+          await emit(i, {
+            actualTimestamp: roundUs(sample.timestamp - this.startS),
+            width: size.width,
+            height: size.height,
+            data: image.data,
+          });
+        } finally {
+          sample.close();
+        }
+      }
+    } finally {
+      // Ends the decode pipeline (and closes any frames it still holds) without waiting on it.
+      void samples.return?.(undefined).catch(() => undefined);
+    }
+  }
+
+  close(): void {
+    if (!this.input.disposed) this.input.dispose();
+  }
+}
+
+function roundUs(t: number): number {
+  return Math.round(t * 1e6) / 1e6;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
