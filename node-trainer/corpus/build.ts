@@ -1,0 +1,473 @@
+/**
+ * Builds vidkind's training corpus from real media in Debian packages: moving stills, slide-shows
+ * and scrolls of rendered documents, and live captures under Xvfb, cut into 6-12 s clips with
+ * seeded, label-independent encodings. Writes labels.csv, provenance.json and contact sheets.
+ *
+ *   npx tsx node-trainer/corpus/build.ts --out /work/corpus [--quick] [--per-class N]
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { allSessions, type CaptureSession, record } from './capture.ts';
+import { allPdfs, allScreenshots, renderPage } from './documents.ts';
+import { packageLicence, packageVersion, refuseReserved } from './provenance.ts';
+import { cutArgs, ffmpegTo, pickEncoding, pickFraming, pickMotion, pickScroll, run, scrollArgs, slideshowArgs } from './render.ts';
+import { type Random, seededHex, seededRandom, shuffled, uniform, weighted } from './seeded.ts';
+import { allStills } from './stills.ts';
+
+type ClassId = 'animation' | 'gaming' | 'natural' | 'flat';
+const CLASSES: ClassId[] = ['animation', 'gaming', 'natural', 'flat'];
+type Treatment = 'real video' | 'moving still' | 'live capture' | 'rendered';
+
+/** One clip the corpus could contain; `make` writes it. */
+interface Candidate {
+  key: string;
+  classId: ClassId;
+  subclass: string;
+  source: string;
+  pkg: string;
+  paths: string[];
+  treatment: Treatment;
+  recipe: string;
+  make: (rand: Random, outPath: string, duration: number) => Promise<void>;
+}
+
+/** A row of the provenance manifest. */
+interface ProvenanceRow {
+  path: string;
+  class: ClassId;
+  subclass: string;
+  source: string;
+  package: string;
+  version: string;
+  paths: string[];
+  licence: string;
+  treatment: Treatment;
+  recipe: string;
+  encoding: string;
+  duration: number;
+}
+
+const { values: opts } = parseArgs({
+  options: {
+    out: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    'per-class': { type: 'string' },
+    seed: { type: 'string', default: 'vidkind-corpus-v1' },
+    jobs: { type: 'string', default: '2' },
+    'no-capture': { type: 'boolean', default: false },
+    'capture-lanes': { type: 'string', default: '1' },
+    'sheets-only': { type: 'boolean', default: false },
+  },
+});
+if (!opts.out) throw new Error('usage: build.ts --out <dir> [--quick] [--per-class N]');
+const OUT = opts.out;
+const SEED = opts.seed!;
+const WORK = join(OUT, 'work');
+const PER_CLASS = Number(opts['per-class'] ?? (opts.quick ? 110 : 330));
+const MAX_STILL_VARIANTS = 4;
+
+function log(msg: string): void {
+  console.log(`[${new Date().toISOString().slice(11, 19)}] ${msg}`);
+}
+
+function stillCandidates(): Candidate[] {
+  const out: Candidate[] = [];
+  const stills = allStills();
+  for (let v = 0; v < MAX_STILL_VARIANTS; v++) {
+    for (const s of stills) {
+      out.push({
+        key: `still:${s.file}:${v}`,
+        classId: s.classId,
+        subclass: s.subclass,
+        source: s.source,
+        pkg: s.pkg,
+        paths: [s.file],
+        treatment: 'moving still',
+        recipe: 'zoompan',
+        make: async (rand, outPath, duration) => {
+          const enc = pickEncoding(rand);
+          await ffmpegTo(slideshowArgs([s.file], enc, pickFraming(rand), [pickMotion(rand)], duration, outPath), outPath);
+        },
+      });
+    }
+  }
+  return out;
+}
+
+/** Visual-novel frames: a character sprite over a background, composed as the game shows them. */
+function renpyCandidates(): Candidate[] {
+  const dir = '/usr/share/games/renpy/the_question/game/images';
+  if (!existsSync(dir)) return [];
+  const bgs = ['bg club.jpg', 'bg lecturehall.jpg', 'bg meadow.jpg', 'bg uni.jpg'];
+  const sprites = [
+    'blue giggle',
+    'blue normal',
+    'blue smile',
+    'blue surprised',
+    'green giggle',
+    'green normal',
+    'green smile',
+    'green surprised',
+  ];
+  const out: Candidate[] = [];
+  for (const bg of bgs)
+    for (const sp of sprites) {
+      const files = [join(dir, bg), join(dir, `sylvie ${sp}.png`)];
+      out.push({
+        key: `renpy:${bg}:${sp}`,
+        classId: 'animation',
+        subclass: 'illustrated-story',
+        source: 'renpy-thequestion',
+        pkg: 'renpy-thequestion',
+        paths: files,
+        treatment: 'moving still',
+        recipe: 'sprite over background, zoompan',
+        make: async (rand, outPath, duration) => {
+          const frame = join(WORK, 'composed', `${seededHex(SEED, `${bg}${sp}`)}.png`);
+          if (!existsSync(frame)) {
+            mkdirSync(join(WORK, 'composed'), { recursive: true });
+            await run('ffmpeg', [
+              '-v',
+              'error',
+              '-y',
+              '-i',
+              files[0]!,
+              '-i',
+              files[1]!,
+              '-filter_complex',
+              '[0:v]scale=1280:720[b];[1:v]scale=-1:680[s];[b][s]overlay=(W-w)/2+W/6:H-h',
+              '-frames:v',
+              '1',
+              frame,
+            ]);
+          }
+          const enc = pickEncoding(rand);
+          await ffmpegTo(slideshowArgs([frame], enc, pickFraming(rand), [pickMotion(rand)], duration, outPath), outPath);
+        },
+      });
+    }
+  return out;
+}
+
+function documentCandidates(): Candidate[] {
+  const out: Candidate[] = [];
+  const pdfs = allPdfs(WORK);
+  const bySource = new Map<string, typeof pdfs>();
+  for (const p of pdfs) bySource.set(p.source, [...(bySource.get(p.source) ?? []), p]);
+  for (const [source, list] of bySource) {
+    const rand = seededRandom(SEED, `pdf-source:${source}`);
+    // A family with many PDFs contributes its first few, in seeded order.
+    for (const pdf of shuffled(rand, list).slice(0, 3)) {
+      const id = seededHex(SEED, pdf.file, 10);
+      for (let v = 0; v < 6; v++) {
+        const r = seededRandom(SEED, `pdf:${pdf.file}:${v}`);
+        const mode =
+          pdf.subclass === 'slides'
+            ? weighted(r, [
+                ['slideshow', 0.55],
+                ['still', 0.45],
+              ] as const)
+            : weighted(r, [
+                ['scroll', 0.4],
+                ['slideshow', 0.25],
+                ['still', 0.35],
+              ] as const);
+        const count = mode === 'still' ? 1 : mode === 'scroll' ? Math.min(3, pdf.pages) : Math.min(pdf.pages, Math.round(uniform(r, 3, 6)));
+        const first = 1 + Math.floor(r() * Math.max(1, pdf.pages - count + 1));
+        const pages = Array.from({ length: count }, (_, i) => first + i);
+        out.push({
+          key: `pdf:${pdf.file}:${v}`,
+          classId: 'flat',
+          subclass: pdf.subclass,
+          source,
+          pkg: pdf.pkg,
+          paths: [`${pdf.file}#pages=${pages.join(',')}`],
+          treatment: 'rendered',
+          recipe: `pdftoppm pages, ${mode}`,
+          make: async (rand, outPath, duration) => {
+            const enc = pickEncoding(rand);
+            const width = Math.round((enc.width * 1.5) / 2) * 2;
+            const pngs = pages.map((p) => renderPage(WORK, pdf.file, p, width, id));
+            if (mode === 'scroll') {
+              const tall = join(WORK, 'pages', `${id}-tall-${pages.join('_')}-${width}.png`);
+              if (!existsSync(tall)) {
+                const ins = pngs.flatMap((p) => ['-i', p]);
+                const filter = pngs.length > 1 ? `${pngs.map((_, i) => `[${i}:v]`).join('')}vstack=inputs=${pngs.length}` : 'null';
+                await run('ffmpeg', ['-v', 'error', '-y', ...ins, '-filter_complex', filter, '-frames:v', '1', tall]);
+              }
+              await ffmpegTo(scrollArgs(tall, enc, pickScroll(rand, 'down'), duration, outPath), outPath);
+            } else {
+              const framing = pickFraming(rand);
+              await ffmpegTo(
+                slideshowArgs(
+                  pngs,
+                  enc,
+                  framing,
+                  pngs.map(() => pickMotion(rand)),
+                  duration,
+                  outPath,
+                ),
+                outPath,
+              );
+            }
+          },
+        });
+      }
+    }
+  }
+  return out;
+}
+
+function screenshotCandidates(): Candidate[] {
+  const out: Candidate[] = [];
+  const shots = allScreenshots();
+  for (let v = 0; v < 3; v++)
+    for (const s of shots)
+      out.push({
+        key: `shot:${s.file}:${v}`,
+        classId: 'flat',
+        subclass: s.subclass,
+        source: s.source,
+        pkg: s.pkg,
+        paths: [s.file],
+        treatment: 'moving still',
+        recipe: 'zoompan',
+        make: async (rand, outPath, duration) => {
+          const enc = pickEncoding(rand);
+          await ffmpegTo(slideshowArgs([s.file], enc, pickFraming(rand), [pickMotion(rand)], duration, outPath), outPath);
+        },
+      });
+  return out;
+}
+
+/** Clip durations of a session's recording, in order, with a gap between clips. */
+function segments(session: CaptureSession): Array<{ start: number; duration: number }> {
+  const rand = seededRandom(SEED, `segments:${session.id}`);
+  const out: Array<{ start: number; duration: number }> = [];
+  let t = 0.5;
+  for (let i = 0; i < session.maxClips; i++) {
+    const duration = Math.round(uniform(rand, 6, 10) * 10) / 10;
+    out.push({ start: t, duration });
+    t += duration + Math.round(uniform(rand, 0.5, 3) * 10) / 10;
+  }
+  return out;
+}
+
+const recordings = new Map<string, Promise<string>>();
+const recordingNeed = new Map<string, number>();
+
+function captureCandidates(): Candidate[] {
+  if (opts['no-capture']) return [];
+  const out: Candidate[] = [];
+  for (const session of allSessions()) {
+    if (!existsSync(session.cmd)) {
+      log(`skip capture ${session.id}: ${session.cmd} not installed`);
+      continue;
+    }
+    segments(session).forEach((seg, i) => {
+      out.push({
+        key: `capture:${session.id}:${i}`,
+        classId: session.classId,
+        subclass: session.subclass,
+        source: session.source,
+        pkg: session.pkg,
+        paths: [session.program],
+        treatment: 'live capture',
+        recipe: `Xvfb + x11grab, segment ${i} at ${seg.start}s`,
+        make: async (rand, outPath) => {
+          const need = recordingNeed.get(session.id) ?? seg.start + seg.duration;
+          const file = join(WORK, 'recordings', `${session.id}-${Math.ceil(need)}s.mkv`);
+          let p = recordings.get(file);
+          if (!p) {
+            mkdirSync(join(WORK, 'recordings'), { recursive: true });
+            log(`recording ${session.id} for ${Math.ceil(need)} s`);
+            p = record(session, Math.ceil(need) + 1, file, WORK, SEED).then(() => file);
+            recordings.set(file, p);
+          }
+          await p;
+          const enc = pickEncoding(rand);
+          await ffmpegTo(cutArgs(file, seg.start, enc, pickFraming(rand), seg.duration, outPath), outPath);
+        },
+      });
+    });
+  }
+  return out;
+}
+
+/** Round-robin over keys: one item of each queue in turn until all are empty. */
+function interleave<T>(queues: T[][]): T[] {
+  const out: T[] = [];
+  for (let round = 0; queues.some((q) => q.length > round); round++)
+    for (const q of queues) if (q[round] !== undefined) out.push(q[round]!);
+  return out;
+}
+
+/**
+ * Takes candidates round-robin over the subclasses of each class and, inside a subclass, over its
+ * sources, until the class has its quota: every subclass and every source gets its share.
+ */
+function allocate(cands: Candidate[]): Candidate[] {
+  const chosen: Candidate[] = [];
+  for (const cls of CLASSES) {
+    const mine = cands.filter((c) => c.classId === cls);
+    const subclasses = [...new Set(mine.map((c) => c.subclass))].sort();
+    const perSubclass = subclasses.map((sub) => {
+      const bySource = new Map<string, Candidate[]>();
+      for (const c of mine.filter((c) => c.subclass === sub)) bySource.set(c.source, [...(bySource.get(c.source) ?? []), c]);
+      const order = shuffled(seededRandom(SEED, `sources:${cls}:${sub}`), [...bySource.keys()].sort());
+      return interleave(order.map((s) => bySource.get(s)!));
+    });
+    const picked = interleave(perSubclass).slice(0, PER_CLASS);
+    chosen.push(...picked);
+    log(`${cls}: ${picked.length} clips from ${new Set(picked.map((c) => c.source)).size} sources (${mine.length} candidates)`);
+  }
+  return chosen;
+}
+
+function clipPath(c: Candidate): { rel: string; rand: Random; duration: number } {
+  const rand = seededRandom(SEED, c.key);
+  const duration = Math.round(uniform(rand, 6, 10) * 10) / 10;
+  const enc = pickEncoding(seededRandom(SEED, `${c.key}#enc`));
+  const hex = seededHex(SEED, c.key, 16);
+  return { rel: `clips/${hex.slice(0, 2)}/${hex}.${enc.container}`, rand: seededRandom(SEED, `${c.key}#enc`), duration };
+}
+
+async function contactSheets(rows: ProvenanceRow[]): Promise<void> {
+  const dir = join(OUT, 'contact');
+  const thumbs = join(WORK, 'thumbs');
+  mkdirSync(dir, { recursive: true });
+  mkdirSync(thumbs, { recursive: true });
+  const groups = new Map<string, ProvenanceRow[]>();
+  for (const r of rows) {
+    groups.set(r.class, [...(groups.get(r.class) ?? []), r]);
+    groups.set(`${r.class}--${r.subclass}`, [...(groups.get(`${r.class}--${r.subclass}`) ?? []), r]);
+  }
+  for (const [name, list] of groups) {
+    const pick = shuffled(seededRandom(SEED, `sheet:${name}`), list).slice(0, 80);
+    const files: string[] = [];
+    for (const r of pick) {
+      const t = join(thumbs, `${r.path.replace(/[/.]/g, '_')}.png`);
+      if (!existsSync(t))
+        await run('ffmpeg', [
+          '-v',
+          'error',
+          '-y',
+          '-ss',
+          String(Math.min(3, r.duration / 2)),
+          '-i',
+          join(OUT, r.path),
+          '-frames:v',
+          '1',
+          '-vf',
+          'scale=192:108',
+          t,
+        ]).catch(() => undefined);
+      if (existsSync(t)) files.push(t);
+    }
+    if (files.length === 0) continue;
+    const cols = 10;
+    const layout = files.map((_, i) => `${(i % cols) * 192}_${Math.floor(i / cols) * 108}`).join('|');
+    const args = files.flatMap((f) => ['-i', f]);
+    const filter = files.length === 1 ? '[0:v]null' : `xstack=inputs=${files.length}:layout=${layout}:fill=black`;
+    await run('ffmpeg', ['-v', 'error', '-y', ...args, '-filter_complex', filter, '-frames:v', '1', join(dir, `${name}.png`)]);
+  }
+}
+
+async function main(): Promise<void> {
+  mkdirSync(WORK, { recursive: true });
+  log(`building ${PER_CLASS} clips per class into ${OUT}`);
+  const cands = [...captureCandidates(), ...stillCandidates(), ...renpyCandidates(), ...screenshotCandidates(), ...documentCandidates()];
+  for (const c of cands) for (const p of c.paths) refuseReserved(c.pkg, p.split('#')[0]!);
+  const chosen = allocate(cands);
+  // A recording must be long enough for the last segment any chosen clip needs.
+  for (const c of chosen) {
+    const m = /^capture:(.+):(\d+)$/.exec(c.key);
+    if (!m) continue;
+    const session = allSessions().find((s) => s.id === m[1])!;
+    const seg = segments(session)[Number(m[2])]!;
+    recordingNeed.set(session.id, Math.max(recordingNeed.get(session.id) ?? 0, seg.start + seg.duration));
+  }
+  const rows: ProvenanceRow[] = [];
+  const todo = chosen.map((c) => ({ c, ...clipPath(c) }));
+  let done = 0;
+  let failed = 0;
+  const finish = async (item: (typeof todo)[number]): Promise<void> => {
+    const outPath = join(OUT, item.rel);
+    if (!existsSync(outPath) && !opts['sheets-only']) {
+      mkdirSync(join(outPath, '..'), { recursive: true });
+      try {
+        await item.c.make(item.rand, outPath, item.duration);
+      } catch (e) {
+        failed++;
+        log(`FAILED ${item.c.key}: ${e instanceof Error ? e.message : String(e)}`);
+        return;
+      }
+    }
+    if (!existsSync(outPath)) return;
+    done++;
+    if (done % 25 === 0) log(`${done}/${todo.length} clips`);
+    const enc = pickEncoding(seededRandom(SEED, `${item.c.key}#enc`));
+    rows.push({
+      path: item.rel,
+      class: item.c.classId,
+      subclass: item.c.subclass,
+      source: item.c.source,
+      package: item.c.pkg,
+      version: packageVersion(item.c.pkg),
+      paths: item.c.paths,
+      licence: packageLicence(item.c.pkg),
+      treatment: item.c.treatment,
+      recipe: item.c.recipe,
+      encoding: `${enc.container}/${enc.codec} ${enc.width}x${enc.height}@${enc.fps}`,
+      duration: item.duration,
+    });
+  };
+  // Captures run in real time on their own display: a separate lane records one session after
+  // another (cutting its clips), while the other lanes render stills and documents.
+  const sessions = new Map<string, typeof todo>();
+  const stillQueue: typeof todo = [];
+  for (const item of todo) {
+    const m = /^capture:(.+):\d+$/.exec(item.c.key);
+    if (m) sessions.set(m[1]!, [...(sessions.get(m[1]!) ?? []), item]);
+    else stillQueue.push(item);
+  }
+  // Games first: they are the only source of their class.
+  const sessionQueue = [...sessions.values()].sort((a, b) => Number(b[0]!.c.classId === 'gaming') - Number(a[0]!.c.classId === 'gaming'));
+  const captureLane = async (): Promise<void> => {
+    for (let group = sessionQueue.shift(); group; group = sessionQueue.shift()) for (const item of group) await finish(item);
+  };
+  const stillLane = async (): Promise<void> => {
+    for (let item = stillQueue.shift(); item; item = stillQueue.shift()) await finish(item);
+  };
+  const lanes = Number(opts.jobs);
+  await Promise.all([
+    ...Array.from({ length: Number(opts['capture-lanes']) }, () => captureLane()),
+    ...Array.from({ length: Math.max(1, lanes - 1) }, () => stillLane()),
+  ]);
+  rows.sort((a, b) => a.path.localeCompare(b.path));
+  const csv = ['path,class,subclass,source', ...rows.map((r) => [r.path, r.class, r.subclass, r.source].join(','))].join('\n') + '\n';
+  writeFileSync(join(OUT, 'labels.csv'), csv);
+  writeFileSync(
+    join(OUT, 'provenance.json'),
+    JSON.stringify({ seed: SEED, perClass: PER_CLASS, builtAt: new Date().toISOString(), clips: rows }, null, 1),
+  );
+  const stats: Record<string, Record<string, number>> = {};
+  for (const r of rows) {
+    stats[r.class] ??= {};
+    stats[r.class]![r.subclass] = (stats[r.class]![r.subclass] ?? 0) + 1;
+  }
+  const sources: Record<string, number> = {};
+  for (const r of rows) sources[r.class] = (sources[r.class] ?? 0) + 0;
+  for (const cls of CLASSES) sources[cls] = new Set(rows.filter((r) => r.class === cls).map((r) => r.source)).size;
+  writeFileSync(
+    join(OUT, 'stats.json'),
+    JSON.stringify({ clips: rows.length, failed, perSubclass: stats, sourcesPerClass: sources }, null, 1),
+  );
+  log(`wrote ${rows.length} clips (${failed} failed); sources per class ${JSON.stringify(sources)}`);
+  await contactSheets(rows);
+  log(`contact sheets in ${relative(process.cwd(), join(OUT, 'contact'))}`);
+  void readFileSync;
+}
+
+await main();

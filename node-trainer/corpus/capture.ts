@@ -1,0 +1,327 @@
+/**
+ * Live captures: a real program runs on a virtual X display (Xvfb) and ffmpeg's x11grab records
+ * it. Games run their own demo/attract modes or get seeded random input from xdotool, screensaver
+ * hacks animate by themselves, terminal programs run scripted sessions.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { run } from './render.ts';
+import { seededRandom } from './seeded.ts';
+
+/** Input given to the program while it is recorded. */
+export interface Driver {
+  /** xdotool key names pressed at random (held for a random time). */
+  keys?: string[];
+  /** Left-clicks at random points of the screen. */
+  clicks?: boolean;
+  /** Seconds between two inputs, lower and upper bound. */
+  every?: [number, number];
+}
+
+/** One program to record, with the label its footage gets. */
+export interface CaptureSession {
+  id: string;
+  classId: 'animation' | 'gaming' | 'natural' | 'flat';
+  subclass: string;
+  source: string;
+  pkg: string;
+  /** The program's path, for the provenance manifest. */
+  program: string;
+  cmd: string;
+  args: string[];
+  size: [number, number];
+  /** Seconds the program runs before recording starts (intro screens, loading). */
+  warmup: number;
+  driver?: Driver;
+  /** Keys sent once before recording starts (e.g. to leave a menu). */
+  startKeys?: string[];
+  maxClips: number;
+  /** Files written into the program's fresh HOME before it starts. */
+  files?: Record<string, string>;
+  /** Recording frame rate: x11grab plus software GL costs CPU, keep it modest. */
+  fps?: number;
+}
+
+const XS = '/usr/libexec/xscreensaver';
+
+function hack(name: string, subclass: 'motion-graphics' | 'cgi-3d', pkg: string, extra: string[] = []): CaptureSession {
+  return {
+    id: `xscreensaver-${name}`,
+    classId: 'animation',
+    subclass,
+    source: `xscreensaver:${name}`,
+    pkg,
+    program: `${XS}/${name}`,
+    cmd: `${XS}/${name}`,
+    args: ['-root', ...extra],
+    size: [640, 360],
+    warmup: 2,
+    maxClips: 8,
+  };
+}
+
+/** Every capture session, in a fixed order. */
+export function allSessions(): CaptureSession[] {
+  const motion2d: Array<[string, string]> = [
+    ['anemone', 'xscreensaver-data-extra'],
+    ['binaryring', 'xscreensaver-data-extra'],
+    ['celtic', 'xscreensaver-data-extra'],
+    ['coral', 'xscreensaver-data-extra'],
+    ['fireworkx', 'xscreensaver-data-extra'],
+    ['interaggregate', 'xscreensaver-data-extra'],
+    ['substrate', 'xscreensaver-data-extra'],
+    ['hexadrop', 'xscreensaver-data'],
+    ['abstractile', 'xscreensaver-data-extra'],
+    ['cwaves', 'xscreensaver-data-extra'],
+    ['thornbird', 'xscreensaver-data-extra'],
+    ['vermiculate', 'xscreensaver-data-extra'],
+    ['squiral', 'xscreensaver-data-extra'],
+    ['fiberlamp', 'xscreensaver-data-extra'],
+  ];
+  const gl: Array<[string, string]> = [
+    ['atlantis', 'xscreensaver-gl-extra'],
+    ['gears', 'xscreensaver-gl'],
+    ['sproingies', 'xscreensaver-gl-extra'],
+    ['endgame', 'xscreensaver-gl-extra'],
+    ['juggler3d', 'xscreensaver-gl-extra'],
+    ['winduprobot', 'xscreensaver-gl-extra'],
+    ['pipes', 'xscreensaver-gl-extra'],
+    ['rubik', 'xscreensaver-gl-extra'],
+    ['moebius', 'xscreensaver-gl-extra'],
+    ['stairs', 'xscreensaver-gl-extra'],
+    ['companioncube', 'xscreensaver-gl-extra'],
+    ['dangerball', 'xscreensaver-gl-extra'],
+    ['lament', 'xscreensaver-gl-extra'],
+    ['morph3d', 'xscreensaver-gl-extra'],
+  ];
+  const sessions: CaptureSession[] = [
+    ...motion2d.map(([n, p]) => hack(n, 'motion-graphics', p)),
+    ...gl.map(([n, p]) => hack(n, 'cgi-3d', p)),
+  ];
+  const game = (s: Omit<CaptureSession, 'classId' | 'maxClips'> & { maxClips?: number }): CaptureSession => ({
+    classId: 'gaming',
+    maxClips: 42,
+    ...s,
+  });
+  sessions.push(
+    game({
+      id: 'openttd',
+      subclass: 'strategy',
+      source: 'openttd',
+      pkg: 'openttd',
+      program: '/usr/games/openttd',
+      cmd: '/usr/games/openttd',
+      // A new random game: towns, industries and a scrolled view of the map.
+      args: ['-r', '854x480', '-s', 'null', '-m', 'null', '-g'],
+      size: [854, 480],
+      warmup: 20,
+      driver: { keys: ['Left', 'Right', 'Up', 'Down'], every: [1, 4] },
+    }),
+    game({
+      id: 'minetest',
+      subclass: 'sandbox',
+      source: 'minetest',
+      pkg: 'minetest',
+      program: '/usr/games/minetest',
+      cmd: '/usr/games/minetest',
+      args: ['--go', '--random-input', '--world', 'world', '--gameid', 'minetest', '--name', 'player'],
+      files: { 'world/world.mt': 'gameid = minetest\nbackend = sqlite3\nworld_name = vidkind\n' },
+      size: [854, 480],
+      warmup: 40,
+    }),
+    game({
+      id: 'drascula',
+      subclass: 'point-and-click',
+      source: 'drascula',
+      pkg: 'drascula',
+      program: '/usr/games/drascula',
+      cmd: '/usr/games/drascula',
+      args: [],
+      size: [640, 400],
+      warmup: 6,
+      startKeys: ['Return'],
+      driver: { clicks: true, every: [2, 6] },
+    }),
+    game({
+      id: 'lure',
+      subclass: 'point-and-click',
+      source: 'lure-of-the-temptress',
+      pkg: 'lure-of-the-temptress',
+      program: '/usr/games/lure',
+      cmd: '/usr/games/lure',
+      args: [],
+      size: [640, 400],
+      warmup: 5,
+      driver: { clicks: true, every: [2, 6] },
+    }),
+    game({
+      id: 'supertux',
+      subclass: 'arcade',
+      source: 'supertux',
+      pkg: 'supertux',
+      program: '/usr/games/supertux2',
+      cmd: '/usr/games/supertux2',
+      args: ['--window', '--geometry', '854x480', '--disable-sound', '--disable-music', '--renderer', 'sdl'],
+      size: [854, 480],
+      warmup: 20,
+      // Start Game, first world, first level on the map.
+      startKeys: ['Return', 'Return', 'Escape', 'Return', 'Return'],
+      driver: { keys: ['Right', 'Right', 'Right', 'space', 'space', 'Left', 'Up'], every: [0.2, 1.2] },
+    }),
+    game({
+      id: 'neverball',
+      subclass: 'arcade',
+      source: 'neverball',
+      pkg: 'neverball',
+      program: '/usr/games/neverball',
+      cmd: '/usr/games/neverball',
+      args: [],
+      size: [800, 600],
+      warmup: 30,
+      startKeys: ['Return', 'Return', 'Return', 'Return'],
+      driver: { keys: ['Left', 'Right', 'Up', 'Down'], every: [0.3, 1.5] },
+    }),
+    game({
+      id: 'armagetronad',
+      subclass: 'arcade',
+      source: 'armagetronad',
+      pkg: 'armagetronad',
+      program: '/usr/games/armagetronad',
+      cmd: '/usr/games/armagetronad',
+      args: [],
+      size: [800, 600],
+      warmup: 25,
+      // Language, then Game > Local game > start.
+      startKeys: ['Return', 'Return', 'Return', 'Return'],
+      driver: { keys: ['Left', 'Right', 'z', 'x'], every: [0.4, 2] },
+    }),
+    game({
+      id: 'chromium-bsu',
+      subclass: 'arcade',
+      source: 'chromium-bsu',
+      pkg: 'chromium-bsu',
+      program: '/usr/games/chromium-bsu',
+      cmd: '/usr/games/chromium-bsu',
+      args: [],
+      size: [640, 480],
+      warmup: 6,
+      startKeys: ['Return'],
+      driver: { keys: ['Left', 'Right', 'Up', 'Down', 'space'], every: [0.2, 1.0] },
+    }),
+  );
+  return sessions;
+}
+
+// Display numbers unlikely to clash with another build or a person's Xvfb.
+let nextDisplay = 100 + (process.pid % 400);
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function stop(child: ChildProcess | undefined): void {
+  if (!child || child.exitCode !== null || child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
+}
+
+/** Records `seconds` of a session into a near-lossless H.264 file (resumable: kept if present). */
+export async function record(session: CaptureSession, seconds: number, outFile: string, work: string, seed: string): Promise<void> {
+  if (existsSync(outFile)) return;
+  const display = `:${nextDisplay++}`;
+  const [w, h] = session.size;
+  const home = join(work, 'home', session.id);
+  rmSync(home, { recursive: true, force: true });
+  mkdirSync(home, { recursive: true });
+  for (const [name, text] of Object.entries(session.files ?? {})) {
+    mkdirSync(dirname(join(home, name)), { recursive: true });
+    writeFileSync(join(home, name), text);
+  }
+  const xvfb = spawn('Xvfb', [display, '-screen', '0', `${w}x${h}x24`, '-nolisten', 'tcp', '+extension', 'GLX'], {
+    detached: true,
+    stdio: 'ignore',
+  });
+  let program: ChildProcess | undefined;
+  let driving = true;
+  try {
+    await sleep(1500);
+    const env = {
+      ...process.env,
+      DISPLAY: display,
+      HOME: home,
+      SDL_AUDIODRIVER: 'dummy',
+      ALSOFT_DRIVERS: 'null',
+      LIBGL_ALWAYS_SOFTWARE: '1',
+    };
+    program = spawn('nice', ['-n', '10', session.cmd, ...session.args], { detached: true, stdio: 'ignore', env, cwd: home });
+    await sleep(session.warmup * 1000);
+    const xdo = (args: string[]): Promise<string> => run('xdotool', args, { env, timeoutMs: 5000 }).catch(() => '');
+    for (const k of session.startKeys ?? []) {
+      await xdo(['key', k]);
+      await sleep(1500);
+    }
+    const rand = seededRandom(seed, `drive:${session.id}:${seconds}`);
+    const drive = async (): Promise<void> => {
+      const d = session.driver;
+      if (!d) return;
+      const [lo, hi] = d.every ?? [1, 3];
+      while (driving) {
+        if (d.keys && d.keys.length > 0) {
+          const key = d.keys[Math.floor(rand() * d.keys.length)]!;
+          await xdo(['keydown', key]);
+          await sleep(100 + rand() * 600);
+          await xdo(['keyup', key]);
+        }
+        if (d.clicks) {
+          await xdo(['mousemove', String(Math.floor(rand() * w)), String(Math.floor(rand() * h)), 'click', '1']);
+        }
+        await sleep((lo + rand() * (hi - lo)) * 1000);
+      }
+    };
+    const driverDone = drive();
+    const fps = session.fps ?? 15;
+    await run(
+      'ffmpeg',
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-y',
+        '-f',
+        'x11grab',
+        '-framerate',
+        String(fps),
+        '-video_size',
+        `${w}x${h}`,
+        '-draw_mouse',
+        '0',
+        '-i',
+        `${display}.0`,
+        '-t',
+        String(seconds),
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-crf',
+        '14',
+        '-pix_fmt',
+        'yuv420p',
+        `${outFile}.part.mkv`,
+      ],
+      { timeoutMs: (seconds + 120) * 1000 },
+    );
+    driving = false;
+    await driverDone;
+    await run('mv', [`${outFile}.part.mkv`, outFile]);
+  } finally {
+    driving = false;
+    stop(program);
+    stop(xvfb);
+    writeFileSync(join(home, '.done'), '');
+  }
+}
