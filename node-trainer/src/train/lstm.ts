@@ -91,7 +91,7 @@ function runDirection(
   return { act, c, tc, h };
 }
 
-/** Backprop through time for one direction; returns dGates [B*T, 4H] (rows b*T+t) and H_prev^T [H, B*T]. */
+/** Backprop through time for one direction; returns dGates [B*T, 4H] and the previous hidden states H_prev [B*T, H] (rows b*T+t). */
 function backDirection(
   cache: DirCache,
   dy: Float32Array,
@@ -101,12 +101,12 @@ function backDirection(
   H: number,
   forward: boolean,
   dyOffset: number,
-): { dG: Float32Array; hPrevT: Float32Array } {
+): { dG: Float32Array; hPrev: Float32Array } {
   const G = 4 * H;
   const { act, c, tc, h } = cache;
   const dG = new Float32Array(B * T * G);
   const dgStep = new Float32Array(B * G);
-  const hPrevT = new Float32Array(H * B * T);
+  const hPrev = new Float32Array(B * T * H);
   const dcRec = new Float32Array(B * H);
   let dhRec: Float32Array | null = null;
   for (let s = T - 1; s >= 0; s--) {
@@ -117,7 +117,6 @@ function backDirection(
       const pBase = ((s - 1) * B + b) * H;
       const yBase = (b * T + t) * 2 * H + dyOffset;
       const gBase = (b * T + t) * G;
-      const col = b * T + t;
       for (let j = 0; j < H; j++) {
         const dh = dy[yBase + j]! + (dhRec ? dhRec[b * H + j]! : 0);
         const i = act[aBase + j]!;
@@ -140,7 +139,8 @@ function backDirection(
         dG[gBase + H + j] = df;
         dG[gBase + 2 * H + j] = dg;
         dG[gBase + 3 * H + j] = dO;
-        if (s > 0) hPrevT[j * B * T + col] = h[pBase + j]!;
+        // Row-major writes (a strided transpose here thrashes the cache; tf.transpose does it later).
+        if (s > 0) hPrev[(b * T + t) * H + j] = h[pBase + j]!;
       }
     }
     if (s > 0) {
@@ -151,7 +151,7 @@ function backDirection(
       r.dispose();
     }
   }
-  return { dG, hPrevT };
+  return { dG, hPrev };
 }
 
 function columnSums(m: Float32Array, rows: number, cols: number): Float32Array {
@@ -203,7 +203,7 @@ const biLstmOp = tf.customGrad(((...args: unknown[]) => {
       ];
       for (const [cache, W, R, forward, off] of dirs) {
         const RT = tf.transpose(R);
-        const { dG, hPrevT } = backDirection(cache, dyD, RT, B, T, H, forward, off);
+        const { dG, hPrev } = backDirection(cache, dyD, RT, B, T, H, forward, off);
         RT.dispose();
         const dGt = tf.tensor2d(dG, [B * T, G]);
         const WT = tf.transpose(W);
@@ -215,9 +215,11 @@ const biLstmOp = tf.customGrad(((...args: unknown[]) => {
           dxPart.dispose();
           dx = sum;
         } else dx = dxPart;
-        const hp = tf.tensor2d(hPrevT, [H, B * T]);
-        grads.push(tf.matMul(x2T, dGt), tf.matMul(hp, dGt), tf.tensor1d(columnSums(dG, B * T, G)));
+        const hp = tf.tensor2d(hPrev, [B * T, H]);
+        const hpT = tf.transpose(hp);
+        grads.push(tf.matMul(x2T, dGt), tf.matMul(hpT, dGt), tf.tensor1d(columnSums(dG, B * T, G)));
         hp.dispose();
+        hpT.dispose();
         dGt.dispose();
       }
       x2T.dispose();
