@@ -261,7 +261,7 @@ function captureCandidates(): Candidate[] {
   if (opts['no-capture']) return [];
   const out: Candidate[] = [];
   for (const session of allSessions()) {
-    if (!existsSync(session.cmd)) {
+    if (!existsSync(session.cmd) || !existsSync(session.program)) {
       log(`skip capture ${session.id}: ${session.cmd} not installed`);
       continue;
     }

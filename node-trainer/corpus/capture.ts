@@ -210,6 +210,136 @@ export function allSessions(): CaptureSession[] {
       driver: { keys: ['Left', 'Right', 'Up', 'Down', 'space'], every: [0.2, 1.0] },
     }),
   );
+  // Flat: terminals, an editor, a pager, spreadsheets and application windows.
+  const term = (
+    id: string,
+    source: string,
+    pkg: string,
+    program: string,
+    command: string[],
+    subclass: string,
+    driver?: Driver,
+    dark = false,
+  ): CaptureSession => ({
+    id,
+    classId: 'flat',
+    subclass,
+    source,
+    pkg,
+    program,
+    cmd: '/usr/bin/xterm',
+    args: [
+      '-geometry',
+      '120x33+0+0',
+      '-fa',
+      'DejaVu Sans Mono',
+      '-fs',
+      '10',
+      ...(dark ? ['-bg', 'black', '-fg', 'gray85'] : []),
+      '-e',
+      ...command,
+    ],
+    size: [854, 480],
+    warmup: 4,
+    maxClips: 14,
+    ...(driver ? { driver } : {}),
+  });
+  const scrollKeys: Driver = { keys: ['Down', 'Down', 'Down', 'Next', 'Prior', 'space'], every: [0.5, 2.5] };
+  const vimKeys: Driver = { keys: ['j', 'j', 'j', 'ctrl+d', 'ctrl+u', 'ctrl+f', 'k', 'w', 'b'], every: [0.3, 2] };
+  const py = '/usr/lib/python3.11';
+  sessions.push(
+    term('top', 'procps:top', 'procps', '/usr/bin/top', ['top', '-d', '1'], 'code-terminal', undefined, true),
+    term('htop', 'htop', 'htop', '/usr/bin/htop', ['htop', '-d', '10'], 'code-terminal', {
+      keys: ['Down', 'Down', 'Up', 'F6', 'Escape', 'Next'],
+      every: [1, 4],
+    }),
+    term(
+      'vim-python',
+      'python3.11:stdlib',
+      'libpython3.11-stdlib',
+      `${py}/json/decoder.py`,
+      ['vim', '-R', '-c', 'syntax on', `${py}/json/decoder.py`],
+      'code-terminal',
+      vimKeys,
+      true,
+    ),
+    term(
+      'vim-c',
+      'libspatialite7:examples',
+      'libspatialite7',
+      '/usr/share/doc/libspatialite7/examples/demo1.c',
+      ['vim', '-R', '-c', 'syntax on', '-c', 'set number', '/usr/share/doc/libspatialite7/examples/demo1.c'],
+      'code-terminal',
+      vimKeys,
+    ),
+    term(
+      'less-argparse',
+      'python3.11:argparse',
+      'libpython3.11-stdlib',
+      `${py}/argparse.py`,
+      ['less', '-N', `${py}/argparse.py`],
+      'code-terminal',
+      scrollKeys,
+    ),
+    term('man-bash', 'bash:man', 'bash', '/usr/share/man/man1/bash.1.gz', ['man', 'bash'], 'code-terminal', scrollKeys, true),
+    term(
+      'shell-listing',
+      'coreutils:ls',
+      'coreutils',
+      '/usr/bin/ls',
+      [
+        'bash',
+        '-c',
+        'while true; do for d in /usr/bin /usr/lib /etc /usr/share/doc; do ls -la --color=always $d | head -60; sleep 1.5; done; done',
+      ],
+      'code-terminal',
+      undefined,
+      true,
+    ),
+  );
+  const sheet = (id: string, source: string, pkg: string, file: string): CaptureSession => ({
+    id,
+    classId: 'flat',
+    subclass: 'spreadsheets',
+    source,
+    pkg,
+    program: file,
+    cmd: '/usr/bin/gnumeric',
+    args: ['--geometry=854x480+0+0', '--no-splash', file],
+    size: [854, 480],
+    warmup: 15,
+    maxClips: 12,
+    driver: { keys: ['Down', 'Down', 'Right', 'Next', 'Next', 'Prior', 'Tab', 'ctrl+Next'], every: [0.4, 2] },
+  });
+  const xl = '/usr/lib/R/site-library/readxl/extdata';
+  sessions.push(
+    sheet('sheet-datasets', 'r-cran-readxl:datasets', 'r-cran-readxl', `${xl}/datasets.xlsx`),
+    sheet('sheet-deaths', 'r-cran-readxl:deaths', 'r-cran-readxl', `${xl}/deaths.xlsx`),
+    sheet('sheet-geometry', 'r-cran-readxl:geometry', 'r-cran-readxl', `${xl}/geometry.xls`),
+    sheet('sheet-distro', 'distro-info-data', 'distro-info-data', '/usr/share/distro-info/debian.csv'),
+    sheet('sheet-ubuntu', 'distro-info-data', 'distro-info-data', '/usr/share/distro-info/ubuntu.csv'),
+    sheet('sheet-gdal-s57', 'gdal-data:s57', 'gdal-data', '/usr/share/gdal/s57attributes.csv'),
+    sheet('sheet-gdal-datum', 'gdal-data:datum', 'gdal-data', '/usr/share/gdal/gt_datum.csv'),
+    sheet('sheet-zones', 'tzdata', 'tzdata', '/usr/share/zoneinfo/zone1970.tab'),
+  );
+  const app = (id: string, pkg: string, program: string, args: string[], warmup: number): CaptureSession => ({
+    id,
+    classId: 'flat',
+    subclass: 'application-ui',
+    source: pkg,
+    pkg,
+    program,
+    cmd: program,
+    args,
+    size: [854, 480],
+    warmup,
+    maxClips: 12,
+    driver: { clicks: true, every: [2, 5] },
+  });
+  sessions.push(
+    app('scratch-ide', 'scratch', '/usr/bin/scratch', [], 20),
+    app('scummvm-launcher', 'scummvm', '/usr/games/scummvm', ['--gfx-mode=normal'], 8),
+  );
   return sessions;
 }
 

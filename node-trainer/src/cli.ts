@@ -10,6 +10,7 @@ const COMMANDS: Array<() => Promise<{ register: Registrar }>> = [
   () => import('./commands/extract.ts'),
   () => import('./commands/export.ts'),
   () => import('./commands/classify.ts'),
+  () => import('./commands/corpus.ts'),
 ];
 
 /** Runs the CLI; resolves to the process exit code (0 ok, 1 some work failed, 2 usage error). */
