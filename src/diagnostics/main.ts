@@ -4,8 +4,9 @@
  */
 import { detectCapabilities } from '../lib/capabilities';
 import * as decode from './decode';
+import * as infer from './infer';
 
-const api = { detectCapabilities, decode };
+const api = { detectCapabilities, decode, infer };
 
 declare global {
   interface Window {

@@ -11,7 +11,7 @@
  */
 import { decodePlans } from '../core/decode-plan';
 import { toErrorInfo, throwIfCancelled, VidkindError } from '../core/errors';
-import { ensembleModels, pickEnsemble, type BackboneEntry, type HeadEntry, type TtaView } from '../core/manifest';
+import { ensembleModels, pickEnsemble, type BackboneEntry, type TtaView } from '../core/manifest';
 import type { RgbaFrame, ViewSpec } from '../core/preprocess';
 import { SuccessResultSchema, type Result } from '../core/result';
 import { samplePlan, segmentWindows, type SamplePlan } from '../core/sampling';
@@ -28,6 +28,7 @@ import type {
 } from './classifier-types';
 import { createDecodeClient, type DecodeClient, type DecodedFrame, type VideoInfo } from './decode-client';
 import { featureCache, fileFingerprint, viewKey, type VideoRecord } from './feature-cache';
+import { batchViews, batchWindows, memberOutput } from './head-batches';
 import { createInferClient, type InferClient, type InferDevice } from './infer-client';
 import { clearModelCache, DEFAULT_MANIFEST_URL, loadManifest, type LoadedManifest } from './model-store';
 
@@ -172,18 +173,13 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
     for (const [k, head] of models.heads.entries()) {
       const bb = models.backbones.find((b) => b.id === head.backbone)!;
       const D = bb.output.dim;
-      const perView = features.get(bb.id)!;
-      const batch = new Float32Array(views.length * T * D);
-      perView.forEach((f, v) => batch.set(f!, v * T * D));
-      const full = await infer.runHead({ headId: head.id, features: batch, n: views.length, t: T });
-      const plain = perView[plainIndex]!;
-      const w = windows[0]!.end - windows[0]!.start;
-      const winBatch = new Float32Array(windows.length * w * D);
-      windows.forEach((win, j) => winBatch.set(plain.subarray(win.start * D, win.end * D), j * w * D));
-      const segs = await infer.runHead({ headId: head.id, features: winBatch, n: windows.length, t: w });
+      const perView = features.get(bb.id)! as Float32Array[];
+      const full = await infer.runHead({ headId: head.id, features: batchViews(perView, T, D), n: views.length, t: T });
+      const win = batchWindows(perView[plainIndex]!, windows, D);
+      const segs = await infer.runHead({ headId: head.id, features: win.batch, n: windows.length, t: win.length });
       work.headRuns += 2;
       headMs += full.ms + segs.ms;
-      members.push(memberOutput(head, full, segs, views.length, T));
+      members.push(memberOutput(head.id, full, segs, views.length, T));
       onProgress({ stage: 'classifying', fraction: (k + 1) / models.heads.length });
       throwIfCancelled(signal);
     }
@@ -369,28 +365,5 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
       infer = undefined;
       decoder = undefined;
     },
-  };
-}
-
-/** Splits batched head outputs back into per-view outputs and per-window logits. */
-function memberOutput(
-  head: HeadEntry,
-  full: Awaited<ReturnType<InferClient['runHead']>>,
-  segs: Awaited<ReturnType<InferClient['runHead']>>,
-  nViews: number,
-  T: number,
-): MemberOutput {
-  const C = full.classes;
-  const S = full.subclasses ?? 0;
-  return {
-    headId: head.id,
-    views: Array.from({ length: nViews }, (_, v) => ({
-      logits: full.logits.subarray(v * C, (v + 1) * C),
-      subLogits: full.subLogits?.subarray(v * S, (v + 1) * S),
-      attention: full.attention?.subarray(v * T, (v + 1) * T),
-    })),
-    windowLogits: Array.from({ length: segs.logits.length / segs.classes }, (_, j) =>
-      segs.logits.subarray(j * segs.classes, (j + 1) * segs.classes),
-    ),
   };
 }

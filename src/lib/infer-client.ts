@@ -33,7 +33,7 @@ export interface InferClient {
   ): Promise<LoadedModel[]>;
   /** Backbone features of some frames for some spatial views; the frames' pixel buffers are transferred. */
   embed(request: EmbedRequest): Promise<EmbedResult>;
-  /** Head outputs for features [n, t, D]; `features` is copied so the caller keeps its buffer (cache, windows). */
+  /** Head outputs for features [n, t, D]; the `features` buffer is transferred (pass a fresh batch). */
   runHead(request: HeadRequest): Promise<HeadResult>;
   /** Number of backbone frames run so far (frames x views): lets tests and the bench see a skipped backbone. */
   readonly backboneFrames: number;
@@ -83,8 +83,7 @@ export function createInferClient(config: InferConfig): InferClient {
       return r;
     },
     async runHead(request) {
-      const features = request.features.slice();
-      return remote.runHead(Comlink.transfer({ ...request, features }, [features.buffer])).catch(rethrow);
+      return remote.runHead(Comlink.transfer(request, [request.features.buffer as ArrayBuffer])).catch(rethrow);
     },
     dispose() {
       remote[Comlink.releaseProxy]();

@@ -1,17 +1,20 @@
 /**
- * TEST MODELS for the inference e2e tests: a tiny convolutional backbone and tiny heads with the
- * same input/output names and semantics as the real ones (backbone NHWC [0,1] -> `embedding`;
- * head `features` [N,T,D] -> `logits` [N,C], `sub_logits` [N,S], `attention` [N,T], with an ONNX
- * bidirectional LSTM and attention pooling inside). Weights come from a seeded PRNG: the models
- * classify nothing, they exercise the pipeline. Every manifest entry is marked `testModel: true`.
+ * TEST MODELS for the inference e2e tests: heads exported by node-trainer's exporter from seeded,
+ * untrained weights (`features` [N,T,D] -> `logits`, `sub_logits`, `attention`), and, only when no
+ * backbone ships yet, a tiny generated CNN with the backbone's interface (NHWC [0,1] ->
+ * `embedding`). They classify nothing; they exercise the pipeline. Every manifest entry is marked
+ * `testModel: true`.
  *
  * When the shipped backbone (public/models/backbones/*.onnx, listed in public/models/manifest.json)
  * exists, `writeTestModels` uses it instead of the generated CNN, so the e2e tests run the real
  * backbone in the browser with a test head on top.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import onnxProto from 'onnx-proto';
 import { DEFAULT_TAXONOMY, flattenSubclasses } from '../../src/core/taxonomy';
 import { parseManifest, type BackboneEntry, type Manifest } from '../../src/core/manifest';
@@ -20,7 +23,6 @@ const { onnx } = onnxProto;
 type NodeProto = onnxProto.onnx.INodeProto;
 type TensorProto = onnxProto.onnx.ITensorProto;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
-const INT64 = onnx.TensorProto.DataType.INT64;
 
 /** mulberry32: a small seeded PRNG so the test models are the same on every run. */
 function prng(seed: number): () => number {
@@ -41,14 +43,8 @@ function randomTensor(name: string, dims: number[], scale: number, rand: () => n
   return { name, dims, dataType: FLOAT, rawData: new Uint8Array(data.buffer) };
 }
 
-function int64(name: string, values: number[]): TensorProto {
-  return { name, dims: [values.length], dataType: INT64, rawData: new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer) };
-}
-
 const A = onnx.AttributeProto.AttributeType;
-const attrInt = (name: string, i: number) => ({ name, type: A.INT, i });
 const attrInts = (name: string, ints: number[]) => ({ name, type: A.INTS, ints });
-const attrStr = (name: string, s: string) => ({ name, type: A.STRING, s: new TextEncoder().encode(s) });
 const node = (opType: string, input: string[], output: string[], attribute: object[] = []): NodeProto => ({
   opType,
   input,
@@ -104,62 +100,21 @@ export function testBackboneBytes(size: number, dim: number, seed = 1): Uint8Arr
 }
 
 /**
- * features [N,T,D] -> MatMul projection -> bidirectional LSTM -> attention pooling -> logits,
- * sub_logits, attention. The same op mix (LSTM, MatMul, Softmax over time) as `vidkind export`.
+ * A head exported by node-trainer's own exporter from seeded initial weights (see
+ * export-test-head.mjs): the real head graph, untrained.
  */
-export function testHeadBytes(dim: number, classes: number, subclasses: number, seed = 2, hidden = 8): Uint8Array {
-  const r = prng(seed);
-  const P = 16;
-  const H = hidden;
-  const E = 2 * H;
-  const init = [
-    randomTensor('projw', [dim, P], 1 / Math.sqrt(dim), r),
-    randomTensor('projb', [P], 0.1, r),
-    randomTensor('lstmW', [2, 4 * H, P], 0.5, r),
-    randomTensor('lstmR', [2, 4 * H, H], 0.5, r),
-    randomTensor('lstmB', [2, 8 * H], 0.2, r),
-    randomTensor('poolw', [E, 8], 0.8, r),
-    randomTensor('poolb', [8], 0.1, r),
-    randomTensor('pools', [8, 1], 2.0, r),
-    randomTensor('clsw', [E, classes], 2.0, r),
-    randomTensor('clsb', [classes], 0.3, r),
-    randomTensor('subw', [E, subclasses], 2.0, r),
-    randomTensor('subb', [subclasses], 0.3, r),
-    int64('shape_ntE', [0, 0, -1]),
-    int64('shape_nt', [0, -1]),
-    int64('shape_nE', [0, -1]),
-  ];
-  const nodes = [
-    node('MatMul', ['features', 'projw'], ['pm']),
-    node('Add', ['pm', 'projb'], ['pa']),
-    node('Tanh', ['pa'], ['proj']),
-    // ONNX LSTM wants time-major input [T,N,P]; Y comes back [T,2,N,H].
-    node('Transpose', ['proj'], ['tm'], [attrInts('perm', [1, 0, 2])]),
-    node('LSTM', ['tm', 'lstmW', 'lstmR', 'lstmB'], ['Y'], [attrStr('direction', 'bidirectional'), attrInt('hidden_size', H)]),
-    node('Transpose', ['Y'], ['Yt'], [attrInts('perm', [2, 0, 1, 3])]),
-    node('Reshape', ['Yt', 'shape_ntE'], ['z']),
-    node('MatMul', ['z', 'poolw'], ['s1']),
-    node('Add', ['s1', 'poolb'], ['s2']),
-    node('Tanh', ['s2'], ['s3']),
-    node('MatMul', ['s3', 'pools'], ['s4']),
-    node('Reshape', ['s4', 'shape_nt'], ['scores']),
-    node('Softmax', ['scores'], ['attention'], [attrInt('axis', 1)]),
-    node('Unsqueeze', ['attention', 'one'], ['a3']),
-    node('MatMul', ['a3', 'z'], ['pooled3']),
-    node('Reshape', ['pooled3', 'shape_nE'], ['pooled']),
-    node('MatMul', ['pooled', 'clsw'], ['lm']),
-    node('Add', ['lm', 'clsb'], ['logits']),
-    node('MatMul', ['pooled', 'subw'], ['sm']),
-    node('Add', ['sm', 'subb'], ['sub_logits']),
-  ];
-  init.push(int64('one', [1]));
-  return encode(
-    'test-head',
-    nodes,
-    init,
-    [valueInfo('features', ['N', 'T', dim])],
-    [valueInfo('logits', ['N', classes]), valueInfo('sub_logits', ['N', subclasses]), valueInfo('attention', ['N', 'T'])],
-  );
+export function exportedTestHeadBytes(featureDim: number, subclasses: number, seed: number): Uint8Array {
+  const out = join(mkdtempSync(join(tmpdir(), 'vidkind-head-')), 'head.onnx');
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'export-test-head.mjs');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', script, String(featureDim), String(subclasses), String(seed), out], {
+    encoding: 'utf8',
+    // tsx resolves from the repository root, wherever the caller runs.
+    cwd: join(dirname(script), '../..'),
+  });
+  if (r.status !== 0) throw new Error(`exporting a test head failed: ${r.stderr || r.stdout}`);
+  const bytes = readFileSync(out);
+  rmSync(dirname(out), { recursive: true, force: true });
+  return bytes;
 }
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -220,7 +175,7 @@ export function writeTestModels(dir: string, options: { publicModels?: string; f
   }
   const D = backbone.output.dim;
   const heads = [1, 2].map((k) => {
-    const bytes = testHeadBytes(D, 4, subKeys.length, 100 + k);
+    const bytes = exportedTestHeadBytes(D, subKeys.length, 100 + k);
     const file = `heads/test-head-${k}.onnx`;
     write(file, bytes);
     return {
