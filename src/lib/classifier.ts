@@ -28,7 +28,7 @@ import type {
 } from './classifier-types';
 import { createDecodeClient, type DecodeClient, type DecodedFrame, type VideoInfo } from './decode-client';
 import { featureCache, fileFingerprint, viewKey, type VideoRecord } from './feature-cache';
-import { batchViews, batchWindows, memberOutput } from './head-batches';
+import { batchViews, batchWindows, memberOutput } from '../core/head-batches';
 import { createInferClient, type InferClient, type InferDevice } from './infer-client';
 import { clearModelCache, DEFAULT_MANIFEST_URL, loadManifest, type LoadedManifest } from './model-store';
 

@@ -3,8 +3,8 @@ import { parseManifest } from '../../../src/core/manifest';
 import { softmax } from '../../../src/core/postprocess';
 import { samplePlan, segmentWindows } from '../../../src/core/sampling';
 import { buildVerdict } from '../../../src/core/verdict';
-import { batchViews, batchWindows, memberOutput } from '../../../src/lib/head-batches';
-import { sampleManifest } from '../core/fixtures';
+import { batchViews, batchWindows, memberOutput } from '../../../src/core/head-batches';
+import { sampleManifest } from './fixtures';
 
 const seq = (n: number, f: (i: number) => number) => Float32Array.from({ length: n }, (_, i) => f(i));
 

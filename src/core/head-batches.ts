@@ -2,8 +2,8 @@
  * Packing features into head batches and unpacking the head's outputs: every TTA view in one
  * batch [V, T, D], every segment window in one batch [W, w, D]. Pure, so it is unit-tested.
  */
-import type { SegmentWindow } from '../core/sampling';
-import type { MemberOutput } from '../core/verdict';
+import type { SegmentWindow } from './sampling';
+import type { MemberOutput } from './verdict';
 
 /** Batched outputs of one head run, as the infer worker returns them. */
 export interface HeadBatchOutput {
