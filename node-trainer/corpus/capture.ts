@@ -194,7 +194,7 @@ export function allSessions(): CaptureSession[] {
       warmup: 25,
       // Language, then Game > Local game > start.
       startKeys: ['Return', 'Return', 'Return', 'Return'],
-      driver: { keys: ['Left', 'Right', 'z', 'x'], every: [0.4, 2] },
+      driver: { keys: ['Left', 'Right'], every: [0.4, 2] },
     }),
     game({
       id: 'chromium-bsu',
