@@ -118,8 +118,7 @@ const api: InferWorkerApi = {
     views.forEach((view, v) => frames.forEach((frame, f) => frameToTensor(frame, spec, view, input, v * frames.length + f)));
     const t1 = performance.now();
     const dims = spec.layout === 'NHWC' ? [n, spec.height, spec.width, 3] : [n, 3, spec.height, spec.width];
-    const out = await p.run(backboneId, { [spec.name]: new ort.Tensor('float32', input, dims) });
-    const t2 = performance.now();
+    const { outputs: out, ms: backboneMs } = await p.run(backboneId, { [spec.name]: new ort.Tensor('float32', input, dims) });
     const emb = out[entry.output.name];
     if (!emb) throw new VidkindError('inference-failed', `Backbone "${backboneId}" has no output "${entry.output.name}".`);
     const data = (await emb.getData()) as Float32Array;
@@ -132,7 +131,7 @@ const api: InferWorkerApi = {
       );
     const features = views.map((_, v) => data.slice(v * frames.length * dim, (v + 1) * frames.length * dim));
     const thumbnails = thumbnailMaxSide ? frames.map((f) => thumbnail(f, thumbnailMaxSide)) : undefined;
-    const result: EmbedResult = { features, dim, preprocessMs: t1 - t0, backboneMs: t2 - t1, thumbnails };
+    const result: EmbedResult = { features, dim, preprocessMs: t1 - t0, backboneMs, thumbnails };
     return Comlink.transfer(
       result,
       [...features, ...(thumbnails ?? []).map((t) => t.data)].map((x) => x.buffer as ArrayBuffer),
@@ -145,9 +144,7 @@ const api: InferWorkerApi = {
     const dim = features.length / (n * t);
     if (!Number.isInteger(dim))
       throw new VidkindError('inference-failed', `Features of length ${features.length} are not [${n}, ${t}, D].`);
-    const t0 = performance.now();
-    const out = await p.run(headId, { [entry.inputs.features]: new ort.Tensor('float32', features, [n, t, dim]) });
-    const ms = performance.now() - t0;
+    const { outputs: out, ms } = await p.run(headId, { [entry.inputs.features]: new ort.Tensor('float32', features, [n, t, dim]) });
     const take = async (name: string | undefined) => {
       const v = name ? out[name] : undefined;
       if (!v) return undefined;

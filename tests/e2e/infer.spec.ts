@@ -40,7 +40,10 @@ interface InferDiagnostics {
   init(
     settings: Partial<ClassifySettings>,
     options?: { featureCache?: boolean },
-  ): Promise<{ version: string; progress: Array<{ fromCache: boolean }> } | { error: ErrorInfo }>;
+  ): Promise<
+    | { version: string; device: { provider: string; threads: number; notes: string[] }; progress: Array<{ fromCache: boolean }> }
+    | { error: ErrorInfo }
+  >;
   classify(file: File, settings: Partial<ClassifySettings>, options?: { featureCache?: boolean }): Promise<Classified>;
   classifyAndCancel(file: File, afterMs: number, settings: Partial<ClassifySettings>): Promise<unknown>;
   runModels(config: { backend: ClassifySettings['backend'] }, request: Record<string, unknown>): Promise<ModelsOut | { error: ErrorInfo }>;
@@ -122,7 +125,10 @@ test('classifies a real video on WASM into a valid Result with segments, attenti
   const c = await classify(page, 'h264.mp4', { frames: 8, backend: 'wasm', ensemble: 'test-pair' }, { featureCache: false });
   const r = success(c);
   expect(r.models).toMatchObject({ ensemble: 'test-pair', tta: false, backbones: [models.manifest.backbones[0]!.id] });
-  expect(r.models.provider).toMatch(/^wasm \(\d threads?\)$/);
+  // Threads = cores up to 4 when cross-origin isolated (the preview server sends COOP/COEP), else 1.
+  const env = await page.evaluate(() => ({ isolated: crossOriginIsolated, cores: navigator.hardwareConcurrency }));
+  const threads = env.isolated ? Math.min(4, env.cores) : 1;
+  expect(r.models.provider).toBe(`wasm (${threads} thread${threads === 1 ? '' : 's'})`);
   expect(probVector(r).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
   expect(r.attention).toHaveLength(8);
   expect(r.attention.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
@@ -171,9 +177,12 @@ test('a tampered model is refused with a clear error and never run', async ({ pa
 test('models are cached under versioned keys and cleared by "clear cached models"', async ({ page }) => {
   await open(page);
   const first = await page.evaluate(() =>
-    (window as unknown as DiagWindow).vidkindDiagnostics.infer.init({ backend: 'wasm', ensemble: 'test-pair' }, { featureCache: false }),
+    (window as unknown as DiagWindow).vidkindDiagnostics.infer.init({ backend: 'auto', ensemble: 'test-pair' }, { featureCache: false }),
   );
   if ('error' in first) throw new Error(first.error.message);
+  // 'auto' here: Chromium only offers SwiftShader's fallback adapter, so WASM is chosen, and says why.
+  expect(first.device.provider).toBe('wasm');
+  expect(first.device.notes.join(' ')).toMatch(/software WebGPU adapter/);
   expect(first.progress.filter((p) => !p.fromCache).length).toBeGreaterThan(0);
   const keys = await page.evaluate(() => (window as unknown as DiagWindow).vidkindDiagnostics.infer.cachedModelKeys());
   expect(keys).toHaveLength(3);

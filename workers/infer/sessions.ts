@@ -81,13 +81,18 @@ export class SessionPool {
     return info;
   }
 
-  /** Runs a session with its calls serialised. */
-  run(id: string, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.OnnxValueMapType> {
+  /**
+   * Runs a session with its calls serialised. `ms` is the run alone, timed inside the queue, so a
+   * call that waited for earlier ones does not count their time (frames are embedded while decoding).
+   */
+  run(id: string, feeds: Record<string, ort.Tensor>): Promise<{ outputs: ort.InferenceSession.OnnxValueMapType; ms: number }> {
     const e = this.sessions.get(id);
     if (!e) return Promise.reject(new VidkindError('inference-failed', `Model "${id}" is not loaded.`));
     const next = e.queue.then(async () => {
       try {
-        return await e.session.run(feeds);
+        const t0 = performance.now();
+        const outputs = await e.session.run(feeds);
+        return { outputs, ms: performance.now() - t0 };
       } catch (err) {
         throw new VidkindError('inference-failed', `Model "${id}" failed: ${err instanceof Error ? err.message : String(err)}`);
       }
