@@ -7,12 +7,12 @@
  * t to real frame times on constant-rate streams, so that is the frame shown at t):
  *   - `pass`: one ffmpeg reading the whole stream through a `select` filter. Exact in every
  *     container, and one process start: on the 4 s fixtures 0.2-0.6 s against 3-12 s for `seek`.
- *   - `seek`: one short ffmpeg per timestamp with `-ss t` before `-i`. Its cost grows with the
- *     number of samples, not the video's length, so it wins on long videos; but container seeking
- *     is approximate in MPEG-TS/PS (a sample can land on the next keyframe), an error that is small
- *     only when keyframes are close compared with the spacing of samples, as in long videos.
+ *   - `seek`: one short ffmpeg per timestamp, seeking before the target and keeping the first frame
+ *     at or after it (retrying further back where MPEG-TS/PS seeks overshoot). Its cost grows with
+ *     the number of samples, not the video's length, so it wins on long videos.
  * `auto` uses `pass` up to PASS_FRAMES_PER_SAMPLE decoded frames per sample; bench/extract.ts measures both.
  */
+import { seekMargins, seekOvershot } from '../../../src/core/decode-plan.ts';
 import { VidkindError, throwIfCancelled } from '../../../src/core/errors.ts';
 import type { RgbaFrame } from '../../../src/core/preprocess.ts';
 import { runChild } from './child.ts';
@@ -108,27 +108,36 @@ async function decodeSeek(
   opts: DecodeOptions,
 ): Promise<Array<RgbaFrame | undefined>> {
   const { vf, width, height } = filterChain(info);
+  const frameS = 1 / (info.frameRate ?? 30);
   const out: Array<RgbaFrame | undefined> = new Array(timestamps.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < timestamps.length) {
-      const i = next++;
+  // One sample: seek a margin before the target on the container's clock (-copyts), keep the first
+  // frame at or after it, and retry with a larger margin when the seek landed past the target
+  // (MPEG-TS/PS have no index) -- the same procedure as the browser's ffmpeg.wasm path.
+  const decodeOne = async (target: number): Promise<RgbaFrame | undefined> => {
+    const abs = info.startS + Math.max(0, target - EPS);
+    for (const margin of seekMargins(target)) {
       throwIfCancelled(opts.signal);
       const collector = frameCollector(width, height);
+      const seek = Math.max(0, target - margin);
       const args = [
         ...BASE_ARGS,
         '-v',
-        'error',
-        '-ss',
-        timestamps[i]!.toFixed(6),
+        'info',
+        ...(seek > 0 ? ['-noaccurate_seek', '-ss', seek.toFixed(6)] : []),
+        '-copyts',
         '-i',
         file,
         '-map',
         '0:v:0',
+        '-an',
+        '-sn',
+        '-dn',
         '-frames:v',
         '1',
+        '-fps_mode',
+        'passthrough',
         '-vf',
-        vf,
+        `showinfo@first,select=gte(t\\,${abs.toFixed(6)}),${vf}`,
         '-pix_fmt',
         'rgba',
         '-f',
@@ -142,11 +151,21 @@ async function decodeSeek(
         onStdout: (c) => collector.push(c),
       });
       if (res.code !== 0) throw ffmpegError(file, res.stderr);
-      out[i] = collector.frames[0];
+      const first = /showinfo@first @.*?\bpts_time:\s*(-?[\d.e+-]+)/.exec(res.stderr);
+      const overshot = first !== null && seek > 0 && seekOvershot(Number(first[1]) - info.startS, target, frameS);
+      // No frame at all (a seek past the last keyframe lands at the end) also means: go further back.
+      if (!overshot && collector.frames.length > 0) return collector.frames[0];
+    }
+    return undefined;
+  };
+  let next = 0;
+  const worker = async () => {
+    while (next < timestamps.length) {
+      const i = next++;
+      out[i] = await decodeOne(timestamps[i]!);
     }
   };
-  const workers = Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 2, timestamps.length)) }, worker);
-  await Promise.all(workers);
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 2, timestamps.length)) }, worker));
   return out;
 }
 

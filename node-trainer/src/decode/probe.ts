@@ -1,5 +1,6 @@
 /** What ffprobe tells about a file's video stream: enough to plan the samples and size the frames. */
-import { statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { DEFAULT_MAX_SIDE, cappedSize, looksLikeVideoContainer, rotatedSize } from '../../../src/core/decode-plan.ts';
 import { VidkindError } from '../../../src/core/errors.ts';
 import { runChild } from './child.ts';
 import { ffmpegError } from './ffmpeg-errors.ts';
@@ -12,6 +13,8 @@ export interface VideoInfo {
   /** Display rotation in degrees (0, 90, 180, 270), from the display matrix or the rotate tag. */
   rotation: number;
   durationS: number;
+  /** Container start time in seconds (MPEG-TS often starts at 1.4 s); plan times are relative to it. */
+  startS: number;
   /** Set only for constant-frame-rate streams, where snapping timestamps to frames is exact. */
   frameRate?: number;
   frameCount?: number;
@@ -30,7 +33,7 @@ interface ProbeJson {
     side_data_list?: Array<{ rotation?: number }>;
     disposition?: { attached_pic?: number };
   }>;
-  format?: { duration?: string };
+  format?: { duration?: string; start_time?: string };
 }
 
 function rate(s: string | undefined): number | undefined {
@@ -55,13 +58,18 @@ export async function probeVideo(file: string, opts: { timeoutMs?: number; signa
     '-select_streams',
     'v',
     '-show_entries',
-    'stream=codec_name,width,height,r_frame_rate,avg_frame_rate,nb_frames,duration:stream_disposition=attached_pic:stream_tags=rotate:stream_side_data=rotation:format=duration',
+    'stream=codec_name,width,height,r_frame_rate,avg_frame_rate,nb_frames,duration:stream_disposition=attached_pic:stream_tags=rotate:stream_side_data=rotation:format=duration,start_time',
     '-of',
     'json',
     file,
   ];
   const res = await runChild('ffprobe', args, { timeoutMs: opts.timeoutMs ?? 20_000, signal: opts.signal, stage: 'probing' });
-  if (res.code !== 0) throw ffmpegError(file, res.stderr);
+  if (res.code !== 0) {
+    // As the browser decoder does: bytes that are no known container are another kind of file, not a damaged video.
+    if (!looksLikeVideoContainer(fileHead(file)))
+      throw new VidkindError('unsupported-container', `${file} is not in a video format vidkind can read.`);
+    throw ffmpegError(file, res.stderr);
+  }
   const json = JSON.parse(res.stdout.toString('utf8') || '{}') as ProbeJson;
   // Cover art is a one-picture "video" stream; it is not the video.
   const s = (json.streams ?? []).find((st) => !st.disposition?.attached_pic);
@@ -84,19 +92,28 @@ export async function probeVideo(file: string, opts: { timeoutMs?: number; signa
     codedHeight: s.height,
     rotation,
     durationS,
+    startS: Number.isFinite(Number(json.format?.start_time)) ? Number(json.format?.start_time) : 0,
     frameRate: cfr ? r : undefined,
     frameCount: frameCount && Number.isInteger(frameCount) && frameCount > 0 ? frameCount : undefined,
   };
 }
 
-/** Longest side of decoded frames; the browser's decoder caps the same way (model-size resize is core's). */
-export const MAX_FRAME_SIDE = 1280;
+/** The first bytes of a file (enough for looksLikeVideoContainer). */
+function fileHead(file: string): Uint8Array {
+  const buf = new Uint8Array(1024);
+  const fd = openSync(file, 'r');
+  try {
+    return buf.subarray(0, readSync(fd, buf, 0, buf.length, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
 
-/** Display size after rotation, capped to MAX_FRAME_SIDE on the longest side. */
+/** Longest side of decoded frames; the browser's decoder caps the same way (model-size resize is core's). */
+export const MAX_FRAME_SIDE = DEFAULT_MAX_SIDE;
+
+/** Display size after rotation, capped on the longest side (src/core/decode-plan, as in the browser). */
 export function outputSize(info: VideoInfo, maxSide = MAX_FRAME_SIDE): { width: number; height: number } {
-  const swap = info.rotation === 90 || info.rotation === 270;
-  const w = swap ? info.codedHeight : info.codedWidth;
-  const h = swap ? info.codedWidth : info.codedHeight;
-  const s = Math.min(1, maxSide / Math.max(w, h));
-  return { width: Math.max(1, Math.round(w * s)), height: Math.max(1, Math.round(h * s)) };
+  const r = rotatedSize(info.codedWidth, info.codedHeight, info.rotation);
+  return cappedSize(r.width, r.height, maxSide);
 }

@@ -56,7 +56,9 @@ beforeAll(async () => {
   makeClip(join(videos(), 'a.mp4'), TOY_SOURCES.gaming(0), 2);
   makeClip(join(videos(), 'sub', 'b.mkv'), TOY_SOURCES.flat(1), 2);
   writeFileSync(join(videos(), 'notes.txt'), 'not a video, and not picked up from a directory');
-  writeFileSync(join(dir, 'broken.mp4'), 'not a video\n'.repeat(30));
+  // A real clip cut in half (its index is at the end): a damaged video.
+  const whole = readFileSync(join(videos(), 'a.mp4'));
+  writeFileSync(join(dir, 'broken.mp4'), whole.subarray(0, whole.length >> 1));
 }, 180_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -29,7 +29,10 @@ beforeAll(() => {
       makeClip(join(videos(), `${cls}-${s}.mp4`), src(s), 1);
       lines.push(`${cls}-${s}.mp4,${cls},,${cls}-${s}`);
     }
-  writeFileSync(join(videos(), 'broken.mp4'), 'not a video at all\n'.repeat(20));
+  // A real clip cut in half: its index (moov, at the end) is missing, so it is a damaged video.
+  makeClip(join(dir, 'whole.mp4'), TOY_SOURCES.flat(0), 1);
+  const whole = readFileSync(join(dir, 'whole.mp4'));
+  writeFileSync(join(videos(), 'broken.mp4'), whole.subarray(0, whole.length >> 1));
   lines.push('broken.mp4,flat,slides,deck-x');
   writeFileSync(join(dir, 'labels.csv'), lines.join('\n') + '\n');
 }, 180_000);
