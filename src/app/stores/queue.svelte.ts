@@ -48,7 +48,6 @@ function entry(id: number): Entry | undefined {
 }
 
 async function classifyOne({ file }: PickedFile, ctx: { signal: AbortSignal; onProgress: (p: Progress) => void }): Promise<ClassifyOutput> {
-  const settings = settingsSnapshot();
   ctx.onProgress({ stage: 'loading-models', fraction: 0 });
   let classifier;
   // Cancelling while the models load ends this file at once; the loading goes on for the next ones.
@@ -57,12 +56,13 @@ async function classifyOne({ file }: PickedFile, ctx: { signal: AbortSignal; onP
   );
   cancelled.catch(() => {});
   try {
-    classifier = await Promise.race([readyClassifier(settings), cancelled]);
+    classifier = await Promise.race([readyClassifier(settingsSnapshot()), cancelled]);
   } catch (error) {
     const info = toErrorInfo(error);
     return { result: { file: file.name, error: info }, thumbnails: [], durationS: 0, fromFeatureCache: false };
   }
-  return classifier.classify(file, settings, { onProgress: ctx.onProgress, signal: ctx.signal });
+  // Taken after the models loaded: 'auto' frames resolve to what the loaded heads were trained on.
+  return classifier.classify(file, settingsSnapshot(), { onProgress: ctx.onProgress, signal: ctx.signal });
 }
 
 const runner = new SequentialQueue<PickedFile, Progress, ClassifyOutput>(classifyOne, (job) => void mirror(job));
