@@ -94,25 +94,42 @@ export async function openBackbone(modelsDir: string, entry: BackboneEntry, opts
     batchSize,
     async embed(frames, view = {}) {
       const out = new Float32Array(frames.length * dim);
-      for (let start = 0; start < frames.length; start += batchSize) {
+      // A fixed-batch model gets its full batch; the padding rows are computed and dropped.
+      const rowsFor = (n: number) => (typeof first === 'number' && first > 0 ? first : n);
+      const prepare = (start: number) => {
         const n = Math.min(batchSize, frames.length - start);
-        // A fixed-batch model gets its full batch; the padding rows are computed and dropped.
-        const rows = typeof first === 'number' && first > 0 ? first : n;
+        const rows = rowsFor(n);
         const input = new Float32Array(rows * frameSize);
         for (let i = 0; i < n; i++) frameToTensor(frames[start + i]!, spec, view, input, i);
+        return { start, n, rows, input };
+      };
+      const run = async (b: ReturnType<typeof prepare>) => {
         let result: ort.InferenceSession.ReturnType;
         try {
-          result = await session.run({ [entry.input.name]: new ort.Tensor('float32', input, dims(rows)) });
+          result = await session.run({ [entry.input.name]: new ort.Tensor('float32', b.input, dims(b.rows)) });
         } catch (e) {
           throw new VidkindError('inference-failed', `Backbone ${entry.id} failed: ${e instanceof Error ? e.message : String(e)}`);
         }
         const y = result[entry.output.name]!.data as Float32Array;
-        if (y.length !== rows * dim)
+        if (y.length !== b.rows * dim)
           throw new VidkindError(
             'inference-failed',
-            `Backbone ${entry.id} returned ${y.length} values for ${rows} frames, expected ${rows * dim}.`,
+            `Backbone ${entry.id} returned ${y.length} values for ${b.rows} frames, expected ${b.rows * dim}.`,
           );
-        out.set(y.subarray(0, n * dim), start * dim);
+        out.set(y.subarray(0, b.n * dim), b.start * dim);
+      };
+      // onnxruntime runs a batch on its own threads while this thread preprocesses the next one.
+      let pending: Promise<void> | undefined;
+      try {
+        for (let start = 0; start < frames.length; start += batchSize) {
+          const batch = prepare(start);
+          if (pending) await pending;
+          pending = run(batch);
+        }
+        await pending;
+      } catch (e) {
+        await pending?.catch(() => undefined); // never leave a run's rejection unhandled
+        throw e;
       }
       return out;
     },
