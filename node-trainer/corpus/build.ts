@@ -5,7 +5,7 @@
  *
  *   npx tsx node-trainer/corpus/build.ts --out /work/corpus [--quick] [--per-class N]
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { allSessions, type CaptureSession, record } from './capture.ts';
@@ -64,7 +64,7 @@ if (!opts.out) throw new Error('usage: build.ts --out <dir> [--quick] [--per-cla
 const OUT = opts.out;
 const SEED = opts.seed!;
 const WORK = join(OUT, 'work');
-const PER_CLASS = Number(opts['per-class'] ?? (opts.quick ? 110 : 330));
+const PER_CLASS = Number(opts['per-class'] ?? (opts.quick ? 110 : 310));
 const MAX_STILL_VARIANTS = 4;
 
 function log(msg: string): void {
@@ -374,6 +374,39 @@ async function contactSheets(rows: ProvenanceRow[]): Promise<void> {
   }
 }
 
+/** Clips per class, subclass and source, as Markdown for the README. */
+function statsMarkdown(rows: ProvenanceRow[]): string {
+  const lines = ['| class | clips | sources | subclasses (clips) | treatments (clips) |', '| --- | --- | --- | --- | --- |'];
+  const count = (list: ProvenanceRow[], key: (r: ProvenanceRow) => string): string => {
+    const m = new Map<string, number>();
+    for (const r of list) m.set(key(r), (m.get(key(r)) ?? 0) + 1);
+    return [...m]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
+  };
+  for (const cls of CLASSES) {
+    const mine = rows.filter((r) => r.class === cls);
+    lines.push(
+      `| ${cls} | ${mine.length} | ${new Set(mine.map((r) => r.source)).size} | ${count(mine, (r) => r.subclass)} | ${count(mine, (r) => r.treatment)} |`,
+    );
+  }
+  lines.push('', '| class | clips per source |', '| --- | --- |');
+  for (const cls of CLASSES)
+    lines.push(
+      `| ${cls} | ${count(
+        rows.filter((r) => r.class === cls),
+        (r) => r.source,
+      )} |`,
+    );
+  lines.push(
+    '',
+    `Containers: ${count(rows, (r) => r.encoding.split(' ')[0]!)}.`,
+    `Total ${rows.length} clips, ${(rows.reduce((s, r) => s + r.duration, 0) / 60).toFixed(1)} minutes.`,
+  );
+  return lines.join('\n') + '\n';
+}
+
 async function main(): Promise<void> {
   mkdirSync(WORK, { recursive: true });
   log(`building ${PER_CLASS} clips per class into ${OUT}`);
@@ -465,9 +498,19 @@ async function main(): Promise<void> {
     JSON.stringify({ clips: rows.length, failed, perSubclass: stats, sourcesPerClass: sources }, null, 1),
   );
   log(`wrote ${rows.length} clips (${failed} failed); sources per class ${JSON.stringify(sources)}`);
+  // Clips of an earlier build that this allocation no longer picks would be unlabelled: remove.
+  const keep = new Set(rows.map((r) => r.path));
+  let removed = 0;
+  for (const sub of existsSync(join(OUT, 'clips')) ? readdirSync(join(OUT, 'clips')) : [])
+    for (const f of readdirSync(join(OUT, 'clips', sub)))
+      if (!keep.has(`clips/${sub}/${f}`)) {
+        rmSync(join(OUT, 'clips', sub, f), { force: true });
+        removed++;
+      }
+  if (removed > 0) log(`removed ${removed} clips that are no longer allocated`);
+  writeFileSync(join(OUT, 'stats.md'), statsMarkdown(rows));
   await contactSheets(rows);
   log(`contact sheets in ${relative(process.cwd(), join(OUT, 'contact'))}`);
-  void readFileSync;
 }
 
 await main();

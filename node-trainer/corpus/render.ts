@@ -15,6 +15,8 @@ export interface Encoding {
   container: 'mp4' | 'webm' | 'mkv' | 'mov';
   codec: 'h264' | 'vp9' | 'vp8';
   crf: number;
+  /** x264 speed preset (ignored by VP8/VP9). */
+  preset: string;
 }
 
 /** Letterboxing of a picture whose aspect is not 16:9: fill (crop) or fit (bars). */
@@ -52,7 +54,13 @@ export function pickEncoding(rand: Random): Encoding {
     [30, 0.2],
   ]);
   const crf = Math.round(codec === 'h264' ? uniform(rand, 19, 28) : uniform(rand, 30, 40));
-  return { width, height, fps, container, codec, crf };
+  // Drawn last so that adding it kept every earlier choice of existing clips.
+  const preset = weighted(rand, [
+    ['ultrafast', 0.4],
+    ['superfast', 0.4],
+    ['veryfast', 0.2],
+  ]);
+  return { width, height, fps, container, codec, crf, preset };
 }
 
 /** Picks how a non-16:9 picture is framed (same odds for stills and captures of every class). */
@@ -118,7 +126,7 @@ export function stillChain(input: string, out: string, enc: Encoding, framing: F
 export function outputArgs(enc: Encoding, duration: number, outPath: string): string[] {
   const codec =
     enc.codec === 'h264'
-      ? ['-c:v', 'libx264', '-preset', 'superfast', '-crf', String(enc.crf), '-pix_fmt', 'yuv420p']
+      ? ['-c:v', 'libx264', '-preset', enc.preset, '-crf', String(enc.crf), '-pix_fmt', 'yuv420p']
       : enc.codec === 'vp9'
         ? ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '0', '-crf', String(enc.crf), '-pix_fmt', 'yuv420p']
         : [
