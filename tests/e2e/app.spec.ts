@@ -1,0 +1,337 @@
+/**
+ * The web app as a person uses it, in real Chromium with the real pipeline (decode and inference
+ * workers, onnxruntime-web) and the models shipped in public/models: drop files, watch the queue,
+ * read verdicts and errors, open the detail view, cancel, export, go offline, lose COOP/COEP.
+ * Screenshots of the main states go to test-results/screenshots/.
+ */
+import { expect, test, type Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseResult, ResultSchema, type Result, type SuccessResult } from '../../src/core/result';
+import { CLASS_IDS } from '../../src/core/taxonomy';
+
+const MEDIA = path.resolve('tests/fixtures/media');
+const SHOTS = path.resolve('test-results/screenshots');
+const media = (name: string) => path.join(MEDIA, name);
+/** A fixture as an in-memory file payload (setInputFiles cannot mix paths and buffers). */
+const payload = (name: string, mimeType = name.endsWith('.webm') ? 'video/webm' : 'video/mp4') => ({
+  name,
+  mimeType,
+  buffer: readFileSync(media(name)),
+});
+
+// Most tests run without the service worker: its 65 MB precache install would only slow them down.
+// The offline test turns it on.
+test.use({ serviceWorkers: 'block' });
+
+test.beforeAll(() => mkdirSync(SHOTS, { recursive: true }));
+
+async function shot(page: Page, name: string) {
+  // A modal dialog is fixed to the viewport: a full-page shot would cut it off.
+  const modal = (await page.getByTestId('detail').count()) > 0;
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: !modal });
+}
+
+/**
+ * VIDKIND_E2E_TEST_MODELS=1 serves generated test models (tests/e2e/infer-models.ts: the shipped
+ * backbone with seeded, untrained heads) in place of public/models, so the UI flows can be run
+ * before trained heads exist; `vidkind classify` then gets the same models. Default: public/models.
+ */
+let devModels: string | undefined;
+if (process.env.VIDKIND_E2E_TEST_MODELS === '1') {
+  devModels = mkdtempSync(path.join(tmpdir(), 'vidkind-app-'));
+  const { writeTestModels } = await import('./infer-models');
+  writeTestModels(devModels, { frames: 16 });
+}
+test.afterAll(() => {
+  if (devModels) rmSync(devModels, { recursive: true, force: true });
+});
+
+async function openApp(page: Page, url = '/') {
+  if (devModels) {
+    const dir = devModels;
+    await page.context().route('**/models/**', (route) => {
+      const rel = new URL(route.request().url()).pathname.split('/models/')[1]!;
+      const f = path.join(dir, rel);
+      if (!existsSync(f)) return route.continue();
+      return route.fulfill({
+        body: readFileSync(f),
+        headers: { 'content-type': rel.endsWith('.json') ? 'application/json' : 'application/octet-stream' },
+      });
+    });
+  }
+  await page.goto(url);
+  await expect(page.getByRole('heading', { name: 'vidkind', level: 1 })).toBeVisible();
+}
+
+/** A file that claims to be an MP4 (the first half of one, index missing), with a hostile name. */
+const HOSTILE_NAME = '<img src=x onerror="window.__pwned=1">broken.mp4';
+function corruptFile() {
+  return { name: HOSTILE_NAME, mimeType: 'video/mp4', buffer: readFileSync(media('truncated.mp4')) };
+}
+
+async function waitForQueueIdle(page: Page, timeout = 240_000) {
+  await expect(page.getByTestId('queue-status')).toHaveAttribute('data-idle', 'true', { timeout });
+}
+
+test('three dropped files, one corrupt: two verdicts, one clear error, and the queue finishes', async ({ page }) => {
+  test.setTimeout(300_000);
+  await openApp(page);
+  await page.getByTestId('file-input').setInputFiles([payload('h264.mp4'), payload('vp9.webm'), corruptFile()]);
+
+  // The queue shows every file with its stage while it works.
+  await expect(page.getByTestId('queue-item')).toHaveCount(3);
+  await expect(page.getByTestId('queue-stage').first()).not.toHaveText('');
+  await shot(page, 'queue-light-wide');
+
+  await waitForQueueIdle(page);
+  await expect(page.getByTestId('queue-status')).toHaveText('All done: 2 classified, 1 failed');
+  const rows = page.getByTestId('result-row');
+  await expect(rows).toHaveCount(3);
+
+  const ok = rows.and(page.locator('[data-outcome="ok"]'));
+  await expect(ok).toHaveCount(2);
+  for (const row of await ok.all()) {
+    await expect(row.getByTestId('result-label')).toHaveAttribute('data-label', new RegExp(`^(${CLASS_IDS.join('|')})$`));
+    await expect(row.getByTestId('result-confidence')).toHaveText(/^\d{1,3}%$/);
+    await expect(row.locator('img')).toHaveCount(1);
+  }
+  await expect(ok.getByTestId('result-name')).toHaveText(['h264.mp4', 'vp9.webm']);
+
+  // The corrupt file: its name shown as text, never as HTML, and an error in plain words.
+  const bad = rows.and(page.locator('[data-outcome="error"]'));
+  await expect(bad.getByTestId('result-name')).toHaveText(HOSTILE_NAME);
+  await expect(bad.getByTestId('result-error')).toHaveAttribute('data-code', /^(corrupt-file|unsupported-container|no-video-track)$/);
+  await expect(bad.getByTestId('result-error')).toContainText(/damaged|incomplete|not supported|isn't supported|no video/i);
+  expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+  await expect(page.locator('img[src="x"]')).toHaveCount(0);
+  await shot(page, 'results-light-wide');
+
+  // Detail view: timeline over the duration, sampled frames, attention strip; the timeline seeks the preview.
+  await ok.first().getByTestId('open-detail').click();
+  const detail = page.getByTestId('detail');
+  await expect(detail).toBeVisible();
+  await expect(detail.getByRole('heading', { name: 'h264.mp4' })).toBeVisible();
+  const segments = detail.getByTestId('timeline-segment');
+  expect(await segments.count()).toBeGreaterThan(1);
+  await expect(detail.getByTestId('frames').locator('img').first()).toBeVisible();
+  await expect(detail.getByTestId('attention')).toHaveAttribute('aria-label', /leaned most on the frames at \d+:\d\d/);
+  await expect(detail.getByTestId('prob-bars')).toContainText('%');
+  const preview = detail.getByTestId('preview');
+  if (await preview.count()) {
+    // H.264 in MP4 plays in Chromium: clicking the last segment moves the player there.
+    await expect.poll(() => preview.evaluate((v: HTMLVideoElement) => v.readyState), { timeout: 15_000 }).toBeGreaterThan(0);
+    await segments.last().click();
+    await expect.poll(() => preview.evaluate((v: HTMLVideoElement) => v.currentTime)).toBeGreaterThan(1);
+  } else {
+    await expect(detail.getByTestId('no-preview')).toBeVisible();
+  }
+  await shot(page, 'detail-light-wide');
+  await page.keyboard.press('Escape');
+  await expect(detail).toHaveCount(0);
+});
+
+test('a real drag and drop (DataTransfer) classifies the dropped file', async ({ page }) => {
+  test.setTimeout(240_000);
+  await openApp(page);
+  const b64 = readFileSync(media('mandelbrot.mp4')).toString('base64');
+  await page.evaluate((data) => {
+    const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([bytes], 'mandelbrot.mp4', { type: 'video/mp4' }));
+    const zone = document.querySelector('[data-testid="dropzone"]')!;
+    zone.dispatchEvent(new DragEvent('dragenter', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, b64);
+  await waitForQueueIdle(page);
+  const row = page.getByTestId('result-row');
+  await expect(row).toHaveCount(1);
+  await expect(row.getByTestId('result-name')).toHaveText('mandelbrot.mp4');
+  await expect(row.getByTestId('result-label')).toHaveAttribute('data-label', /.+/);
+});
+
+test('cancel: one queued file never runs, a running file stops, cancel all empties the queue', async ({ page }) => {
+  test.setTimeout(300_000);
+  await openApp(page);
+  // More frames and TTA make each file slow enough to catch it while it runs.
+  await page.getByTestId('set-frames').selectOption('64');
+  await page.getByTestId('set-tta').check();
+  await expect(page.getByTestId('model-status')).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+  await page.getByTestId('file-input').setInputFiles([media('h264.mp4'), media('vp9.webm'), media('mandelbrot.mp4'), media('h264.mov')]);
+  const items = page.getByTestId('queue-item');
+  await expect(items).toHaveCount(4);
+
+  // Cancel the second file while it waits: it is marked cancelled at once.
+  await items.nth(1).getByTestId('cancel-item').click();
+  await expect(items.nth(1)).toHaveAttribute('data-state', 'cancelled');
+  await expect(items.nth(1).getByTestId('queue-stage')).toHaveText('Cancelled');
+
+  // Cancel the first while it is running (decoding or computing features).
+  await expect(items.nth(0).getByTestId('queue-stage')).toHaveText(/Decoding frames|Extracting features/, { timeout: 60_000 });
+  await items.nth(0).getByTestId('cancel-item').click();
+  await expect(items.nth(0)).toHaveAttribute('data-state', 'cancelled');
+
+  // Then everything else.
+  await page.getByTestId('cancel-all').click();
+  await waitForQueueIdle(page, 60_000);
+  await expect(page.getByTestId('queue-status')).toContainText('4 cancelled');
+  await expect(page.getByTestId('result-row')).toHaveCount(0);
+  await shot(page, 'cancelled-light-wide');
+
+  // The queue still works after cancelling.
+  await page.getByTestId('set-frames').selectOption('auto');
+  await page.getByTestId('set-tta').uncheck();
+  await page.getByTestId('file-input').setInputFiles([media('h264.mp4')]);
+  await expect(page.getByTestId('result-row')).toHaveCount(1, { timeout: 240_000 });
+  await expect(page.getByTestId('result-row')).toHaveAttribute('data-outcome', 'ok');
+});
+
+/** `vidkind classify` on the same files, with the same shipped models, as Results (JSON lines). */
+function classifyWithCli(files: string[]): Result[] {
+  const out = execFileSync('npx', ['vidkind', 'classify', '--format', 'jsonl', '--models', devModels ?? 'public/models', ...files], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: 600_000,
+  });
+  return out
+    .split('\n')
+    .filter((l) => l.trim().startsWith('{'))
+    .map((l) => parseResult(JSON.parse(l)));
+}
+
+test('JSON export validates against the Result schema and matches `vidkind classify`; CSV and JSONL exports too', async ({ page }) => {
+  test.setTimeout(600_000);
+  const names = ['h264.mp4', 'vp9.webm', 'mandelbrot.mp4'];
+  await openApp(page);
+  // Frames 'as trained' (the default) is what `vidkind classify` uses.
+  await expect(page.getByTestId('set-frames')).toHaveValue('auto');
+  await page.getByTestId('file-input').setInputFiles(names.map(media));
+  await waitForQueueIdle(page);
+
+  const save = async (format: 'json' | 'jsonl' | 'csv') => {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId(`export-${format}`).click()]);
+    expect(download.suggestedFilename()).toMatch(new RegExp(`^vidkind-results-.*\\.${format}$`));
+    return readFileSync(await download.path(), 'utf8');
+  };
+
+  const json = JSON.parse(await save('json')) as unknown[];
+  expect(json).toHaveLength(3);
+  const browser = json.map((r) => ResultSchema.parse(r));
+  for (const r of browser) expect('error' in r, JSON.stringify(r)).toBe(false);
+
+  const jsonl = (await save('jsonl')).trimEnd().split('\n');
+  expect(jsonl.map((l) => parseResult(JSON.parse(l)))).toEqual(browser);
+
+  const csv = (await save('csv')).trimEnd().split('\n');
+  expect(csv[0]).toMatch(/^file,label,confidence,p_animation,p_gaming,p_natural,p_flat,/);
+  expect(csv.slice(1).map((l) => l.split(',')[0])).toEqual(names);
+
+  const cli = classifyWithCli(names.map(media));
+  expect(cli).toHaveLength(3);
+  for (const name of names) {
+    const b = browser.find((r) => path.basename(r.file) === name) as SuccessResult;
+    const c = cli.find((r) => path.basename(r.file) === name) as SuccessResult;
+    expect(c, `vidkind classify has ${name}`).toBeTruthy();
+    expect('error' in c, JSON.stringify(c)).toBe(false);
+    expect(b.label, name).toBe(c.label);
+    const both = `browser ${JSON.stringify(b.probs)} vs cli ${JSON.stringify(c.probs)}`;
+    for (const k of CLASS_IDS) expect(Math.abs(b.probs[k] - c.probs[k]), `${name} p(${k}): ${both}`).toBeLessThanOrEqual(0.02);
+    expect(b.models.ensemble).toBe(c.models.ensemble);
+  }
+});
+
+test.describe('offline', () => {
+  test.use({ serviceWorkers: 'allow' });
+
+  test('after one visit the app and models work with the network off', async ({ page, context }) => {
+    // Routed test models would be served by the test itself while "offline": only the shipped ones prove it.
+    test.skip(devModels !== undefined, 'needs the shipped models (VIDKIND_E2E_TEST_MODELS is set)');
+    test.setTimeout(300_000);
+    await openApp(page);
+    await expect(page.getByTestId('offline-ready')).toBeVisible({ timeout: 120_000 });
+    await expect(page.getByTestId('model-status')).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+
+    await context.setOffline(true);
+    await page.reload();
+    await expect(page.getByRole('heading', { name: 'vidkind', level: 1 })).toBeVisible();
+    await expect(page.getByTestId('model-status')).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+    await page.getByTestId('file-input').setInputFiles([media('vp9.webm')]);
+    await waitForQueueIdle(page);
+    await expect(page.getByTestId('result-row')).toHaveAttribute('data-outcome', 'ok');
+    await shot(page, 'offline-light-wide');
+    await context.setOffline(false);
+  });
+});
+
+/** dist/ over plain HTTP with no COOP/COEP headers, as a basic static host serves it. */
+function plainStaticServer(root: string): Promise<Server> {
+  const types: Record<string, string> = {
+    '.html': 'text/html',
+    '.js': 'text/javascript',
+    '.mjs': 'text/javascript',
+    '.css': 'text/css',
+    '.wasm': 'application/wasm',
+    '.json': 'application/json',
+    '.onnx': 'application/octet-stream',
+  };
+  const server = createServer((req, res) => {
+    const rel = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname).replace(/\/$/, '/index.html');
+    const file = path.join(root, path.normalize(rel));
+    if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' });
+    createReadStream(file).pipe(res);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+test('a build served without COOP/COEP still classifies, single-threaded, and says so', async ({ page }) => {
+  test.setTimeout(240_000);
+  const server = await plainStaticServer(path.resolve('dist'));
+  try {
+    const { port } = server.address() as AddressInfo;
+    await openApp(page, `http://127.0.0.1:${port}/`);
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
+    await expect(page.getByTestId('cap-isolated')).toHaveText('no');
+    await expect(page.getByTestId('cap-threads')).toContainText('single-threaded');
+    await page.getByTestId('file-input').setInputFiles([media('h264.mp4')]);
+    await waitForQueueIdle(page);
+    await expect(page.getByTestId('result-row')).toHaveAttribute('data-outcome', 'ok');
+    await expect(page.getByTestId('device-threads')).toContainText('single-threaded');
+    await shot(page, 'no-isolation-light-wide');
+  } finally {
+    server.close();
+  }
+});
+
+test.describe('narrow and dark', () => {
+  for (const scheme of ['light', 'dark'] as const) {
+    test(`results and detail view on a phone-sized screen, ${scheme}`, async ({ page }) => {
+      test.setTimeout(240_000);
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.emulateMedia({ colorScheme: scheme });
+      await openApp(page);
+      await page.getByTestId('file-input').setInputFiles([payload('mandelbrot.mp4'), corruptFile()]);
+      await waitForQueueIdle(page);
+      await expect(page.getByTestId('result-row')).toHaveCount(2);
+      // Nothing overflows sideways on a narrow screen.
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      await shot(page, `results-${scheme}-narrow`);
+      await page.getByTestId('open-detail').first().click();
+      await expect(page.getByTestId('detail')).toBeVisible();
+      await shot(page, `detail-${scheme}-narrow`);
+      // Keyboard: Escape closes, the timeline's segments are buttons one can tab to.
+      await page.keyboard.press('Escape');
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await shot(page, `results-${scheme}-wide`);
+    });
+  }
+});
