@@ -1,0 +1,128 @@
+/**
+ * The browser side of the bench: build the site (plus the bench page) into bench/work/dist, serve it
+ * with `vite preview` (the same COOP/COEP headers as `npm start`) on a free port, and drive Debian's
+ * Chromium through Playwright. Memory is the peak summed PSS of every Chromium process.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromiumArgs, chromiumPath } from '../playwright.config.ts';
+import { MemorySampler, type MemoryPeak } from './memory.ts';
+import type { ClassifyRun } from './page/main.ts';
+
+export type { ClassifyRun };
+
+export function buildSite(log: (s: string) => void): string | null {
+  log('building the site and the bench page (vite build --config bench/vite.config.ts)');
+  const r = spawnSync('npx', ['vite', 'build', '--config', 'bench/vite.config.ts', '--logLevel', 'error'], { encoding: 'utf8' });
+  return r.status === 0 ? null : `vite build failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-5).join(' | ')}`;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+export interface Server {
+  url: string;
+  stop(): void;
+}
+
+export async function serve(): Promise<Server> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    'npx',
+    ['vite', 'preview', '--config', 'bench/vite.config.ts', '--port', String(port), '--strictPort', '--host', '127.0.0.1'],
+    {
+      stdio: 'ignore',
+      detached: true,
+    },
+  );
+  const url = `http://127.0.0.1:${port}/`;
+  const stop = () => {
+    // Our own process group (detached above): npx, vite and nothing else.
+    if (child.pid && child.exitCode === null) {
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+    }
+  };
+  for (let i = 0; i < 120; i++) {
+    try {
+      if ((await fetch(url)).ok) return { url, stop };
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  stop();
+  throw new Error(`vite preview did not answer on ${url} within 60 s`);
+}
+
+export async function launch(): Promise<Browser> {
+  return chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
+}
+
+/** Peak memory of all Chromium processes (children of this Node process) while `fn` runs. */
+export async function withMemory<T>(fn: () => Promise<T>): Promise<{ value: T; memory: MemoryPeak }> {
+  const sampler = new MemorySampler(
+    () => [process.pid],
+    (exe) => exe.includes('chromium') || exe.includes('chrome'),
+  );
+  try {
+    const value = await fn();
+    return { value, memory: sampler.stop() };
+  } catch (e) {
+    sampler.stop();
+    throw e;
+  }
+}
+
+/** A bench page in a fresh context (empty Cache API, IndexedDB, HTTP cache: a first visit). */
+export async function openBenchPage(
+  browser: Browser,
+  baseUrl: string,
+  files: string[],
+): Promise<{ context: BrowserContext; page: Page; loadMs: number }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const t = performance.now();
+  await page.goto(new URL('bench/page/index.html', baseUrl).href);
+  await page.waitForFunction(() => document.getElementById('log')?.textContent === 'ready', undefined, { timeout: 60_000 });
+  const loadMs = performance.now() - t;
+  await page.setInputFiles('#files', files);
+  return { context, page, loadMs };
+}
+
+/** Re-opens the page in the same context (models in the Cache API, sessions not created: a return visit). */
+export async function reopen(context: BrowserContext, baseUrl: string, files: string[]): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(new URL('bench/page/index.html', baseUrl).href);
+  await page.waitForFunction(() => document.getElementById('log')?.textContent === 'ready', undefined, { timeout: 60_000 });
+  await page.setInputFiles('#files', files);
+  return page;
+}
+
+/** Where the page loads its models from: the site's own unless the bench had to substitute test heads. */
+export const benchModels: { manifestUrl?: string } = {};
+
+export const bench = {
+  setup: (page: Page, opts: { threads?: number; backend?: 'wasm' | 'webgpu' | 'auto'; featureCache?: boolean }) =>
+    page.evaluate((o) => window.vidkindBench.setup(o), { ...opts, manifestUrl: benchModels.manifestUrl }),
+  init: (page: Page) => page.evaluate(() => window.vidkindBench.init()),
+  classify: (page: Page, name: string, as?: string) => page.evaluate(([n, a]) => window.vidkindBench.classify(n!, a), [name, as] as const),
+  caps: (page: Page) => page.evaluate(() => window.vidkindBench.detectCapabilities()),
+  dispose: (page: Page) => page.evaluate(() => window.vidkindBench.dispose()),
+};
+
+export function chromiumVersion(browser: Browser): string {
+  return browser.version();
+}
