@@ -187,6 +187,13 @@ test('models are cached under versioned keys and cleared by "clear cached models
   const keys = await page.evaluate(() => (window as unknown as DiagWindow).vidkindDiagnostics.infer.cachedModelKeys());
   expect(keys).toHaveLength(3);
   for (const k of keys) expect(k).toContain(`v=${models.manifest.version}`);
+  // A second pipeline (new worker) reads the verified bytes from the Cache API instead of the network.
+  const second = await page.evaluate(() =>
+    (window as unknown as DiagWindow).vidkindDiagnostics.infer.init({ backend: 'wasm', ensemble: 'test-pair' }, { featureCache: true }),
+  );
+  if ('error' in second) throw new Error(second.error.message);
+  expect(second.progress.length).toBe(3);
+  expect(second.progress.every((p) => p.fromCache)).toBe(true);
   const again = await page.evaluate(() => (window as unknown as DiagWindow).vidkindDiagnostics.infer.fetchModelBytes('test-head-2'));
   expect(again).toEqual({ bytes: models.manifest.heads[1]!.bytes });
   await page.evaluate(() => (window as unknown as DiagWindow).vidkindDiagnostics.infer.clearCaches());
