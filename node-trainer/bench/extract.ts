@@ -7,7 +7,7 @@
  * Without --videos, a 60 s 720p and a 10 s 360p clip are generated with ffmpeg's lavfi.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -35,6 +35,20 @@ const PEER_MS_PER_FRAME = 75; // PyTorch backbone of the original system, 70-80 
 const frames = Number(a.frames);
 const threads = Number(a.threads);
 const out = (o: Record<string, unknown>) => console.log(JSON.stringify({ ...o, loadavg: loadavg()[0]!.toFixed(2), cores: cpus().length }));
+/**
+ * CPU seconds used so far by this process and its waited-for children (the ffmpeg decoders), from
+ * /proc/self/stat: on a shared, loaded machine CPU time says more about cost than wall time does.
+ */
+function cpuSeconds(): number | null {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14-17 of proc(5) (utime, stime, cutime, cstime) are at 11..14 after the command name.
+    return [11, 12, 13, 14].reduce((a, i) => a + Number(f[i]), 0) / 100;
+  } catch {
+    return null;
+  }
+}
 const work = mkdtempSync(join(tmpdir(), 'vidkind-bench-extract-'));
 
 try {
@@ -137,6 +151,7 @@ try {
       rows.push({ path: basename(link), file: link, class: 'natural', subclass: '', source: `s${i}` });
     }
   writeFileSync(join(work, 'labels.csv'), 'unused\n');
+  const cpu0 = cpuSeconds();
   const s = await extractFeatures({
     rows,
     manifest,
@@ -147,6 +162,7 @@ try {
     batchSize: Number(a.batch),
     threads,
   });
+  const cpu = cpu0 === null ? null : cpuSeconds()! - cpu0;
   const peerFps = 1000 / PEER_MS_PER_FRAME;
   out({
     bench: 'extract-end-to-end',
@@ -159,6 +175,10 @@ try {
     peerFramesPerSecond: +peerFps.toFixed(1),
     targetFramesPerSecond: +(3 * peerFps).toFixed(1),
     speedupVsPeer: +(s.framesPerSecond / peerFps).toFixed(2),
+    cpuSeconds: cpu === null ? null : +cpu.toFixed(2),
+    cpuMsPerFrame: cpu === null ? null : +((cpu * 1000) / s.frames).toFixed(1),
+    /** What the wall-clock rate would be if the CPU time were spread over every core, unshared. */
+    framesPerSecondAllCoresFree: cpu === null ? null : +((s.frames / cpu) * cpus().length).toFixed(1),
   });
 } finally {
   rmSync(work, { recursive: true, force: true });
