@@ -7,7 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CLASS_IDS } from '../../../src/core/taxonomy.ts';
 import { argmax } from '../../../src/core/postprocess.ts';
-import { saveHead } from '../head/checkpoint.ts';
+import { loadHead, saveHead } from '../head/checkpoint.ts';
 import { headParamShapes, type HeadConfig, type HeadWeights } from '../head/params.ts';
 import { readIndex, readStoreInfo, type FeatureItem } from '../features/store.ts';
 import { writeJsonAtomic } from '../fs-atomic.ts';
@@ -340,5 +340,10 @@ export async function trainHead(o: TrainRunOptions): Promise<TrainResult> {
   }
   st.done = true;
   save();
+  // best/ was written when its epoch finished; record how long training went on in the end.
+  if (st.bestEpoch >= 0) {
+    const best = loadHead(paths.best);
+    saveHead(paths.best, { ...best.head, meta: { ...best.head.meta, epochsTrained: st.history.length, stopped: status } }, best.weights);
+  }
   return result(status);
 }
