@@ -68,15 +68,45 @@ function readJson(file: string): unknown {
   return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
 }
 
-/** Test metrics from metrics.json (top level, or its `test` block), else the best validation epoch of history.json. */
-export function runMetrics(dir: string): Metrics | undefined {
+/**
+ * The manifest's compact metrics from what `vidkind eval` writes (`metrics.json`: split, clips,
+ * accuracy, macroF1, perClass, calibration, members[]), keeping only numbers a user compares, not
+ * the confusion matrix, reliability bins or training histories.
+ */
+function compactMetrics(c: Record<string, unknown>, fallbackSplit = 'test'): Metrics | undefined {
+  const parsed = Metrics.safeParse({ split: fallbackSplit, ...c });
+  if (!parsed.success) return undefined;
+  const { split, clips, accuracy, macroF1 } = parsed.data;
+  const out: Metrics = { split, clips, accuracy, macroF1 };
+  if (c.perClass && typeof c.perClass === 'object') {
+    const f1 = Object.fromEntries(
+      Object.entries(c.perClass as Record<string, { f1?: unknown }>).flatMap(([k, v]) => (typeof v?.f1 === 'number' ? [[k, v.f1]] : [])),
+    );
+    if (Object.keys(f1).length > 0) out.perClassF1 = f1;
+  }
+  for (const k of ['subclassAccuracy', 'eceAfter', 'oodFlaggedRate'] as const) if (typeof c[k] === 'number') out[k] = c[k];
+  return out;
+}
+
+/**
+ * Metrics of a run: from `<run>/metrics.json` (top level, or a `test` block), or for an ensemble
+ * member its entry in the ensemble's metrics.json `members`, else the best validation epoch of
+ * the run's history.json (labelled `val`).
+ */
+export function runMetrics(dir: string, ensembleRun?: string): Metrics | undefined {
   const m = readJson(join(dir, 'metrics.json')) as Record<string, unknown> | undefined;
-  for (const cand of [m, m?.test, m?.metrics]) {
+  for (const cand of [m, m?.test])
     if (cand && typeof cand === 'object') {
-      const c = cand as Record<string, unknown>;
-      const parsed = Metrics.safeParse({ split: 'test', ...c });
-      if (parsed.success) return parsed.data;
+      const r = compactMetrics(cand as Record<string, unknown>);
+      if (r) return r;
     }
+  if (ensembleRun && ensembleRun !== dir) {
+    const em = readJson(join(ensembleRun, 'metrics.json')) as { split?: unknown; clips?: unknown; members?: unknown } | undefined;
+    const member = Array.isArray(em?.members)
+      ? (em.members as Array<Record<string, unknown>>).find((x) => typeof x.dir === 'string' && join(ensembleRun, x.dir) === dir)
+      : undefined;
+    const r = member && compactMetrics({ split: em?.split, clips: em?.clips, accuracy: member.accuracy, macroF1: member.macroF1 });
+    if (r) return r;
   }
   const history = z.array(HistoryRecord).safeParse(readJson(join(dir, 'history.json')));
   if (!history.success || history.data.length === 0) return undefined;
@@ -157,7 +187,7 @@ export async function exportRun(o: ExportOptions): Promise<ExportResult> {
   const heads: HeadEntry[] = members.map((mb, i) => {
     const file = `heads/${mb.headId}.onnx`;
     writeFileAtomic(join(o.to, file), onnx[i]!);
-    const metrics = runMetrics(mb.dir);
+    const metrics = runMetrics(mb.dir, o.run);
     const entry: HeadEntry = {
       id: mb.headId,
       backbone: mb.head.backbone,

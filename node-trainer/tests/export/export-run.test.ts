@@ -61,14 +61,41 @@ describe('exportRun', () => {
     const w1 = writeMember(join(run, 'members', '1'), 1);
     writeMember(join(run, 'members', '2'), 2);
     writeFileSync(join(run, 'ensemble.json'), JSON.stringify({ format: 'vidkind-ensemble/1', members: ['members/1', 'members/2'] }));
+    // As `vidkind eval` writes it (abridged): ensemble metrics at the top, one entry per member.
+    const score = (f1: number) => ({ precision: f1, recall: f1, f1, support: 10 });
     writeFileSync(
       join(run, 'metrics.json'),
-      JSON.stringify({ temperature: 1.7, oodThreshold: 0.66, test: { clips: 40, accuracy: 0.9, macroF1: 0.88 } }),
+      JSON.stringify({
+        format: 'vidkind-metrics/1',
+        split: 'test',
+        clips: 40,
+        accuracy: 0.9,
+        macroF1: 0.88,
+        perClass: { animation: score(0.8), gaming: score(0.9), natural: score(0.95), flat: score(0.87) },
+        confusion: [
+          [9, 1, 0, 0],
+          [0, 10, 0, 0],
+          [0, 0, 10, 0],
+          [1, 0, 1, 8],
+        ],
+        temperature: 1.7,
+        oodThreshold: 0.66,
+        members: [
+          { dir: 'members/1', accuracy: 0.85, macroF1: 0.83, history: [] },
+          { dir: 'members/2', accuracy: 0.8, macroF1: 0.79, history: [] },
+        ],
+      }),
     );
 
     const r = await exportRun({ run, to: models, testModel: true, tfjsParity: false });
     expect(r.ensemble).toMatchObject({ id: 'toy-run', members: ['toy-run-m1', 'toy-run-m2'], temperature: 1.7, oodThreshold: 0.66 });
-    expect(r.ensemble.metrics).toMatchObject({ split: 'test', clips: 40, accuracy: 0.9 });
+    expect(r.ensemble.metrics).toEqual({
+      split: 'test',
+      clips: 40,
+      accuracy: 0.9,
+      macroF1: 0.88,
+      perClassF1: { animation: 0.8, gaming: 0.9, natural: 0.95, flat: 0.87 },
+    });
     const m = readManifestFile(models);
     expect(m.defaultEnsemble).toBe('toy-run');
     expect(m.heads.map((h) => h.id)).toEqual(['toy-run-m1', 'toy-run-m2']);
@@ -80,7 +107,7 @@ describe('exportRun', () => {
       outputs: { logits: 'logits', subLogits: 'sub_logits', attention: 'attention' },
       subclasses: SUBS,
       testModel: true,
-      metrics: { split: 'val', accuracy: 0.75, macroF1: 0.7 },
+      metrics: { split: 'test', clips: 40, accuracy: 0.85, macroF1: 0.83 },
     });
     const bytes = readFileSync(join(models, h1.file));
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(h1.sha256);
