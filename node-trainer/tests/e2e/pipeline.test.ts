@@ -1,6 +1,6 @@
 /**
  * The whole node-trainer pipeline through the CLI, as a user runs it: extract -> train (a few
- * steps) -> export -> classify, on lavfi clips of four looks with a real (tiny, untrained) backbone.
+ * steps) -> eval -> export -> classify, on lavfi clips of four looks with a real (tiny, untrained) backbone.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,7 +38,7 @@ beforeAll(() => {
 }, 300_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('extract -> train -> export -> classify', () => {
+describe('extract -> train -> eval -> export -> classify', () => {
   it('produces site-ready models whose headless results are valid and learned from the labels', () => {
     const models = join(dir, 'models');
     const features = join(dir, 'features');
@@ -78,12 +78,19 @@ describe('extract -> train -> export -> classify', () => {
     const tr = vidkind('train', '--features', features, '--out', run, '--config', JSON.stringify(config), '--no-progress');
     expect(tr.status, tr.stderr).toBe(0);
 
+    // Calibration and test metrics, which export copies into the manifest.
+    const ev = vidkind('eval', '--run', run);
+    expect(ev.status, ev.stderr).toBe(0);
+    const metrics = JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8'));
+
     const exp = vidkind('export', '--run', run, '--to', models, '--id', 'e2e', '--test-model');
     expect(exp.status, exp.stderr).toBe(0);
     const summary = JSON.parse(exp.stdout.trim().split('\n').pop()!);
     expect(summary.parity[0].tfjs).toBeLessThanOrEqual(1e-4);
     const manifest = readManifestFile(models);
     expect(manifest.defaultEnsemble).toBe('e2e');
+    expect(manifest.ensembles[0]).toMatchObject({ temperature: metrics.temperature, oodThreshold: metrics.oodThreshold });
+    expect(manifest.ensembles[0]!.metrics).toMatchObject({ split: 'test', clips: metrics.clips, accuracy: metrics.accuracy });
     expect(readFileSync(join(models, 'MODEL_CARD.md'), 'utf8')).toMatch(/## Ensemble `e2e`/);
 
     const cl = vidkind('classify', join(dir, 'videos'), '--models', models);
