@@ -91,8 +91,13 @@ export class SequentialQueue<I, P, O> {
       job.state = 'running';
       this.onChange(job);
       const current = job;
+      // A cancelled job settles at once, even if the work takes a while to notice its signal:
+      // the person sees it stop, and the next file starts.
+      const abandoned = new Promise<undefined>((resolve) =>
+        controller.signal.addEventListener('abort', () => resolve(undefined), { once: true }),
+      );
       try {
-        current.output = await this.work(current.input, {
+        const work = this.work(current.input, {
           signal: controller.signal,
           onProgress: (p) => {
             if (current.state !== 'running') return;
@@ -100,6 +105,8 @@ export class SequentialQueue<I, P, O> {
             this.onChange(current);
           },
         });
+        work.catch(() => {}); // a rejection after abandonment is not news
+        current.output = await Promise.race([work, abandoned]);
         current.state = controller.signal.aborted ? 'cancelled' : 'done';
       } catch (error) {
         current.error = error;

@@ -53,7 +53,6 @@ describe('SequentialQueue', () => {
     await tick();
     await tick();
     expect(a!.state).toBe('cancelled');
-    expect(a!.output).toBe('a:aborted');
     expect(started).toEqual(['a', 'c']);
     finish.get('c')!('C');
     await q.idle();
@@ -69,6 +68,26 @@ describe('SequentialQueue', () => {
     await q.idle();
     expect(jobs.map((j) => j.state)).toEqual(['cancelled', 'cancelled', 'cancelled']);
     expect(started).toEqual(['a']);
+  });
+
+  it('a running job that ignores its signal is still settled as cancelled at once, and the next starts', async () => {
+    const started: string[] = [];
+    const q = new SequentialQueue<string, number, string>(
+      (input) =>
+        new Promise((resolve) => {
+          started.push(input);
+          if (input === 'stubborn') setTimeout(() => resolve('late'), 10_000).unref?.();
+          else resolve(input);
+        }),
+    );
+    const [a, b] = q.add(['stubborn', 'next']);
+    await tick();
+    q.cancel(a!.id);
+    await q.idle();
+    expect(a!.state).toBe('cancelled');
+    expect(a!.output).toBeUndefined();
+    expect(b!.state).toBe('done');
+    expect(started).toEqual(['stubborn', 'next']);
   });
 
   it('a job that throws fails alone; the queue carries on', async () => {
