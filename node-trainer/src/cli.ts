@@ -1,17 +1,28 @@
 /** `vidkind`: retrain vidkind's models on your own labelled videos and export them for the site. */
 import { Command, CommanderError } from 'commander';
 
-/** Each command lives in its own module under ./commands and registers itself on the program. */
+/**
+ * Each command lives in its own module under ./commands and registers itself on the program.
+ * Modules are loaded lazily: a command's heavy dependencies (tfjs, onnxruntime) load only when that
+ * command runs, so `vidkind classify` does not pay for the trainer's start-up.
+ */
 type Registrar = (program: Command) => void;
-const COMMANDS: Array<() => Promise<{ register: Registrar }>> = [
-  () => import('./commands/train.ts'),
-  () => import('./commands/eval.ts'),
-  () => import('./commands/import-backbone.ts'),
-  () => import('./commands/extract.ts'),
-  () => import('./commands/export.ts'),
-  () => import('./commands/classify.ts'),
-  () => import('./commands/corpus.ts'),
-];
+const COMMANDS: Record<string, () => Promise<{ register: Registrar }>> = {
+  train: () => import('./commands/train.ts'),
+  eval: () => import('./commands/eval.ts'),
+  'import-backbone': () => import('./commands/import-backbone.ts'),
+  extract: () => import('./commands/extract.ts'),
+  export: () => import('./commands/export.ts'),
+  classify: () => import('./commands/classify.ts'),
+  corpus: () => import('./commands/corpus.ts'),
+};
+
+/** The command modules needed for these arguments: the named one, or all (help, unknown command). */
+function commandsFor(argv: string[]): Array<() => Promise<{ register: Registrar }>> {
+  const name = argv[2];
+  const one = name !== undefined && Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  return one ? [one] : Object.values(COMMANDS);
+}
 
 /** Runs the CLI; resolves to the process exit code (0 ok, 1 some work failed, 2 usage error). */
 export async function main(argv: string[]): Promise<number> {
@@ -20,7 +31,7 @@ export async function main(argv: string[]): Promise<number> {
     .version('0.1.0')
     .exitOverride()
     .showHelpAfterError();
-  for (const load of COMMANDS) (await load()).register(program);
+  for (const load of commandsFor(argv)) (await load()).register(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
