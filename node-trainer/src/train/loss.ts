@@ -21,7 +21,9 @@ export function focalLoss(logits: tf.Tensor, labels: ArrayLike<number>, gamma: n
   const [n, classes] = logits.shape as [number, number];
   let count = 0;
   for (let i = 0; i < labels.length; i++) if (labels[i]! >= 0) count++;
-  if (count === 0) return tf.scalar(0);
+  // No labelled row (e.g. no clip in the batch has a subclass): a zero that stays connected to the
+  // logits, so every parameter still gets a (zero) gradient instead of tfjs refusing the graph.
+  if (count === 0) return tf.mul(tf.sum(logits), 0) as tf.Scalar;
   const target = tf.tensor2d(smoothedTargets(labels, classes, smoothing), [n, classes]);
   const logp = tf.logSoftmax(logits);
   // gamma 0 is plain cross-entropy; skipping pow avoids 0^-1 in its gradient when p = 1.

@@ -35,6 +35,18 @@ describe('focal loss with label smoothing', () => {
     expect(focalLossJs(rows, [1, -1], 2, 0.1)).toBeCloseTo(handValue, 10);
     expect(focalLoss(tf.tensor2d(rows), [-1, -1], 2, 0.1).dataSync()[0]).toBe(0);
   });
+
+  it('gives a zero gradient, not an error, when no row is labelled (no subclass labels at all)', () => {
+    const g = tf
+      .grad((l: tf.Tensor) => focalLoss(l, [-1, -1], 2, 0.1))(
+        tf.tensor2d([
+          [1, 2],
+          [3, 4],
+        ]),
+      )
+      .dataSync();
+    expect([...g]).toEqual([0, 0, 0, 0]);
+  });
 });
 
 describe('AdamW', () => {
