@@ -42,8 +42,10 @@ export function keepVideos(files: PickedFile[]): { files: PickedFile[]; skipped:
 
 /** Reads every file of a drop, descending into folders. */
 export async function filesFromDataTransfer(dt: DataTransfer): Promise<PickedFile[]> {
-  const entries = [...dt.items].map((i) => i.webkitGetAsEntry?.()).filter((e): e is FileSystemEntry => !!e);
-  if (entries.length === 0) return [...dt.files].map((file) => ({ file, path: file.name }));
+  const entries = Array.from(dt.items)
+    .map((i) => i.webkitGetAsEntry?.())
+    .filter((e): e is FileSystemEntry => !!e);
+  if (entries.length === 0) return Array.from(dt.files).map((file) => ({ file, path: file.name }));
   const out: PickedFile[] = [];
   const walk = async (entry: FileSystemEntry): Promise<void> => {
     if (entry.isFile) {
@@ -64,5 +66,5 @@ export async function filesFromDataTransfer(dt: DataTransfer): Promise<PickedFil
 
 /** Files from an <input type=file> (with `webkitdirectory` they carry their relative path). */
 export function filesFromInput(list: FileList): PickedFile[] {
-  return [...list].map((file) => ({ file, path: file.webkitRelativePath || file.name }));
+  return Array.from(list).map((file) => ({ file, path: file.webkitRelativePath || file.name }));
 }
