@@ -5,7 +5,7 @@
  *
  *   npx tsx node-trainer/corpus/build.ts --out /work/corpus [--quick] [--per-class N]
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { allSessions, type CaptureSession, record } from './capture.ts';
@@ -256,6 +256,7 @@ function segments(session: CaptureSession): Array<{ start: number; duration: num
 
 const recordings = new Map<string, Promise<string>>();
 const recordingNeed = new Map<string, number>();
+const recordingFrom = new Map<string, number>();
 
 function captureCandidates(): Candidate[] {
   if (opts['no-capture']) return [];
@@ -276,18 +277,20 @@ function captureCandidates(): Candidate[] {
         treatment: 'live capture',
         recipe: `Xvfb + x11grab, segment ${i} at ${seg.start}s`,
         make: async (rand, outPath) => {
-          const need = recordingNeed.get(session.id) ?? seg.start + seg.duration;
-          const file = join(WORK, 'recordings', `${session.id}-${Math.ceil(need)}s.mkv`);
+          // The recording covers only the segments still missing: [from, need) of the timeline.
+          const need = Math.ceil(recordingNeed.get(session.id) ?? seg.start + seg.duration);
+          const from = Math.floor(recordingFrom.get(session.id) ?? 0);
+          const file = join(WORK, 'recordings', from > 0 ? `${session.id}-${from}-${need}s.mkv` : `${session.id}-${need}s.mkv`);
           let p = recordings.get(file);
           if (!p) {
             mkdirSync(join(WORK, 'recordings'), { recursive: true });
-            log(`recording ${session.id} for ${Math.ceil(need)} s`);
-            p = record(session, Math.ceil(need) + 1, file, WORK, SEED).then(() => file);
+            log(`recording ${session.id} for ${need - from} s`);
+            p = record(session, need - from + 1, file, WORK, SEED).then(() => file);
             recordings.set(file, p);
           }
           await p;
           const enc = pickEncoding(rand);
-          await ffmpegTo(cutArgs(file, seg.start, enc, pickFraming(rand), seg.duration, outPath), outPath);
+          await ffmpegTo(cutArgs(file, seg.start - from, enc, pickFraming(rand), seg.duration, outPath), outPath);
         },
       });
     });
@@ -374,6 +377,19 @@ async function contactSheets(rows: ProvenanceRow[]): Promise<void> {
   }
 }
 
+/** Writes labels.csv and provenance.json for the clips made so far (the build can be stopped). */
+function writeLabels(rows: ProvenanceRow[]): void {
+  const sorted = [...rows].sort((a, b) => a.path.localeCompare(b.path));
+  const csv = ['path,class,subclass,source', ...sorted.map((r) => [r.path, r.class, r.subclass, r.source].join(','))].join('\n') + '\n';
+  writeFileSync(join(OUT, 'labels.csv.part'), csv);
+  renameSync(join(OUT, 'labels.csv.part'), join(OUT, 'labels.csv'));
+  writeFileSync(
+    join(OUT, 'provenance.json.part'),
+    JSON.stringify({ seed: SEED, perClass: PER_CLASS, builtAt: new Date().toISOString(), clips: sorted }, null, 1),
+  );
+  renameSync(join(OUT, 'provenance.json.part'), join(OUT, 'provenance.json'));
+}
+
 /** Clips per class, subclass and source, as Markdown for the README. */
 function statsMarkdown(rows: ProvenanceRow[]): string {
   const lines = ['| class | clips | sources | subclasses (clips) | treatments (clips) |', '| --- | --- | --- | --- | --- |'];
@@ -420,6 +436,8 @@ async function main(): Promise<void> {
     const session = allSessions().find((s) => s.id === m[1])!;
     const seg = segments(session)[Number(m[2])]!;
     recordingNeed.set(session.id, Math.max(recordingNeed.get(session.id) ?? 0, seg.start + seg.duration));
+    if (!existsSync(join(OUT, clipPath(c).rel)))
+      recordingFrom.set(session.id, Math.min(recordingFrom.get(session.id) ?? Infinity, seg.start));
   }
   const rows: ProvenanceRow[] = [];
   const todo = chosen.map((c) => ({ c, ...clipPath(c) }));
@@ -439,7 +457,10 @@ async function main(): Promise<void> {
     }
     if (!existsSync(outPath)) return;
     done++;
-    if (done % 25 === 0) log(`${done}/${todo.length} clips`);
+    if (done % 25 === 0) {
+      log(`${done}/${todo.length} clips`);
+      writeLabels(rows);
+    }
     const enc = pickEncoding(seededRandom(SEED, `${item.c.key}#enc`));
     rows.push({
       path: item.rel,
@@ -466,7 +487,15 @@ async function main(): Promise<void> {
     else stillQueue.push(item);
   }
   // Games first: they are the only source of their class.
-  const sessionQueue = [...sessions.values()].sort((a, b) => Number(b[0]!.c.classId === 'gaming') - Number(a[0]!.c.classId === 'gaming'));
+  // Clips that exist are labelled at once; the rest is taken class by class in turn, so that a
+  // build stopped early is still balanced.
+  for (const item of todo.filter((t) => existsSync(join(OUT, t.rel)))) await finish(item);
+  const byClass = (items: typeof todo): typeof todo =>
+    interleave(CLASSES.map((cls) => items.filter((t) => t.c.classId === cls && !existsSync(join(OUT, t.rel)))));
+  stillQueue.splice(0, stillQueue.length, ...byClass(stillQueue));
+  const sessionQueue = interleave(CLASSES.map((cls) => [...sessions.values()].filter((g) => g[0]!.c.classId === cls)))
+    .map((g) => g.filter((t) => !existsSync(join(OUT, t.rel))))
+    .filter((g) => g.length > 0);
   const captureLane = async (): Promise<void> => {
     for (let group = sessionQueue.shift(); group; group = sessionQueue.shift()) for (const item of group) await finish(item);
   };
@@ -478,13 +507,7 @@ async function main(): Promise<void> {
     ...Array.from({ length: Number(opts['capture-lanes']) }, () => captureLane()),
     ...Array.from({ length: Math.max(1, lanes - 1) }, () => stillLane()),
   ]);
-  rows.sort((a, b) => a.path.localeCompare(b.path));
-  const csv = ['path,class,subclass,source', ...rows.map((r) => [r.path, r.class, r.subclass, r.source].join(','))].join('\n') + '\n';
-  writeFileSync(join(OUT, 'labels.csv'), csv);
-  writeFileSync(
-    join(OUT, 'provenance.json'),
-    JSON.stringify({ seed: SEED, perClass: PER_CLASS, builtAt: new Date().toISOString(), clips: rows }, null, 1),
-  );
+  writeLabels(rows);
   const stats: Record<string, Record<string, number>> = {};
   for (const r of rows) {
     stats[r.class] ??= {};

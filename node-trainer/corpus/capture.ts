@@ -112,8 +112,9 @@ export function allSessions(): CaptureSession[] {
       pkg: 'openttd',
       program: '/usr/games/openttd',
       cmd: '/usr/games/openttd',
-      // A new random game: towns, industries and a scrolled view of the map.
-      args: ['-r', '854x480', '-s', 'null', '-m', 'null', '-g'],
+      // The title game: a running savegame with trains, road vehicles and ships behind the main menu
+      // (a new game with -g stayed black under Xvfb).
+      args: ['-r', '854x480', '-s', 'null', '-m', 'null'],
       size: [854, 480],
       warmup: 20,
       driver: { keys: ['Left', 'Right', 'Up', 'Down'], every: [1, 4] },
@@ -162,11 +163,19 @@ export function allSessions(): CaptureSession[] {
       pkg: 'supertux',
       program: '/usr/games/supertux2',
       cmd: '/usr/games/supertux2',
-      args: ['--window', '--geometry', '854x480', '--disable-sound', '--disable-music', '--renderer', 'sdl'],
+      args: [
+        '--window',
+        '--geometry',
+        '854x480',
+        '--disable-sound',
+        '--disable-music',
+        '--renderer',
+        'sdl',
+        '/usr/share/games/supertux2/levels/world1/welcome_antarctica.stl',
+      ],
       size: [854, 480],
       warmup: 20,
       // Start Game, first world, first level on the map.
-      startKeys: ['Return', 'Return', 'Escape', 'Return', 'Return'],
       driver: { keys: ['Right', 'Right', 'Right', 'space', 'space', 'Left', 'Up'], every: [0.2, 1.2] },
     }),
     game({
@@ -176,11 +185,11 @@ export function allSessions(): CaptureSession[] {
       pkg: 'neverball',
       program: '/usr/games/neverball',
       cmd: '/usr/games/neverball',
-      args: [],
+      // Straight into an easy level; the ball is tilted with the arrow keys.
+      args: ['-l', 'map-easy/easy.sol'],
       size: [800, 600],
       warmup: 30,
-      startKeys: ['Return', 'Return', 'Return', 'Return'],
-      driver: { keys: ['Left', 'Right', 'Up', 'Down'], every: [0.3, 1.5] },
+      driver: { keys: ['Left', 'Right', 'Up', 'Up', 'Down'], every: [0.3, 1.5] },
     }),
     game({
       id: 'armagetronad',
@@ -390,6 +399,14 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** Process groups started here, ended if the build itself is stopped. */
+const live = new Set<ChildProcess>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    for (const child of live) stop(child);
+    process.exit(130);
+  });
+
 function stop(child: ChildProcess | undefined): void {
   if (!child || child.exitCode !== null || child.pid === undefined) return;
   try {
@@ -411,10 +428,11 @@ export async function record(session: CaptureSession, seconds: number, outFile: 
     mkdirSync(dirname(join(home, name)), { recursive: true });
     writeFileSync(join(home, name), text);
   }
-  const xvfb = spawn('Xvfb', [display, '-screen', '0', `${w}x${h}x24`, '-nolisten', 'tcp', '+extension', 'GLX'], {
+  const xvfb: ChildProcess = spawn('Xvfb', [display, '-screen', '0', `${w}x${h}x24`, '-nolisten', 'tcp', '+extension', 'GLX'], {
     detached: true,
     stdio: 'ignore',
   });
+  live.add(xvfb);
   let program: ChildProcess | undefined;
   let driving = true;
   try {
@@ -428,6 +446,7 @@ export async function record(session: CaptureSession, seconds: number, outFile: 
       LIBGL_ALWAYS_SOFTWARE: '1',
     };
     program = spawn('nice', ['-n', '10', session.cmd, ...session.args], { detached: true, stdio: 'ignore', env, cwd: home });
+    live.add(program);
     await sleep(session.warmup * 1000);
     const xdo = (args: string[]): Promise<string> => run('xdotool', args, { env, timeoutMs: 5000 }).catch(() => '');
     for (const k of session.startKeys ?? []) {
@@ -492,6 +511,8 @@ export async function record(session: CaptureSession, seconds: number, outFile: 
     driving = false;
     stop(program);
     stop(xvfb);
+    if (program) live.delete(program);
+    live.delete(xvfb);
     writeFileSync(join(home, '.done'), '');
   }
 }

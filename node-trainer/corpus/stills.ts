@@ -218,6 +218,64 @@ export function allStills(): Still[] {
       'story6.png': 'illustrated-story',
     }),
   );
+  // Abstract designer wallpapers: the look of motion-graphics backgrounds and title cards.
+  for (const name of [
+    'Altai',
+    'Cascade',
+    'Cluster',
+    'Elarun',
+    'Flow',
+    'Honeywave',
+    'IceCold',
+    'Kay',
+    'Kokkini',
+    'MilkyWay',
+    'Opal',
+    'Patak',
+    'Shell',
+    'Volna',
+    'PastelHills',
+  ]) {
+    const file = plasma(name);
+    if (existsSync(file))
+      out.push({
+        file,
+        pkg: 'plasma-workspace-wallpapers',
+        classId: 'animation',
+        subclass: 'motion-graphics',
+        source: 'plasma-workspace-wallpapers',
+      });
+  }
+  out.push(
+    ...fromTable('lomiri-wallpapers-20.04', 'lomiri-wallpapers-20.04', 'animation', BG, {
+      'Fossa_by_Jasper_Roks.jpg': 'motion-graphics',
+      'Infinite-Sea_by_Aury88.jpg': 'motion-graphics',
+      'Painting-Colors_by__herobrine7gamer.jpg': 'motion-graphics',
+    }),
+    ...fromTable('ukui-wallpapers', 'ukui-wallpapers', 'animation', BG, {
+      '2004default.jpg': 'motion-graphics',
+      'calla.png': 'cartoon-2d',
+      'city.png': 'motion-graphics',
+      'desert.png': 'motion-graphics',
+      'firstgeneration.jpg': 'cartoon-2d',
+      'fluent-color.png': 'motion-graphics',
+      'goldfish.png': 'cartoon-2d',
+      'rhythm.jpg': 'motion-graphics',
+      'rollpaper.png': 'motion-graphics',
+      'string.jpg': 'motion-graphics',
+      'the-mouse.jpg': 'cartoon-2d',
+    }),
+    ...fromTable('gnome-backgrounds', 'gnome-backgrounds', 'animation', join(BG, 'gnome'), {
+      'blobs-d.svg': 'motion-graphics',
+      'drool-l.svg': 'motion-graphics',
+      'dune-d.svg': 'motion-graphics',
+      'field-l.svg': 'motion-graphics',
+      'oceans.svg': 'motion-graphics',
+      'truchet-d.webp': 'motion-graphics',
+      'pixels-l.webp': 'motion-graphics',
+      'licorice-d.webp': 'motion-graphics',
+    }),
+  );
   const konqui = plasma('FlyingKonqui');
   if (existsSync(konqui))
     out.push({
