@@ -111,12 +111,9 @@ export async function reopen(context: BrowserContext, baseUrl: string, files: st
   return page;
 }
 
-/** Where the page loads its models from: the site's own unless the bench had to substitute test heads. */
-export const benchModels: { manifestUrl?: string } = {};
-
 export const bench = {
   setup: (page: Page, opts: { threads?: number; backend?: 'wasm' | 'webgpu' | 'auto'; featureCache?: boolean }) =>
-    page.evaluate((o) => window.vidkindBench.setup(o), { ...opts, manifestUrl: benchModels.manifestUrl }),
+    page.evaluate((o) => window.vidkindBench.setup(o), opts),
   init: (page: Page) => page.evaluate(() => window.vidkindBench.init()),
   classify: (page: Page, name: string, as?: string) => page.evaluate(([n, a]) => window.vidkindBench.classify(n!, a), [name, as] as const),
   caps: (page: Page) => page.evaluate(() => window.vidkindBench.detectCapabilities()),
@@ -125,4 +122,53 @@ export const bench = {
 
 export function chromiumVersion(browser: Browser): string {
   return browser.version();
+}
+
+/**
+ * The real app, as a person uses it: open the site, pick a file in the file input, wait for its
+ * verdict row. Returns ms from picking to the row, or an error string when the app cannot classify
+ * (e.g. its models failed to load).
+ */
+export async function appTimeToVerdict(page: Page, file: string, expectedRows: number): Promise<number | string> {
+  const t = performance.now();
+  await page.setInputFiles('[data-testid="file-input"]', file);
+  const outcome = await page.waitForFunction(
+    (n) => {
+      const failed = document.querySelector('[data-testid="models-failed"], [data-testid="model-error"]');
+      if (failed) return `models failed: ${failed.textContent?.trim().slice(0, 200)}`;
+      const rows = document.querySelectorAll('[data-testid="result-row"]');
+      if (rows.length < n) return false;
+      const last = rows[rows.length - 1]!;
+      return last.getAttribute('data-outcome') === 'ok' ? 'ok' : `error row: ${last.textContent?.trim().slice(0, 200)}`;
+    },
+    expectedRows,
+    { polling: 20, timeout: 10 * 60_000 },
+  );
+  const ms = performance.now() - t;
+  const v = await outcome.jsonValue();
+  return v === 'ok' ? ms : String(v);
+}
+
+/** Opens the app in a context; `ready` resolves true once its models are loaded, or to the error shown. */
+export async function openApp(context: BrowserContext, baseUrl: string): Promise<{ page: Page; loadMs: number }> {
+  const page = await context.newPage();
+  const t = performance.now();
+  await page.goto(baseUrl);
+  await page.waitForSelector('[data-testid="file-input"]', { state: 'attached', timeout: 60_000 });
+  return { page, loadMs: performance.now() - t };
+}
+
+export async function appModelsReady(page: Page): Promise<true | string> {
+  const h = await page.waitForFunction(
+    () => {
+      const s = document.querySelector('[data-testid="model-status"]')?.getAttribute('data-status');
+      if (s === 'ready') return 'ready';
+      const failed = document.querySelector('[data-testid="models-failed"], [data-testid="model-error"]');
+      return failed ? `models failed: ${failed.textContent?.trim().slice(0, 200)}` : false;
+    },
+    undefined,
+    { polling: 50, timeout: 5 * 60_000 },
+  );
+  const v = await h.jsonValue();
+  return v === 'ready' ? true : String(v);
 }

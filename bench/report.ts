@@ -43,7 +43,7 @@ export interface PeerFigures {
 export interface Scenario {
   id: string;
   title: string;
-  group: 'clips' | 'visit' | 'threads' | 'backend' | 'batch';
+  group: 'clips' | 'visit' | 'app' | 'threads' | 'backend' | 'batch';
   clip?: string;
   durationS?: number;
   notMeasured?: string;
@@ -110,17 +110,21 @@ function computeTargets(r: Results, ctx: { floorMs: { backbone: number | null } 
   const sc = (id: string) => r.scenarios.find((s) => s.id === id);
   const t: Target[] = [];
   const w60 = sc('warm-h264-720p-60s');
-  const ttv60 = w60?.vidkind?.wall?.median ?? null;
+  // What a user experiences (the app's own UI) when it was measured, else the same pipeline from the bench page.
+  const appWarm = sc('app-warm');
+  const ttvScenario = appWarm?.vidkind?.wall ? appWarm : w60;
+  const where = ttvScenario === appWarm ? 'in the app' : 'pipeline, bench page';
+  const ttv60 = ttvScenario?.vidkind?.wall?.median ?? null;
   t.push({
-    name: 'Warm time to verdict, 60 s 720p H.264',
+    name: `Warm time to verdict, 60 s 720p H.264 (${where})`,
     target: '≤ 1 s',
-    measured: w60?.notMeasured ? `not measured: ${w60.notMeasured}` : fmtMs(ttv60),
+    measured: ttvScenario?.notMeasured ? `not measured: ${ttvScenario.notMeasured}` : fmtMs(ttv60),
     met: ttv60 === null ? null : ttv60 <= 1000,
   });
   const peer60 = w60?.peer?.total?.median ?? null;
   const r60 = ratio(ttv60, peer60);
   t.push({
-    name: 'Warm time to verdict, 60 s 720p, vs the peer',
+    name: `Warm time to verdict, 60 s 720p, vs the peer (${where})`,
     target: '≤ 0.1x',
     measured:
       r60 === null
@@ -210,7 +214,7 @@ function svgPlot(r: Results): string {
     .sort((a, b) => a.durationS! - b.durationS!);
   const W = 640;
   const H = 400;
-  const m = { l: 70, r: 20, t: 40, b: 50 };
+  const m = { l: 70, r: 20, t: 64, b: 50 };
   const series = [
     { name: 'vidkind (browser, warm, WASM 2 threads)', color: '#1b7f3b', get: (s: Scenario) => s.vidkind?.wall ?? null },
     { name: 'peer (PyTorch + OpenCV, best mode)', color: '#b3402a', get: (s: Scenario) => s.peer?.total ?? null },
@@ -233,6 +237,12 @@ function svgPlot(r: Results): string {
   out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
   out.push(`<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">Time to verdict vs video length (720p H.264, 32 frames)</text>`);
   for (let e = ly0; e <= ly1; e++) {
+    for (const k of [2, 5]) {
+      if (e === ly1) break;
+      const y = Y(k * 10 ** e * 1000);
+      out.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${y}" y2="${y}" stroke="#f1f1f1"/>`);
+      out.push(`<text x="${m.l - 8}" y="${y + 4}" text-anchor="end" fill="#888" font-size="10">${+(k * 10 ** e).toPrecision(2)}</text>`);
+    }
     const y = Y(10 ** e * 1000);
     out.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${y}" y2="${y}" stroke="#ddd"/>`);
     out.push(`<text x="${m.l - 8}" y="${y + 4}" text-anchor="end">${10 ** e >= 1 ? 10 ** e : (10 ** e).toFixed(-e)} s</text>`);
@@ -257,11 +267,12 @@ function svgPlot(r: Results): string {
       out.push(`<line x1="${q.x}" x2="${q.x}" y1="${Y(q.st.min)}" y2="${Y(q.st.max)}" stroke="${se.color}"/>`);
       out.push(`<circle cx="${q.x}" cy="${Y(q.st.median)}" r="4" fill="${se.color}"><title>${fmtMs(q.st.median)}</title></circle>`);
     }
-    out.push(`<rect x="${m.l + 10}" y="${m.t + 6 + k * 18}" width="12" height="12" fill="${se.color}"/>`);
-    out.push(`<text x="${m.l + 28}" y="${m.t + 16 + k * 18}">${se.name}</text>`);
+    // Legend above the plot area, where it cannot hide a point.
+    out.push(`<rect x="${m.l + k * 280}" y="30" width="12" height="12" fill="${se.color}"/>`);
+    out.push(`<text x="${m.l + 18 + k * 280}" y="40">${se.name}</text>`);
   });
   out.push(
-    `<text x="${W - m.r}" y="${m.t - 6}" text-anchor="end" fill="#666" font-size="10">${r.date.slice(0, 16).replace('T', ' ')} UTC · dots: median, bars: min–max</text>`,
+    `<text x="${W - m.r}" y="56" text-anchor="end" fill="#666" font-size="10">${r.date.slice(0, 16).replace('T', ' ')} UTC · dots: median, bars: min–max</text>`,
   );
   out.push('</svg>');
   return out.join('\n') + '\n';
@@ -375,10 +386,14 @@ export function writeReport(
   L.push('');
 
   L.push('## First visit, return visit, warm (60 s 720p)', '');
+  L.push(
+    '"The app" rows drive index.html as a person does (pick a file in its file input, wait for the verdict row); the others call the same pipeline from the bench page.',
+    '',
+  );
   row(['scenario', 'time to verdict', 'peak memory (PSS)', 'ratio to the peer']);
   row(['---', '---', '---', '---']);
   const w60 = r.scenarios.find((s) => s.id === 'warm-h264-720p-60s');
-  for (const s of [...r.scenarios.filter((x) => x.group === 'visit'), ...(w60 ? [w60] : [])]) {
+  for (const s of [...r.scenarios.filter((x) => x.group === 'app' || x.group === 'visit'), ...(w60 ? [w60] : [])]) {
     if (s.notMeasured || !s.vidkind?.runs) {
       row([s.title, `not measured: ${s.notMeasured ?? s.vidkind?.errors.join('; ')}`, '', '']);
       continue;
@@ -467,7 +482,7 @@ export function writeReport(
   }
   L.push('');
   L.push(
-    'Each stage of a warm 60 s clip against its floor (decode floor: native ffmpeg seeking to and decoding the same 32 frames, one process per frame):',
+    'Each stage of a warm 60 s clip against its floor (decode floor: native ffmpeg, 2 threads, seeking to and decoding the same 32 frames in one process):',
     '',
   );
   row(['clip', 'decode / floor', 'backbone / floor', 'head / floor', 'total / floor']);
