@@ -192,6 +192,26 @@ test('cancel: one queued file never runs, a running file stops, cancel all empti
   await expect(page.getByTestId('result-row')).toHaveAttribute('data-outcome', 'ok');
 });
 
+test('models that fail to load: a clear message, a retry button, and an error per file instead of a hang', async ({ page }) => {
+  test.setTimeout(180_000);
+  // Every model hash in the manifest is wrong, as after a half-finished deployment.
+  await page.context().route('**/models/manifest.json', async (route) => {
+    const manifest = (await (await route.fetch()).json()) as { backbones: { sha256: string }[]; heads: { sha256: string }[] };
+    for (const m of [...manifest.backbones, ...manifest.heads]) m.sha256 = '0'.repeat(64);
+    await route.fulfill({ json: manifest });
+  });
+  await page.goto('/');
+  const banner = page.getByTestId('models-failed');
+  await expect(banner).toBeVisible({ timeout: 60_000 });
+  await expect(banner).toContainText('The models could not be loaded');
+  await expect(banner.getByRole('button', { name: 'Try again' })).toBeVisible();
+  await page.getByTestId('file-input').setInputFiles([payload('h264.mp4')]);
+  await waitForQueueIdle(page, 120_000);
+  await expect(page.getByTestId('result-row')).toHaveAttribute('data-outcome', 'error');
+  await expect(page.getByTestId('result-error')).toHaveAttribute('data-code', /^(model-integrity|model-load|invalid-manifest)$/);
+  await shot(page, 'models-failed-light-wide');
+});
+
 /** `vidkind classify` on the same files, with the same shipped models, as Results (JSON lines). */
 function classifyWithCli(files: string[]): Result[] {
   const out = execFileSync('npx', ['vidkind', 'classify', '--format', 'jsonl', '--models', devModels ?? 'public/models', ...files], {
