@@ -493,7 +493,9 @@ async function main(): Promise<void> {
   const byClass = (items: typeof todo): typeof todo =>
     interleave(CLASSES.map((cls) => items.filter((t) => t.c.classId === cls && !existsSync(join(OUT, t.rel)))));
   stillQueue.splice(0, stillQueue.length, ...byClass(stillQueue));
+  // Games first: they are the only source of their class and run in real time.
   const sessionQueue = interleave(CLASSES.map((cls) => [...sessions.values()].filter((g) => g[0]!.c.classId === cls)))
+    .sort((a, b) => Number(b[0]!.c.classId === 'gaming') - Number(a[0]!.c.classId === 'gaming'))
     .map((g) => g.filter((t) => !existsSync(join(OUT, t.rel))))
     .filter((g) => g.length > 0);
   const captureLane = async (): Promise<void> => {
