@@ -88,6 +88,18 @@ async function mirror(job: Readonly<Job<PickedFile, Progress, ClassifyOutput>>):
     e.detail = job.progress.detail;
   }
   if (job.state === e.state) return;
+  if (job.state === 'done' && job.output) {
+    const { result, thumbnails, durationS, fromFeatureCache } = job.output;
+    if (isErrorResult(result) && result.error.code === 'cancelled') {
+      e.state = 'cancelled';
+      e.stage = 'cancelled';
+      return;
+    }
+    // Frames first, so that a result never appears without its thumbnail.
+    const frames = thumbnails.length > 0 ? await thumbnailsToUrls(thumbnails).catch(() => []) : [];
+    Object.assign(e, { frames, durationS, fromFeatureCache, result, stage: isErrorResult(result) ? 'error' : 'done', state: 'done' });
+    return;
+  }
   e.state = job.state;
   if (job.state === 'running' && e.stage === 'queued') e.stage = 'loading-models';
   if (job.state === 'cancelled') {
@@ -98,20 +110,6 @@ async function mirror(job: Readonly<Job<PickedFile, Progress, ClassifyOutput>>):
     // The classifier promises error Results instead of throwing; anything thrown is still shown, in words.
     e.stage = 'error';
     e.result = { file: e.name, error: toErrorInfo(job.error) };
-    return;
-  }
-  if (job.state === 'done' && job.output) {
-    const { result, thumbnails, durationS, fromFeatureCache } = job.output;
-    if (isErrorResult(result) && result.error.code === 'cancelled') {
-      e.state = 'cancelled';
-      e.stage = 'cancelled';
-      return;
-    }
-    e.stage = isErrorResult(result) ? 'error' : 'done';
-    e.durationS = durationS;
-    e.fromFeatureCache = fromFeatureCache;
-    e.result = result;
-    if (thumbnails.length > 0) e.frames = await thumbnailsToUrls(thumbnails);
   }
 }
 
