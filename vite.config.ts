@@ -1,5 +1,5 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
 
 /**
@@ -12,9 +12,46 @@ export const isolationHeaders = {
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
 
+/**
+ * The Content-Security-Policy: everything from the site's own origin and nothing else. The only
+ * additions are what the app needs locally: 'wasm-unsafe-eval' to compile WebAssembly
+ * (onnxruntime-web, ffmpeg.wasm), and blob:/data: for the thumbnails and the preview of the user's
+ * own file. No 'unsafe-eval', no inline scripts, no connections beyond 'self'. Sent as a header by
+ * `npm start` (vite preview) and injected as a <meta> tag into the built HTML for static hosts.
+ * (frame-ancestors has no effect in a <meta> tag, so it is left to the host's headers.)
+ */
+export const contentSecurityPolicy = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "worker-src 'self'",
+  "connect-src 'self'",
+  "img-src 'self' blob: data:",
+  "media-src 'self' blob:",
+  "style-src 'self'",
+  "font-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'none'",
+].join('; ');
+
+/** Puts the CSP into every built HTML page as the first thing in <head>, before any script. */
+function cspMetaTag(): Plugin {
+  return {
+    name: 'vidkind-csp-meta',
+    apply: 'build',
+    transformIndexHtml: {
+      order: 'post',
+      handler: () => [
+        { tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: contentSecurityPolicy }, injectTo: 'head-prepend' },
+      ],
+    },
+  };
+}
+
 export default defineConfig({
   plugins: [
     svelte(),
+    cspMetaTag(),
     // Offline: a Workbox service worker precaches the whole build (incl. onnxruntime-web's wasm) and
     // public/models/**. Entries are revisioned by content hash, so a new build replaces what changed.
     VitePWA({
@@ -44,5 +81,6 @@ export default defineConfig({
     rollupOptions: { input: { main: 'index.html', diagnostics: 'diagnostics.html' } },
   },
   server: { headers: isolationHeaders },
-  preview: { headers: isolationHeaders, port: 4173, strictPort: false },
+  // The dev server (HMR over a websocket, injected styles) is left without the CSP; what ships has it.
+  preview: { headers: { ...isolationHeaders, 'Content-Security-Policy': contentSecurityPolicy }, port: 4173, strictPort: false },
 });

@@ -2,6 +2,7 @@
  * `public/models/manifest.json`: which backbones and heads exist, how to feed them, what they were
  * trained on and how well they do. Validated with zod at load; model bytes are checked by sha256.
  */
+import './zod-config';
 import { z } from 'zod';
 import { VidkindError } from './errors';
 import { CLASS_IDS, TaxonomySchema } from './taxonomy';

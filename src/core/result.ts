@@ -1,4 +1,5 @@
 /** The `Result` contract: one per file, identical from the browser's export and `vidkind classify`. */
+import './zod-config';
 import { z } from 'zod';
 import { ERROR_CODES } from './errors';
 import { CLASS_IDS } from './taxonomy';

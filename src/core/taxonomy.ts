@@ -1,3 +1,4 @@
+import './zod-config';
 import { z } from 'zod';
 
 /** The four top-level kinds vidkind tells apart, in the order of every model's class logits. */

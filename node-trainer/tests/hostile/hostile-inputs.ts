@@ -1,0 +1,32 @@
+/** The hostile inputs of scripts/make-hostile.sh, what each may give, and seeded byte-flip variants. */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+export const HOSTILE_DIR = resolve(__dirname, '../../../tests/fixtures/hostile');
+
+/** An error code, or 'verdict' where the file is still decodable. */
+export type Outcome = string;
+export const HOSTILE_EXPECTATIONS = (
+  JSON.parse(readFileSync(resolve(__dirname, '../../../tests/e2e/hostile-expectations.json'), 'utf8')) as {
+    files: Record<string, { browser: Outcome[]; node?: Outcome[] }>;
+  }
+).files;
+
+/**
+ * Variant `index` of a good clip: 1 to 16 bytes set to seeded random values (mulberry32), anywhere
+ * in the file — header, index or media data. The same index always gives the same bytes.
+ */
+export function byteFlipVariant(good: Uint8Array, index: number): Uint8Array {
+  let a = (0x9e3779b9 ^ (index * 2654435761)) >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const out = Uint8Array.from(good);
+  const flips = 1 + Math.floor(next() * 16);
+  for (let k = 0; k < flips; k++) out[Math.floor(next() * out.length)] = Math.floor(next() * 256);
+  return out;
+}
