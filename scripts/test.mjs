@@ -7,6 +7,7 @@ ensureSystemDeps();
 const steps = [
   ['lint', 'npm', ['run', 'lint']],
   ['fixtures', 'bash', ['scripts/make-fixtures.sh']],
+  ['hostile', 'bash', ['scripts/make-hostile.sh']],
   ['unit', 'npx', ['vitest', 'run']],
   ['build', 'npx', ['vite', 'build', '--logLevel', 'warn']],
   ['e2e', 'npx', ['playwright', 'test']],
@@ -23,7 +24,7 @@ for (const [name, cmd, args] of steps) {
   summary.push(`${ok ? 'ok  ' : 'FAIL'} ${name} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   if (!ok) {
     failed++;
-    if (name === 'fixtures' || name === 'build') break; // later steps need these
+    if (name === 'fixtures' || name === 'hostile' || name === 'build') break; // later steps need these
   }
 }
 console.log(`\n${summary.join('\n')}`);
