@@ -4,7 +4,20 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'public/', 'test-results/', 'playwright-report/', 'bench/work/'] },
+  {
+    ignores: [
+      'dist/',
+      'dist-*/',
+      '.vite/',
+      '**/*.d.ts',
+      'node_modules/',
+      'public/',
+      'test-results/',
+      'playwright-report/',
+      'bench/work/',
+      'tests/fixtures/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...svelte.configs['flat/recommended'],

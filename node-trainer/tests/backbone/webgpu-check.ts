@@ -70,7 +70,7 @@ for (const id of (process.argv[2] ?? 'mobilenet-v2-1.0').split(',')) {
   for (const ep of ['webgpu']) {
     const t = Date.now();
     const got = await page.evaluate(
-      ([url, input, d, p]) => (window as unknown as { runModel: (...a: unknown[]) => Promise<number[]> }).runModel(url, input, d, p),
+      ([url, input, d, p]) => (globalThis as unknown as { runModel: (...a: unknown[]) => Promise<number[]> }).runModel(url, input, d, p),
       [`/models/${e.file}`, Array.from(one), dims, ep] as const,
     );
     console.log(id, ep, Date.now() - t, 'ms', JSON.stringify(compareEmbeddings(ref, Float32Array.from(got as number[]), e.output.dim)));
