@@ -535,7 +535,7 @@ export function writeReport(
   const ex = extractionFigures(r);
   L.push(
     '',
-    `Extraction: ${ex.ratio === null ? `not measured: ${ex.reason}` : `vidkind ${ex.vidkind!.toFixed(1)} frames/s vs the peer ${ex.peer!.toFixed(1)} frames/s = ${fmtX(ex.ratio)}`}.`,
+    `Extraction: ${ex.ratio === null ? (ex.reason.startsWith('not measured') ? ex.reason : `not measured: ${ex.reason}`) : `vidkind ${ex.vidkind!.toFixed(1)} frames/s vs the peer ${ex.peer!.toFixed(1)} frames/s = ${fmtX(ex.ratio)}`}.`,
     '',
   );
 

@@ -44,6 +44,8 @@ const { values: args } = parseArgs({
     'skip-training': { type: 'boolean', default: false },
     /** Minutes after which long optional work (peer repeats, remaining clips, the batch) is skipped and reported as such. */
     'budget-min': { type: 'string', default: '30' },
+    /** Only these clip ids (comma-separated), for working on the bench. */
+    clips: { type: 'string' },
   },
 });
 const QUICK = args.quick!;
@@ -97,7 +99,11 @@ function pkgVersion(name: string): string {
 
 log('preparing media in bench/work/media (made once, reused)');
 const { clips, batch } = ensureMedia(WORK, log);
-const selected = QUICK ? clips.filter((c) => c.durationS <= 60) : clips;
+const selected = args.clips
+  ? clips.filter((c) => args.clips!.split(',').includes(c.id))
+  : QUICK
+    ? clips.filter((c) => c.durationS <= 60)
+    : clips;
 results.clips = clips.map((c) => ({ ...c, file: c.file.replace(ROOT + '/', ''), bytes: existsSync(c.file) ? fileSize(c.file) : 0 }));
 function fileSize(f: string) {
   return Number(spawnSync('stat', ['-c', '%s', f], { encoding: 'utf8' }).stdout.trim());
@@ -548,7 +554,7 @@ if (args['skip-browser']) {
           const { value, memory } = await withMemory(() => classifyRuns(page, clip, reps));
           const s: Scenario = {
             id: `warm-${clip.id}`,
-            title: `Warm, ${clip.width}x${clip.height} ${clip.codec} ${clip.durationS >= 60 ? `${clip.durationS / 60} min` : `${clip.durationS} s`}`,
+            title: `Warm, ${clip.width}x${clip.height} ${clip.codec} ${clip.durationS >= 3600 ? `${clip.durationS / 3600} h` : clip.durationS >= 60 ? `${clip.durationS / 60} min` : `${clip.durationS} s`}`,
             group: 'clips',
             clip: clip.id,
             durationS: clip.durationS,
