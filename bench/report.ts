@@ -348,6 +348,11 @@ export function writeReport(
       fmtMiB(s.peer?.peakPssMiB),
     ]);
   }
+  for (const s of r.scenarios.filter((x) => x.firstUseMs !== undefined))
+    L.push(
+      '',
+      `${s.title}: the first file on that path (not in the row above, which is warm) took ${fmtMs(s.firstUseMs)}, including loading ffmpeg.wasm.`,
+    );
   L.push('');
   L.push(
     'decode and backbone overlap (frames go to the backbone as they are decoded), so they can add up to more than the total. ' +
