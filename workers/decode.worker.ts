@@ -44,6 +44,16 @@ async function openFallback(file: File, signal: AbortSignal, containerKnown: boo
   }
 }
 
+/**
+ * A decoder's own failure mid-stream (WebCodecs' EncodingError "Decoding error.", a demuxer's
+ * RangeError on a damaged sample) means the video data is damaged: say so with `corrupt-file`
+ * rather than `internal`. vidkind's own errors keep their codes.
+ */
+function asDamaged(error: unknown): unknown {
+  if (error instanceof VidkindError || !(error instanceof Error)) return error;
+  return new VidkindError('corrupt-file', `The video data is damaged and could not be decoded (${error.message}).`);
+}
+
 /** Errors cross the Comlink boundary as plain {code, message}; a fired signal always means 'cancelled'. */
 function boundaryError(error: unknown, signal?: AbortSignal) {
   if (signal?.aborted) return { code: 'cancelled' as const, message: 'Cancelled.' };
@@ -97,16 +107,20 @@ const api: DecodeWorkerApi = {
       };
       let result: Awaited<ReturnType<typeof decodeAll>>;
       try {
-        result = await decodeAll(video);
+        result = await decodeAll(video).catch((e: unknown) => {
+          throw asDamaged(e);
+        });
       } catch (error) {
         // WebCodecs can accept a config and still fail on the bitstream: give ffmpeg.wasm a try,
         // unless frames were already streamed out (they would arrive twice).
         const retry = video.info.decoder === 'webcodecs' && request.forceDecoder !== 'webcodecs' && !signal.aborted && streamed === 0;
-        if (!retry || !(error instanceof Error) || (error instanceof VidkindError && error.code === 'cancelled')) throw error;
+        if (!retry || !(error instanceof Error) || (error instanceof VidkindError && error.code === 'cancelled')) throw asDamaged(error);
         video.close();
         opened = await openFallback(file, signal, true, null);
         video = opened.video;
-        result = await decodeAll(video);
+        result = await decodeAll(video).catch((e: unknown) => {
+          throw asDamaged(e);
+        });
       }
       const tEnd = performance.now();
       const output: DecodeOutput = {

@@ -104,6 +104,7 @@ test('every hostile file gets a clear error or a verdict in the app; the queue f
 
   // Memory stays bounded: the page's JS heap after ~20 files (the 8K frame included) is small.
   const cdp = await context.newCDPSession(page);
+  await cdp.send('Performance.enable');
   const { metrics } = await cdp.send('Performance.getMetrics');
   const heap = metrics.find((m) => m.name === 'JSHeapUsedSize')!.value;
   expect(heap / 2 ** 20, 'page JS heap MB').toBeLessThan(256);

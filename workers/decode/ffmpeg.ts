@@ -100,6 +100,13 @@ export async function openWithFfmpeg(file: File, signal: AbortSignal, containerK
     const json = start >= 0 && end > start ? lines.slice(start, end + 1).join('\n') : '';
     if (!json.includes('"format"')) throw openError(probe.log, containerKnown);
     const summary = parseFfprobe(json);
+    // ffmpeg opens a picture (PNG, JPEG, ...) under any name as a one-frame "video": it is not one.
+    if (/_pipe$|^image2$/.test(summary.container)) {
+      throw new VidkindError(
+        'unsupported-container',
+        `This file is a still image (${summary.container.replace(/_pipe$/, '')}), not a video.`,
+      );
+    }
     if (!summary.video) {
       const kinds = [...new Set(summary.streamTypes)];
       const what = kinds.length ? `only ${kinds.join(' and ')}` : 'no streams';
