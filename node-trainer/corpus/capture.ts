@@ -113,8 +113,8 @@ export function allSessions(): CaptureSession[] {
       program: '/usr/games/openttd',
       cmd: '/usr/games/openttd',
       // The title game: a running savegame with trains, road vehicles and ships behind the main menu
-      // (a new game with -g stayed black under Xvfb).
-      args: ['-r', '854x480', '-s', 'null', '-m', 'null'],
+      // (a new game with -g, or the default video driver, stays black under Xvfb: use SDL).
+      args: ['-r', '854x480', '-s', 'null', '-m', 'null', '-v', 'sdl'],
       size: [854, 480],
       warmup: 20,
       driver: { keys: ['Left', 'Right', 'Up', 'Down'], every: [1, 4] },
@@ -189,7 +189,8 @@ export function allSessions(): CaptureSession[] {
       args: ['-l', 'map-easy/easy.sol'],
       size: [800, 600],
       warmup: 30,
-      driver: { keys: ['Left', 'Right', 'Up', 'Up', 'Down'], every: [0.3, 1.5] },
+      // A click starts the level (and restarts it after a fall); arrows tilt the floor.
+      driver: { keys: ['Left', 'Right', 'Up', 'Up', 'Down'], clicks: true, every: [0.3, 1.5] },
     }),
     game({
       id: 'armagetronad',
