@@ -5,7 +5,7 @@
  *
  *   npx tsx node-trainer/corpus/build.ts --out /work/corpus [--quick] [--per-class N]
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { allSessions, type CaptureSession, record } from './capture.ts';
@@ -351,7 +351,8 @@ async function contactSheets(rows: ProvenanceRow[]): Promise<void> {
     const files: string[] = [];
     for (const r of pick) {
       const t = join(thumbs, `${r.path.replace(/[/.]/g, '_')}.png`);
-      if (!existsSync(t))
+      // A clip remade after its thumbnail was drawn gets a new one.
+      if (!existsSync(t) || statSync(t).mtimeMs < statSync(join(OUT, r.path)).mtimeMs)
         await run('ffmpeg', [
           '-v',
           'error',
