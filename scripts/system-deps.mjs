@@ -1,5 +1,5 @@
 // Makes sure the system tools npm cannot install are present: Debian's chromium (e2e tests) and
-// ffmpeg (fixtures, node-trainer). Installs them with apt when running as root, else explains.
+// ffmpeg (fixtures, node-trainer) and GNU time (memory of the hostile batch). Installs them with apt when running as root, else explains.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
@@ -7,6 +7,7 @@ const NEEDED = [
   { bin: '/usr/lib/chromium/chromium', pkg: 'chromium' },
   { bin: 'ffmpeg', pkg: 'ffmpeg' },
   { bin: 'ffprobe', pkg: 'ffmpeg' },
+  { bin: '/usr/bin/time', pkg: 'time' }, // peak-memory check of the hostile-input batch
 ];
 
 function has(bin) {

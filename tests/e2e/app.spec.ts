@@ -315,7 +315,7 @@ function plainStaticServer(root: string): Promise<Server> {
 
 test('a build served without COOP/COEP still classifies, single-threaded, and says so', async ({ page }) => {
   test.setTimeout(240_000);
-  const server = await plainStaticServer(path.resolve('dist'));
+  const server = await plainStaticServer(path.resolve(process.env.VIDKIND_DIST ?? 'dist'));
   try {
     const { port } = server.address() as AddressInfo;
     await openApp(page, `http://127.0.0.1:${port}/`);
