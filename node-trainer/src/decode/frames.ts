@@ -100,6 +100,53 @@ function frameCollector(width: number, height: number) {
   };
 }
 
+/**
+ * Runs ffmpeg on the first video stream of `file` through the filter chain `vf`, collecting raw
+ * RGBA frames from stdout; both decode strategies use it. Resolves to ffmpeg's log (showinfo
+ * lines), rejects with a coded error when ffmpeg fails.
+ */
+async function ffmpegRgba(
+  file: string,
+  inputArgs: string[],
+  vf: string,
+  outputArgs: string[],
+  collector: { push(chunk: Buffer): void },
+  deadline: number,
+  opts: DecodeOptions,
+): Promise<string> {
+  const args = [
+    ...BASE_ARGS,
+    '-v',
+    'info',
+    ...inputArgs,
+    '-i',
+    file,
+    '-map',
+    '0:v:0',
+    '-an',
+    '-sn',
+    '-dn',
+    ...outputArgs,
+    '-fps_mode',
+    'passthrough',
+    '-vf',
+    vf,
+    '-pix_fmt',
+    'rgba',
+    '-f',
+    'rawvideo',
+    'pipe:1',
+  ];
+  const res = await runChild('ffmpeg', args, {
+    timeoutMs: remaining(deadline, file),
+    signal: opts.signal,
+    stage: 'decoding',
+    onStdout: (c) => collector.push(c),
+  });
+  if (res.code !== 0) throw ffmpegError(file, res.stderr);
+  return res.stderr;
+}
+
 async function decodeSeek(
   file: string,
   info: VideoInfo,
@@ -119,39 +166,16 @@ async function decodeSeek(
       throwIfCancelled(opts.signal);
       const collector = frameCollector(width, height);
       const seek = Math.max(0, target - margin);
-      const args = [
-        ...BASE_ARGS,
-        '-v',
-        'info',
-        ...(seek > 0 ? ['-noaccurate_seek', '-ss', seek.toFixed(6)] : []),
-        '-copyts',
-        '-i',
+      const stderr = await ffmpegRgba(
         file,
-        '-map',
-        '0:v:0',
-        '-an',
-        '-sn',
-        '-dn',
-        '-frames:v',
-        '1',
-        '-fps_mode',
-        'passthrough',
-        '-vf',
+        [...(seek > 0 ? ['-noaccurate_seek', '-ss', seek.toFixed(6)] : []), '-copyts'],
         `showinfo@first,select=gte(t\\,${abs.toFixed(6)}),${vf}`,
-        '-pix_fmt',
-        'rgba',
-        '-f',
-        'rawvideo',
-        'pipe:1',
-      ];
-      const res = await runChild('ffmpeg', args, {
-        timeoutMs: remaining(deadline, file),
-        signal: opts.signal,
-        stage: 'decoding',
-        onStdout: (c) => collector.push(c),
-      });
-      if (res.code !== 0) throw ffmpegError(file, res.stderr);
-      const first = /showinfo@first @.*?\bpts_time:\s*(-?[\d.e+-]+)/.exec(res.stderr);
+        ['-frames:v', '1'],
+        collector,
+        deadline,
+        opts,
+      );
+      const first = /showinfo@first @.*?\bpts_time:\s*(-?[\d.e+-]+)/.exec(stderr);
       const overshot = first !== null && seek > 0 && seekOvershot(Number(first[1]) - info.startS, target, frameS);
       // No frame at all (a seek past the last keyframe lands at the end) also means: go further back.
       if (!overshot && collector.frames.length > 0) return collector.frames[0];
@@ -188,36 +212,9 @@ async function decodePass(
   });
   const select = `select='${terms.join('+')}'`;
   const collector = frameCollector(width, height);
-  const args = [
-    ...BASE_ARGS,
-    '-v',
-    'info',
-    '-i',
-    file,
-    '-map',
-    '0:v:0',
-    '-an',
-    '-sn',
-    '-dn',
-    // showinfo logs each kept frame's time, which maps frames back to samples.
-    '-vf',
-    `${select},showinfo,${vf}`,
-    '-fps_mode',
-    'passthrough',
-    '-pix_fmt',
-    'rgba',
-    '-f',
-    'rawvideo',
-    'pipe:1',
-  ];
-  const res = await runChild('ffmpeg', args, {
-    timeoutMs: remaining(deadline, file),
-    signal: opts.signal,
-    stage: 'decoding',
-    onStdout: (c) => collector.push(c),
-  });
-  if (res.code !== 0) throw ffmpegError(file, res.stderr);
-  const times = [...res.stderr.matchAll(/Parsed_showinfo.*?\bpts_time:\s*(-?[\d.e+-]+)/g)].map((m) => Number(m[1]));
+  // showinfo logs each kept frame's time, which maps frames back to samples.
+  const stderr = await ffmpegRgba(file, [], `${select},showinfo,${vf}`, [], collector, deadline, opts);
+  const times = [...stderr.matchAll(/Parsed_showinfo.*?\bpts_time:\s*(-?[\d.e+-]+)/g)].map((m) => Number(m[1]));
   const frames = collector.frames;
   if (times.length !== frames.length)
     throw new VidkindError('internal', `ffmpeg returned ${frames.length} frames but logged ${times.length} for ${file}.`);
