@@ -12,6 +12,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { byteFlipVariant } from '../../node-trainer/tests/hostile/hostile-inputs';
 import { routeModels, testModelsIfNeeded } from './models-route';
 
 const HOSTILE = path.resolve('tests/fixtures/hostile');
@@ -29,22 +30,6 @@ test.beforeAll(() => {
   if (made.status !== 0) throw new Error(`make-hostile.sh failed: ${made.stderr}`);
 });
 test.afterAll(() => models?.dispose());
-
-/** Variant `index` of a clip: 1 to 16 bytes set to seeded values (the same recipe as node-trainer/tests/hostile). */
-function byteFlipVariant(good: Uint8Array, index: number): Buffer {
-  let a = (0x9e3779b9 ^ (index * 2654435761)) >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const out = Buffer.from(good);
-  const flips = 1 + Math.floor(next() * 16);
-  for (let k = 0; k < flips; k++) out[Math.floor(next() * out.length)] = Math.floor(next() * 256);
-  return out;
-}
 
 async function waitForQueueIdle(page: Page, timeout: number) {
   await expect(page.getByTestId('queue-status')).toHaveAttribute('data-idle', 'true', { timeout });
@@ -125,7 +110,7 @@ test(`${BROWSER_FLIPS} byte-flip variants of a good clip: each decodes or fails 
 }) => {
   test.setTimeout(300_000);
   const good = readFileSync(path.join(HOSTILE, 'good.mp4'));
-  const variants = Array.from({ length: BROWSER_FLIPS }, (_, i) => byteFlipVariant(good, i).toString('base64'));
+  const variants = Array.from({ length: BROWSER_FLIPS }, (_, i) => Buffer.from(byteFlipVariant(good, i)).toString('base64'));
   await page.goto('/diagnostics.html');
   await expect(page.locator('#log')).toHaveText('ready');
   const outcomes = await page.evaluate(

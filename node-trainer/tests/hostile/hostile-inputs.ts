@@ -1,13 +1,17 @@
 /** The hostile inputs of scripts/make-hostile.sh, what each may give, and seeded byte-flip variants. */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export const HOSTILE_DIR = resolve(__dirname, '../../../tests/fixtures/hostile');
+// import.meta.url rather than __dirname: the Playwright e2e spec (ESM) imports this module too.
+const here = dirname(fileURLToPath(import.meta.url));
+
+export const HOSTILE_DIR = resolve(here, '../../../tests/fixtures/hostile');
 
 /** An error code, or 'verdict' where the file is still decodable. */
 export type Outcome = string;
 export const HOSTILE_EXPECTATIONS = (
-  JSON.parse(readFileSync(resolve(__dirname, '../../../tests/e2e/hostile-expectations.json'), 'utf8')) as {
+  JSON.parse(readFileSync(resolve(here, '../../../tests/e2e/hostile-expectations.json'), 'utf8')) as {
     files: Record<string, { browser: Outcome[]; node?: Outcome[] }>;
   }
 ).files;
