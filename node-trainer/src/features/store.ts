@@ -8,7 +8,18 @@
  * With --shard i/N, several machines write disjoint items; index lines are per shard
  * (index.<i>-of-<N>.jsonl) and readers merge every index*.jsonl.
  */
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, fsyncSync, openSync, closeSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+} from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -108,10 +119,25 @@ export function logItemError(dir: string, entry: { path: string; code: string; m
 }
 
 function appendDurably(file: string, line: string): void {
-  appendFileSync(file, line);
+  // A line torn by a crash mid-append (no final newline) must not swallow this one: start afresh.
+  appendFileSync(file, endsTorn(file) ? `\n${line}` : line);
   const fd = openSync(file, 'r');
   try {
     fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function endsTorn(file: string): boolean {
+  if (!existsSync(file)) return false;
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) return false;
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    return last[0] !== 0x0a;
   } finally {
     closeSync(fd);
   }

@@ -4,7 +4,7 @@
  * `--resume` continues from bit-for-bit.
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { CLASS_IDS } from '../../../src/core/taxonomy.ts';
 import { argmax } from '../../../src/core/postprocess.ts';
 import { loadHead, saveHead } from '../head/checkpoint.ts';
@@ -242,7 +242,11 @@ export async function trainHead(o: TrainRunOptions): Promise<TrainResult> {
     bestEpoch: st.bestEpoch,
     bestF1: st.bestF1,
   });
-  if (st.done) return result('already-done');
+  if (st.done) {
+    // A kill between the final checkpoint and the last write of best/ leaves best/ unfinished: finish it.
+    finishBest(paths.best, st.history.length, st.history.length < c.epochs ? 'early-stopped' : 'finished');
+    return result('already-done');
+  }
   const save = () => saveTrainState(paths.state, { ...st, rngState: rng.state, adamStep: adam.step }, { params, m: adam.m, v: adam.v });
   const weightsMap = (): HeadWeights => new Map(names.map((n, i) => [n, params[i]!]));
   const lrAt = (step: number) => cosineWarmRestartLr(step, { lrMax: c.lr, lrMin: c.lrMin, t0, tMult: c.tMult });
@@ -340,10 +344,18 @@ export async function trainHead(o: TrainRunOptions): Promise<TrainResult> {
   }
   st.done = true;
   save();
-  // best/ was written when its epoch finished; record how long training went on in the end.
-  if (st.bestEpoch >= 0) {
-    const best = loadHead(paths.best);
-    saveHead(paths.best, { ...best.head, meta: { ...best.head.meta, epochsTrained: st.history.length, stopped: status } }, best.weights);
-  }
+  finishBest(paths.best, st.history.length, status);
   return result(status);
+}
+
+/**
+ * best/ was written when its epoch finished; record how long training went on in the end. Runs
+ * again on a rerun of a finished run (idempotent), so a kill right after the final checkpoint
+ * still ends with the same best/ as an uninterrupted run.
+ */
+function finishBest(dir: string, epochsTrained: number, stopped: TrainResult['status']): void {
+  if (!existsSync(join(dir, 'head.json'))) return; // no epoch improved on nothing (cannot happen with F1 >= 0)
+  const best = loadHead(dir);
+  if (best.head.meta.epochsTrained === epochsTrained && best.head.meta.stopped === stopped) return;
+  saveHead(dir, { ...best.head, meta: { ...best.head.meta, epochsTrained, stopped } }, best.weights);
 }

@@ -49,7 +49,9 @@ export function saveTrainState(dir: string, s: Omit<TrainState, 'blob' | 'format
   const blob = `ckpt-${String(s.globalStep).padStart(9, '0')}-${s.epoch}.bin`;
   writeFileAtomic(join(dir, blob), new Uint8Array(flat.buffer));
   writeJsonAtomic(join(dir, 'state.json'), TrainStateSchema.parse({ ...s, format: 'vidkind-train-state/1', blob }));
-  for (const f of readdirSync(dir)) if (/^ckpt-.*\.bin$/.test(f) && f !== blob) rmSync(join(dir, f), { force: true });
+  // Older checkpoints, and temp files a kill left mid-write (one writer per state dir: none is in flight now).
+  for (const f of readdirSync(dir))
+    if ((/^ckpt-.*\.bin$/.test(f) && f !== blob) || /^\..*\.tmp$/.test(f)) rmSync(join(dir, f), { force: true });
 }
 
 export function hasTrainState(dir: string): boolean {

@@ -37,7 +37,7 @@ describe('float16', () => {
 });
 
 describe('feature store', () => {
-  it('writes, indexes and reads items; ignores a torn index line; refuses another backbone', () => {
+  it('writes, indexes and reads items; ignores a torn index line and indexes the next item after it; refuses another backbone', () => {
     const dir = tmp();
     openStore(dir, { format: 'vidkind-features/1', backbone: 'bb', dim: 3, frames: 2 });
     const item = {
@@ -53,6 +53,10 @@ describe('feature store', () => {
     appendFileSync(join(dir, 'index.jsonl'), '{"key":"torn');
     expect(readIndex(dir)).toEqual([item]);
     expect([...readItemFeatures(dir, item.key)]).toEqual([1, 2, 3, 4, 5, 6]);
+    // The next item after a torn line is indexed on a line of its own (not glued to the torn one).
+    const next = { ...item, key: itemKey('b.mp4'), path: 'b.mp4' };
+    writeItem(dir, next, Float32Array.from([6, 5, 4, 3, 2, 1]));
+    expect(readIndex(dir)).toEqual([item, next]);
     expect(() => writeItem(dir, item, new Float32Array(5))).toThrow(/expected 2x3/);
     expect(() => openStore(dir, { format: 'vidkind-features/1', backbone: 'other', dim: 3, frames: 2 })).toThrow(/holds features of bb/);
   });

@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadHead } from '../../src/head/checkpoint.ts';
-import { readRunConfig } from '../../src/train/run-dir.ts';
+import { loadHead, saveHead } from '../../src/head/checkpoint.ts';
+import { headParamShapes } from '../../src/head/params.ts';
+import { readHistory, readRunConfig } from '../../src/train/run-dir.ts';
+import { loadTrainState } from '../../src/train/state.ts';
 import { writeSyntheticStore } from './synthetic-store.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'vidkind-train-'));
@@ -41,7 +43,10 @@ async function waitFor(file: string, timeoutMs = 60_000): Promise<void> {
   }
 }
 
-function finalState(run: string): { blob: Buffer; state: { epoch: number; done: boolean; globalStep: number } } {
+function finalState(run: string): {
+  blob: Buffer;
+  state: { epoch: number; done: boolean; globalStep: number; history: Array<{ seconds: number }> };
+} {
   const state = JSON.parse(readFileSync(join(run, 'state', 'state.json'), 'utf8'));
   return { state, blob: readFileSync(join(run, 'state', state.blob)) };
 }
@@ -53,6 +58,40 @@ function maxDiff(a: Buffer, b: Buffer): number {
   let m = 0;
   for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]! - y[i]!));
   return m;
+}
+
+/** mulberry32: seeded kill points, so that a failure reproduces. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Epochs in the last checkpoint (0 before the first); state.json is written atomically, so it always parses. */
+function checkpointedEpoch(run: string): number {
+  const f = join(run, 'state', 'state.json');
+  return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as { epoch: number }).epoch : 0;
+}
+
+/** A run directory after a kill: every file parses, the checkpoint's blob is whole, best/ loads; temp files are never referenced. */
+function expectRunIntact(run: string): void {
+  if (existsSync(join(run, 'config.json'))) readRunConfig(run);
+  if (existsSync(join(run, 'history.json'))) readHistory(run);
+  const state = join(run, 'state');
+  if (existsSync(join(state, 'state.json'))) {
+    const rc = readRunConfig(run);
+    const sizes = headParamShapes(rc.head).map((s) => s.shape.reduce((a, b) => a * b, 1));
+    const { state: st } = loadTrainState(state, sizes); // throws on a blob of the wrong size
+    expect(st.blob).toMatch(/^ckpt-\d+-\d+\.bin$/);
+    // A kill between a new blob and its state.json leaves that blob unreferenced (removed by the next save).
+    expect(readdirSync(state)).toContain(st.blob);
+  }
+  if (existsSync(join(run, 'best', 'head.json'))) loadHead(join(run, 'best'));
 }
 
 describe('train --resume', () => {
@@ -69,27 +108,59 @@ describe('train --resume', () => {
     expect(Object.keys(rc.split)).toHaveLength(80);
   });
 
-  it('kill -9 after the first checkpoint, then --resume: the same final weights', async () => {
+  it('kill -9 at 3 seeded-random points, rerun each time: no corrupt file, no finished epoch redone, the same final run', async () => {
     const run = join(root, 'killed');
-    const code = await train(
-      run,
-      ['--config', config],
-      (kill) => void waitFor(join(run, 'state', 'state.json')).then(() => kill('SIGKILL')),
-    );
-    expect(code).toBeNull(); // killed by the signal, not finished
+    const rand = mulberry32(20_251_126);
+    // One kill at a random moment of start-up (before or after config.json), then two after random
+    // checkpointed epochs, each plus a random delay, so they land mid-epoch, mid-validation or mid-write.
+    const after = [0, 1 + Math.floor(rand() * 3), 4 + Math.floor(rand() * 3)];
+    const finishedSeconds: number[] = []; // `seconds` of each checkpointed epoch, as first saved
+    let killed = 0;
+    for (const epoch of after) {
+      let exited = false;
+      const code = await train(run, ['--config', config, '--resume'], (kill) => {
+        void (async () => {
+          while (!exited && checkpointedEpoch(run) < epoch) await new Promise((r) => setTimeout(r, 5));
+          await new Promise((r) => setTimeout(r, (epoch === 0 ? 1500 : 300) * rand()));
+          kill('SIGKILL');
+        })();
+      }).finally(() => (exited = true));
+      if (code === null) killed++;
+      expectRunIntact(run);
+      const history = existsSync(join(run, 'state', 'state.json')) ? finalState(run).state.history : [];
+      // Epochs checkpointed before this kill were not trained again by the run that was killed.
+      history.forEach((h, i) => (finishedSeconds[i] ??= h.seconds));
+      expect(history.map((h) => h.seconds)).toEqual(finishedSeconds.slice(0, history.length));
+    }
+    expect(killed).toBe(3);
+    expect(finishedSeconds.length).toBeGreaterThanOrEqual(after[2]!);
     expect(finalState(run).state.done).toBe(false);
-    expect(await train(run, ['--resume'])).toBe(0);
+
+    expect(await train(run, ['--config', config, '--resume'])).toBe(0);
+    expectRunIntact(run);
     const a = finalState(reference);
     const b = finalState(run);
     expect(b.state.done).toBe(true);
     expect(b.state.globalStep).toBe(a.state.globalStep);
+    expect(b.state.history.slice(0, finishedSeconds.length).map((h) => h.seconds)).toEqual(finishedSeconds);
     expect(maxDiff(a.blob, b.blob)).toBeLessThanOrEqual(1e-6);
     expect(
       maxDiff(readFileSync(join(reference, 'best', 'weights.bin')), readFileSync(join(run, 'best', 'weights.bin'))),
     ).toBeLessThanOrEqual(1e-6);
+    expect(readFileSync(join(run, 'best', 'head.json'), 'utf8')).toBe(readFileSync(join(reference, 'best', 'head.json'), 'utf8'));
     expect(readFileSync(join(run, 'history.json'), 'utf8').replace(/"seconds": [\d.e-]+/g, '')).toBe(
       readFileSync(join(reference, 'history.json'), 'utf8').replace(/"seconds": [\d.e-]+/g, ''),
     );
+  });
+
+  it('a kill after the final checkpoint but before best/ is finished: the rerun finishes best/', async () => {
+    const run = join(root, 'finishing');
+    cpSync(reference, run, { recursive: true });
+    // What a kill between the two last writes leaves: state says done, best/ still has its epoch's metadata.
+    const best = loadHead(join(run, 'best'));
+    saveHead(join(run, 'best'), { ...best.head, meta: { ...best.head.meta, epochsTrained: 1, stopped: undefined } }, best.weights);
+    expect(await train(run, ['--config', config, '--resume'])).toBe(0);
+    expect(loadHead(join(run, 'best')).head.meta).toMatchObject({ epochsTrained: 8, stopped: 'finished' });
   });
 
   it('Ctrl-C checkpoints mid-run and exits 130; --resume then matches too', async () => {
