@@ -358,7 +358,13 @@ function withFloor(s: Scenario, clip: Clip): Scenario {
   };
 }
 
+// Peak memory for a file over 2 GiB: scripts/make-big-file.ts writes a sparse 2.3 GiB MP4 around a 4 s 320x240 clip (seconds, ~150 KB of disk).
+const bigFile = join(WORK, 'media/big/big-h264.mp4');
+const wantBig = !args.clips || args.clips.split(',').includes('big-2.3gib');
+if (wantBig && !existsSync(bigFile))
+  spawnSync('node', ['--import', 'tsx', 'scripts/make-big-file.ts', dirname(bigFile)], { cwd: ROOT, stdio: 'inherit' });
 const pickFiles = [...clips, ...batch].filter((c) => existsSync(c.file)).map((c) => c.file);
+if (wantBig && existsSync(bigFile)) pickFiles.push(bigFile);
 let repeatId = 0;
 /** Classifies a clip `n` times under fresh names (feature-cache misses, like new uploads). */
 async function classifyRuns(page: import('playwright-core').Page, clip: Clip, n: number): Promise<ClassifyRun[]> {
@@ -562,6 +568,19 @@ if (args['skip-browser']) {
           };
           if (first[0]) s.firstUseMs = first[0].ok ? first[0].wallMs : null;
           scenarios.push(withFloor(withPeer(s, clip), clip));
+        }
+        if (wantBig && existsSync(bigFile)) {
+          log('warm, a 2.3 GiB file (peak memory)');
+          const { value, memory } = await withMemory(async () => [await bench.classify(page, basename(bigFile), `big${++repeatId}.mp4`)]);
+          const title = 'Warm, 320x240 h264 4 s in a 2.3 GiB MP4 (media data past 2^31)';
+          scenarios.push({
+            id: 'big-2.3gib',
+            title,
+            group: 'clips',
+            durationS: 4,
+            vidkind: stageSet(value, memory),
+            peerNotMeasured: 'not run on this file',
+          });
         }
 
         // --- batch of 20 clips (throughput), warm
