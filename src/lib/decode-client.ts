@@ -1,10 +1,12 @@
 /**
  * Main-thread client of workers/decode.worker.ts: Comlink calls with progress, streamed frames and
  * AbortSignal cancellation; errors come back as VidkindError. A crashed or stuck worker is
- * terminated and a fresh one serves the next file.
+ * terminated and a fresh one serves the next file: a call that shows no progress (no frame, no
+ * progress report) for `decodeStallMs` (src/lib/watchdog.ts) fails with `timeout`.
  */
 import * as Comlink from 'comlink';
 import { fromErrorInfo, toErrorInfo, VidkindError } from '../core/errors';
+import { formatLimit, stageLimits, startWatchdog, type StageLimits, type Watchdog } from './watchdog';
 import type {
   DecodedFrame,
   DecodeOutput,
@@ -36,8 +38,18 @@ export interface DecodeClient {
 /** How long a cancelled call may take to wind down before its worker is terminated. */
 const CANCEL_GRACE_MS = 1000;
 
+export interface DecodeClientOptions {
+  /** Stall limit; by default `stageLimits()` at each call (the defaults, or the stored override). */
+  limits?: Pick<StageLimits, 'decodeStallMs'>;
+  /** The worker to start (tests); by default workers/decode.worker.ts. */
+  createWorker?: () => Worker;
+}
+
+const startDecodeWorker = () =>
+  new Worker(new URL('../../workers/decode.worker.ts', import.meta.url), { type: 'module', name: 'vidkind-decode' });
+
 /** Creates a client; the worker starts on the first call. */
-export function createDecodeClient(): DecodeClient {
+export function createDecodeClient(options: DecodeClientOptions = {}): DecodeClient {
   let worker: Worker | null = null;
   let remote: Comlink.Remote<DecodeWorkerApi> | null = null;
   const pending = new Set<(error: VidkindError) => void>();
@@ -53,7 +65,7 @@ export function createDecodeClient(): DecodeClient {
 
   function ensureWorker(): Comlink.Remote<DecodeWorkerApi> {
     if (!worker || !remote) {
-      worker = new Worker(new URL('../../workers/decode.worker.ts', import.meta.url), { type: 'module', name: 'vidkind-decode' });
+      worker = (options.createWorker ?? startDecodeWorker)();
       const crashed = (event: Event) => {
         const detail = event instanceof ErrorEvent && event.message ? `: ${event.message}` : '';
         stopWorker(new VidkindError('internal', `The decoder stopped unexpectedly${detail}. The next file will use a fresh one.`));
@@ -65,17 +77,35 @@ export function createDecodeClient(): DecodeClient {
     return remote;
   }
 
-  /** Runs one worker call; settles on its result, on a worker crash, or shortly after `signal` fires. */
-  function call<T>(start: (api: Comlink.Remote<DecodeWorkerApi>) => Promise<T>, signal?: AbortSignal, onAbort?: () => void): Promise<T> {
+  /**
+   * Runs one worker call; settles on its result, on a worker crash, shortly after `signal` fires,
+   * or with `timeout` when the watchdog sees no progress for the stall limit (the worker is then
+   * terminated: whatever it is stuck in cannot be interrupted from outside).
+   */
+  function call<T>(
+    start: (api: Comlink.Remote<DecodeWorkerApi>, watchdog: Watchdog) => Promise<T>,
+    signal?: AbortSignal,
+    onAbort?: () => void,
+  ): Promise<T> {
     if (signal?.aborted) return Promise.reject(new VidkindError('cancelled', 'Cancelled.'));
     const api = ensureWorker();
     const owner = worker;
+    const limitMs = (options.limits ?? stageLimits()).decodeStallMs;
     return new Promise<T>((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
+      const watchdog = startWatchdog(limitMs, () => {
+        const error = new VidkindError(
+          'timeout',
+          `The decoder made no progress on this file for ${formatLimit(limitMs)} and was stopped (the file may be damaged in a way that stalls it). The next file uses a fresh decoder.`,
+        );
+        if (worker === owner) stopWorker(error);
+        else fail(error);
+      });
       const settle = () => {
         pending.delete(fail);
         signal?.removeEventListener('abort', aborted);
         clearTimeout(timer);
+        watchdog.stop();
       };
       const fail = (error: VidkindError) => {
         settle();
@@ -91,7 +121,7 @@ export function createDecodeClient(): DecodeClient {
       };
       pending.add(fail);
       signal?.addEventListener('abort', aborted, { once: true });
-      start(api).then(
+      start(api, watchdog).then(
         (value) => {
           settle();
           resolve(value);
@@ -115,13 +145,27 @@ export function createDecodeClient(): DecodeClient {
       const { onProgress, onFrame, signal } = options;
       let api: Comlink.Remote<DecodeWorkerApi> | null = null;
       return call(
-        (a) => {
+        (a, watchdog) => {
           api = a;
+          // Every frame and progress report is progress; the time our frame callback takes (the
+          // backbone, which has its own limit, applying back-pressure) is not the decoder's.
+          const progress = (p: DecodeProgress) => {
+            watchdog.progress();
+            onProgress?.(p);
+          };
+          const frame = async (f: DecodedFrame) => {
+            watchdog.pause();
+            try {
+              await onFrame!(f);
+            } finally {
+              watchdog.resume();
+            }
+          };
           return a.decode(
             file,
             { ...request, jobId },
-            onProgress ? Comlink.proxy(onProgress) : undefined,
-            onFrame ? Comlink.proxy(onFrame) : undefined,
+            Comlink.proxy(progress),
+            onFrame ? Comlink.proxy(frame) : undefined,
           ) as Promise<DecodeOutput>;
         },
         signal,

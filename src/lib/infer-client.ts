@@ -1,7 +1,8 @@
 /**
  * Main-thread client of workers/infer.worker.ts: spawns the worker, turns its `{code, message}`
  * failures back into VidkindErrors, transfers frames and features instead of copying them, and
- * loads models through the model store (download, sha256, Cache API) skipping what is loaded.
+ * loads models through the model store (download, sha256, Cache API) skipping what is loaded, and
+ * ends a stuck worker (src/lib/watchdog.ts) so that one file's hang never stalls the queue.
  */
 import * as Comlink from 'comlink';
 import { VidkindError, fromErrorInfo, isErrorCode } from '../core/errors';
@@ -17,6 +18,7 @@ import type {
   LoadedModel,
 } from '../../workers/infer/api';
 import { fetchModel, type LoadedManifest, type ModelProgress } from './model-store';
+import { formatLimit, stageLimits, startWatchdog, type StageLimits, type Watchdog } from './watchdog';
 
 export type { EmbedResult, HeadResult, InferConfig, InferDevice, LoadedModel };
 
@@ -46,13 +48,107 @@ function rethrow(e: unknown): never {
   throw new VidkindError('internal', `The inference worker failed: ${e instanceof Error ? e.message : String(e)}`);
 }
 
-/** Starts an inference worker. One per provider/thread setting (onnxruntime fixes them per worker). */
-export function createInferClient(config: InferConfig): InferClient {
-  const worker = new Worker(new URL('../../workers/infer.worker.ts', import.meta.url), { type: 'module', name: 'vidkind-infer' });
-  const remote = Comlink.wrap<InferWorkerApi>(worker);
+export interface InferClientOptions {
+  /** Stall limit; by default `stageLimits()` at each call (the defaults, or the stored override). */
+  limits?: Pick<StageLimits, 'inferStallMs'>;
+  /** The worker to start (tests); by default workers/infer.worker.ts. */
+  createWorker?: () => Worker;
+}
+
+const startInferWorker = () =>
+  new Worker(new URL('../../workers/infer.worker.ts', import.meta.url), { type: 'module', name: 'vidkind-infer' });
+
+/**
+ * Starts an inference worker. One per provider/thread setting (onnxruntime fixes them per worker).
+ * A worker that answers nothing for `inferStallMs` per unit of the call it should be running (the
+ * worker runs its calls in order) is terminated: its calls fail with `timeout`, and the next call
+ * starts a fresh worker, which `ensureModels` loads again (from the Cache API, verified).
+ */
+export function createInferClient(config: InferConfig, options: InferClientOptions = {}): InferClient {
+  let worker: Worker | null = null;
+  let remote: Comlink.Remote<InferWorkerApi> | null = null;
   let devicePromise: Promise<InferDevice> | undefined;
   let backboneFrames = 0;
-  const device = () => (devicePromise ??= remote.configure(config).catch(rethrow));
+  let nextCall = 0;
+  /** Calls sent and not settled, oldest first (Map keeps insertion order). */
+  const inflight = new Map<number, { units: number; fail: (e: VidkindError) => void }>();
+  let watchdog: Watchdog | undefined;
+
+  function stopWorker(reason: VidkindError): void {
+    watchdog?.stop();
+    watchdog = undefined;
+    if (remote) remote[Comlink.releaseProxy]();
+    worker?.terminate();
+    worker = null;
+    remote = null;
+    devicePromise = undefined;
+    const failing = [...inflight.values()];
+    inflight.clear();
+    for (const c of failing) c.fail(reason);
+  }
+
+  /** (Re)starts the countdown for the oldest call in flight; a settled call is progress. */
+  function rearm(): void {
+    watchdog?.stop();
+    watchdog = undefined;
+    const oldest = inflight.values().next().value;
+    if (!oldest) return;
+    const limitMs = (options.limits ?? stageLimits()).inferStallMs * oldest.units;
+    watchdog = startWatchdog(limitMs, () =>
+      stopWorker(
+        new VidkindError(
+          'timeout',
+          `The inference worker gave no answer for ${formatLimit(limitMs)} and was stopped. The next file uses a fresh one.`,
+        ),
+      ),
+    );
+  }
+
+  function ensureWorker(): Comlink.Remote<InferWorkerApi> {
+    if (!worker || !remote) {
+      worker = (options.createWorker ?? startInferWorker)();
+      const crashed = (event: Event) => {
+        const detail = event instanceof ErrorEvent && event.message ? `: ${event.message}` : '';
+        stopWorker(
+          new VidkindError('inference-failed', `The inference worker stopped unexpectedly${detail}. The next file uses a fresh one.`),
+        );
+      };
+      worker.addEventListener('error', crashed);
+      worker.addEventListener('messageerror', crashed);
+      remote = Comlink.wrap<InferWorkerApi>(worker);
+    }
+    return remote;
+  }
+
+  /** One worker call under the watchdog; `units` scales the limit (frames x views of an embed). */
+  function call<T>(units: number, start: (api: Comlink.Remote<InferWorkerApi>) => Promise<T>): Promise<T> {
+    const api = ensureWorker();
+    const id = nextCall++;
+    return new Promise<T>((resolve, reject) => {
+      const settle = () => {
+        if (!inflight.delete(id)) return false;
+        rearm();
+        return true;
+      };
+      inflight.set(id, { units: Math.max(1, units), fail: reject });
+      if (inflight.size === 1) rearm();
+      start(api).then(
+        (value) => {
+          if (settle()) resolve(value);
+        },
+        (error: unknown) => {
+          if (!settle()) return;
+          try {
+            rethrow(error);
+          } catch (e) {
+            reject(e);
+          }
+        },
+      );
+    });
+  }
+
+  const device = () => (devicePromise ??= call(1, (api) => api.configure(config)));
 
   return {
     config,
@@ -62,7 +158,7 @@ export function createInferClient(config: InferConfig): InferClient {
     },
     async ensureModels(loaded, models, onProgress, signal) {
       await device();
-      const have = new Set((await remote.loadedModels().catch(rethrow)).map((m) => `${m.id}@${m.sha256}`));
+      const have = new Set((await call(1, (api) => api.loadedModels())).map((m) => `${m.id}@${m.sha256}`));
       const out: LoadedModel[] = [];
       const todo: Array<{ kind: 'backbone' | 'head'; entry: BackboneEntry | HeadEntry }> = [
         ...models.backbones.map((entry) => ({ kind: 'backbone' as const, entry })),
@@ -72,22 +168,22 @@ export function createInferClient(config: InferConfig): InferClient {
         if (have.has(`${entry.id}@${entry.sha256}`)) continue;
         const bytes = await fetchModel(loaded, entry, onProgress, signal);
         if (signal?.aborted) throw new VidkindError('cancelled', 'Cancelled.');
-        out.push(await remote.loadModel(kind, entry, Comlink.transfer(bytes, [bytes])).catch(rethrow));
+        out.push(await call(1, (api) => api.loadModel(kind, entry, Comlink.transfer(bytes, [bytes]))));
       }
       return out;
     },
     async embed(request) {
       const buffers = request.frames.map((f) => f.data.buffer as ArrayBuffer);
-      const r = await remote.embed(Comlink.transfer(request, [...new Set(buffers)])).catch(rethrow);
-      backboneFrames += request.frames.length * request.views.length;
+      const units = request.frames.length * request.views.length;
+      const r = await call(units, (api) => api.embed(Comlink.transfer(request, [...new Set(buffers)])));
+      backboneFrames += units;
       return r;
     },
     async runHead(request) {
-      return remote.runHead(Comlink.transfer(request, [request.features.buffer as ArrayBuffer])).catch(rethrow);
+      return call(1, (api) => api.runHead(Comlink.transfer(request, [request.features.buffer as ArrayBuffer])));
     },
     dispose() {
-      remote[Comlink.releaseProxy]();
-      worker.terminate();
+      stopWorker(new VidkindError('cancelled', 'The inference worker was closed.'));
     },
   };
 }

@@ -1,0 +1,55 @@
+/**
+ * Per-stage time limits in the real app: a decode that hangs ends with a `timeout` error for that
+ * file, and the queue goes on: the next file still gets a verdict (from a fresh decode worker).
+ *
+ * The hang is real, not simulated: the AVI needs the ffmpeg.wasm fallback, and the request for
+ * ffmpeg.wasm's core is held by the test and never answered, so the real decode worker waits for a
+ * decoder that never arrives (as on a stalled connection). The stall limit is set short through its
+ * stored override (src/lib/watchdog.ts, STAGE_LIMITS_KEY) to keep the test fast.
+ */
+import { expect, test } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { STAGE_LIMITS_KEY } from '../../src/lib/watchdog';
+import { routeModels, testModelsIfNeeded } from './models-route';
+
+const MEDIA = path.resolve('tests/fixtures/media');
+const models = testModelsIfNeeded();
+const STALL_MS = 4000;
+
+test.use({ serviceWorkers: 'block' });
+test.afterAll(() => models?.dispose());
+
+test('a decode that hangs ends with a timeout error for its file; the next file still classifies', async ({ page, context }) => {
+  test.setTimeout(180_000);
+  await routeModels(context, models?.dir);
+  const held: string[] = [];
+  // Never answered: ffmpeg.wasm's load() waits for this forever.
+  await context.route('**/ffmpeg-core*.wasm', (route) => void held.push(route.request().url()));
+  await page.addInitScript(([key, ms]) => localStorage.setItem(key, JSON.stringify({ decodeStallMs: ms })), [
+    STAGE_LIMITS_KEY,
+    STALL_MS,
+  ] as const);
+  const crashes: string[] = [];
+  page.on('pageerror', (e) => crashes.push(e.message));
+  await page.goto('/');
+  await expect(page.getByRole('heading', { name: 'vidkind', level: 1 })).toBeVisible();
+
+  await page.getByTestId('file-input').setInputFiles([
+    { name: 'stalls.avi', mimeType: 'video/x-msvideo', buffer: readFileSync(path.join(MEDIA, 'mpeg4.avi')) },
+    { name: 'after.mp4', mimeType: 'video/mp4', buffer: readFileSync(path.join(MEDIA, 'h264.mp4')) },
+  ]);
+  await expect(page.getByTestId('queue-status')).toHaveAttribute('data-idle', 'true', { timeout: 150_000 });
+
+  const rows = page.getByTestId('result-row');
+  await expect(rows).toHaveCount(2);
+  const stalled = rows.filter({ hasText: 'stalls.avi' });
+  await expect(stalled).toHaveAttribute('data-outcome', 'error');
+  const error = stalled.getByTestId('result-error');
+  await expect(error).toHaveAttribute('data-code', 'timeout');
+  await expect(error).toContainText('no progress');
+  await expect(rows.filter({ hasText: 'after.mp4' })).toHaveAttribute('data-outcome', 'ok');
+  // The hang was the held request, not something else.
+  expect(held.length).toBeGreaterThan(0);
+  expect(crashes).toEqual([]);
+});
