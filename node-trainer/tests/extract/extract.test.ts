@@ -1,6 +1,6 @@
-/** `vidkind extract` on real clips with a real (tiny, untrained) ONNX backbone: store, errors, shards, resume after kill -9. */
+/** `vidkind extract` on real clips with a real (tiny, untrained) ONNX backbone: store, errors, shards, resume after kills (-9) at seeded-random points. */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import { decodePlans } from '../../src/decode/sampled-frames.ts';
 import { probeVideo } from '../../src/decode/probe.ts';
 import { extractFeatures, parseShard, shardOf } from '../../src/extract/extract-features.ts';
 import { readLabels } from '../../src/extract/labels.ts';
-import { itemKey, readIndex, readItemFeatures } from '../../src/features/store.ts';
+import { FeatureItemSchema, itemKey, readIndex, readItemFeatures, StoreInfoSchema } from '../../src/features/store.ts';
 import { readManifestFile } from '../../src/manifest-file.ts';
 import { makeClip, makeModelsDir, TOY_SOURCES } from './test-models.ts';
 
@@ -42,6 +42,60 @@ const cli = (args: string[]) =>
   spawnSync(process.execPath, [CLI, 'extract', '--videos', videos(), '--models', models(), '--backbone', 'tiny-test', ...args], {
     encoding: 'utf8',
   });
+
+const baseArgs = () => [
+  'extract',
+  '--videos',
+  videos(),
+  '--models',
+  models(),
+  '--backbone',
+  'tiny-test',
+  '--labels',
+  join(dir, 'labels.csv'),
+];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** mulberry32: seeded kill points, so that a failure reproduces. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function readIndexLines(out: string): number {
+  const f = join(out, 'index.jsonl');
+  return existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean).length : 0;
+}
+
+/**
+ * A store after a kill: features.json and every index line parse, every indexed item has its whole
+ * file, no item file is partial (writes are temp + rename), and temp files are never indexed.
+ */
+function expectStoreIntact(out: string, frames: number, dim: number): void {
+  if (!existsSync(out)) return;
+  if (existsSync(join(out, 'features.json'))) StoreInfoSchema.parse(JSON.parse(readFileSync(join(out, 'features.json'), 'utf8')));
+  const bytes = frames * dim * 2;
+  for (const name of readdirSync(out).filter((f) => f.startsWith('index'))) {
+    const text = readFileSync(join(out, name), 'utf8');
+    expect(text === '' || text.endsWith('\n'), `${name} ends with a whole line`).toBe(true);
+    for (const line of text.split('\n').filter(Boolean)) {
+      const item = FeatureItemSchema.parse(JSON.parse(line));
+      expect(statSync(join(out, 'items', `${item.key}.f16`)).size).toBe(bytes);
+    }
+  }
+  const items = existsSync(join(out, 'items')) ? readdirSync(join(out, 'items')) : [];
+  for (const f of items.filter((f) => !f.endsWith('.tmp'))) {
+    expect(f).toMatch(/^[0-9a-f]{24}\.f16$/);
+    expect(statSync(join(out, 'items', f)).size, f).toBe(bytes);
+  }
+  for (const it of readIndex(out)) expect(items).toContain(`${it.key}.f16`);
+}
 
 describe('labels and shards', () => {
   it('reads labels and reports every bad line with its number', () => {
@@ -123,39 +177,58 @@ describe('extractFeatures', () => {
 });
 
 describe('vidkind extract (CLI)', () => {
-  it('after kill -9, a rerun redoes nothing that was finished', async () => {
-    const out = join(dir, 'killed');
-    // `seek` is the slow strategy here, which leaves time to kill the run between clips.
-    const args = [
-      CLI,
-      'extract',
-      '--videos',
-      videos(),
-      '--models',
-      models(),
-      '--backbone',
-      'tiny-test',
-      '--labels',
-      join(dir, 'labels.csv'),
-    ];
-    const child = spawn(process.execPath, [...args, '--out', out, '--frames', '8', '--decode', 'seek'], { stdio: 'ignore' });
-    const indexFile = join(out, 'index.jsonl');
-    const lines = () => (existsSync(indexFile) ? readFileSync(indexFile, 'utf8').split('\n').filter(Boolean).length : 0);
-    const exited = new Promise((r) => child.on('exit', r));
-    for (let t = 0; t < 1200 && lines() < 2; t++) await new Promise((r) => setTimeout(r, 50));
-    child.kill('SIGKILL');
-    await exited;
-    const before = readIndex(out);
-    expect(before.length).toBeGreaterThanOrEqual(2);
-    expect(before.length).toBeLessThan(8);
-    const mtimes = before.map((i) => statSync(join(out, 'items', `${i.key}.f16`)).mtimeMs);
+  it('kill -9 at 3 seeded-random points, rerun each time: no corrupt file, nothing finished redone, the same features as an uninterrupted run', async () => {
+    const args = (out: string) => [CLI, ...baseArgs(), '--out', out, '--frames', '8'];
+    // The uninterrupted reference, in-process (the CLI runs this same function).
+    const reference = join(dir, 'reference');
+    const manifest = readManifestFile(models());
+    const rows = readLabels(join(dir, 'labels.csv'), videos(), manifest.taxonomy);
+    await extractFeatures({ rows, manifest, modelsDir: models(), backbone: 'tiny-test', out: reference, frames: 8 });
 
-    const r = spawnSync(process.execPath, [...args, '--out', out, '--frames', '8'], { encoding: 'utf8' });
+    const out = join(dir, 'killed');
+    const rand = mulberry32(20_251_126);
+    // Kill points: one at a random moment of start-up, then two after random numbers of finished clips,
+    // each plus a random delay, so that kills land between clips, mid-decode and mid-write.
+    const after = [0, 1 + Math.floor(rand() * 3), 4 + Math.floor(rand() * 3)];
+    const finished = new Map<string, number>(); // item file -> mtime when first seen indexed
+    let killed = 0;
+    for (const target of after) {
+      const child = spawn(process.execPath, args(out), { stdio: 'ignore' });
+      const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_code, signal) => r(signal)));
+      const delay = (target === 0 ? 1000 : 100) * rand();
+      let gone = false;
+      void exited.then(() => (gone = true));
+      while (!gone && readIndexLines(out) < target) await sleep(5);
+      await sleep(delay);
+      child.kill('SIGKILL');
+      if ((await exited) === 'SIGKILL') killed++;
+      expectStoreIntact(out, 8, 16);
+      for (const i of readIndex(out)) {
+        const f = join(out, 'items', `${i.key}.f16`);
+        if (!finished.has(f)) finished.set(f, statSync(f).mtimeMs);
+      }
+    }
+    expect(killed).toBe(3);
+    expect(finished.size).toBeGreaterThanOrEqual(after[2]!);
+    expect(finished.size).toBeLessThan(8);
+
+    const r = spawnSync(process.execPath, args(out), { encoding: 'utf8' });
     expect(r.status).toBe(1); // the broken clip
     const summary = JSON.parse(r.stdout.trim().split('\n').pop()!);
-    expect(summary).toMatchObject({ total: 9, skipped: before.length, extracted: 8 - before.length, failed: 1 });
-    expect(before.map((i) => statSync(join(out, 'items', `${i.key}.f16`)).mtimeMs)).toEqual(mtimes);
-    expect(readIndex(out)).toHaveLength(8);
+    expect(summary).toMatchObject({ total: 9, skipped: finished.size, extracted: 8 - finished.size, failed: 1 });
+    // Nothing finished before a kill was written again.
+    for (const [f, mtime] of finished) expect(statSync(f).mtimeMs, f).toBe(mtime);
+    expectStoreIntact(out, 8, 16);
+    // The same store as the uninterrupted run: same items, byte-equal features.
+    const byKey = (d: string) => new Map(readIndex(d).map((i) => [i.key, i]));
+    const want = byKey(reference);
+    const got = byKey(out);
+    expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
+    expect(want.size).toBe(8);
+    for (const [key, item] of want) {
+      expect(got.get(key)).toEqual(item);
+      expect(readFileSync(join(out, 'items', `${key}.f16`)).equals(readFileSync(join(reference, 'items', `${key}.f16`))), key).toBe(true);
+    }
   });
 
   it('fails with a clear message for --device cuda without the CUDA provider', () => {
