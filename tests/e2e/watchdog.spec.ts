@@ -8,21 +8,30 @@
  * stored override (src/lib/watchdog.ts, STAGE_LIMITS_KEY) to keep the test fast.
  */
 import { expect, test } from '@playwright/test';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { STAGE_LIMITS_KEY } from '../../src/lib/watchdog';
-import { routeModels, testModelsIfNeeded } from './models-route';
+import { writeTestModels } from './infer-models';
+import { routeModels } from './models-route';
 
 const MEDIA = path.resolve('tests/fixtures/media');
-const models = testModelsIfNeeded();
 const STALL_MS = 4000;
+// Test models (the smallest shipped backbone, an untrained 8-frame head): the verdict is not what is tested.
+let modelsDir = '';
 
 test.use({ serviceWorkers: 'block' });
-test.afterAll(() => models?.dispose());
+test.beforeAll(() => {
+  modelsDir = mkdtempSync(path.join(tmpdir(), 'vidkind-watchdog-models-'));
+  writeTestModels(modelsDir, { frames: 8 });
+});
+test.afterAll(() => {
+  if (modelsDir) rmSync(modelsDir, { recursive: true, force: true });
+});
 
 test('a decode that hangs ends with a timeout error for its file; the next file still classifies', async ({ page, context }) => {
   test.setTimeout(180_000);
-  await routeModels(context, models?.dir);
+  await routeModels(context, modelsDir);
   const held: string[] = [];
   // Never answered: ffmpeg.wasm's load() waits for this forever.
   await context.route('**/ffmpeg-core*.wasm', (route) => void held.push(route.request().url()));
