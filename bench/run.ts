@@ -51,6 +51,8 @@ const { values: args } = parseArgs({
 const QUICK = args.quick!;
 const REPEATS = Number(args.repeats ?? (QUICK ? 1 : 3));
 const FRAMES = 32;
+/** The app's default WASM threads on this machine (workers/infer/providers.ts: one core left to the decoder). */
+const APP_THREADS = Math.max(1, Math.min(4, cpus().length - 1));
 const t0 = performance.now();
 const log = (s: string) => console.log(`[bench ${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${s}`);
 const BUDGET_MS = Number(args['budget-min']) * 60_000;
@@ -62,6 +64,7 @@ const results: Results = {
   schema: 1,
   date: new Date().toISOString(),
   quick: QUICK,
+  appThreads: APP_THREADS,
   repeats: REPEATS,
   framesPerClip: FRAMES,
   machine: machineInfo(),
@@ -314,6 +317,12 @@ function stageSet(runs: ClassifyRun[], memory: MemoryPeak | null): StageSet {
     head: stats(ok.map((r) => r.timingsMs!.head)),
     total: stats(ok.map((r) => r.timingsMs!.total)),
     backboneMsPerFrame: stats(ok.map((r) => r.timingsMs!.backbone / Math.max(1, r.work?.backboneFrames ?? 0))),
+    backboneMsPerRun: Object.fromEntries(
+      [...new Set(ok.flatMap((r) => Object.keys(r.work?.backbones ?? {})))].map((id) => [
+        id,
+        stats(ok.flatMap((r) => (r.work?.backbones?.[id] ? [r.work.backbones[id].ms / Math.max(1, r.work.backbones[id].runs)] : []))),
+      ]),
+    ),
     peakPssMiB: memory?.peakPssMiB ?? null,
     peakRssMiB: memory?.peakRssMiB ?? null,
     peakJsHeapMiB: ok.length ? Math.max(...ok.map((r) => (r.jsHeapUsedBytes ?? 0) / 2 ** 20)) : null,
@@ -396,7 +405,7 @@ if (args['skip-browser']) {
     const browser = await launch();
     results.versions.chromium = browser.version();
     try {
-      // --- first visit (cold) vs return visit vs warm, 60 s clip, WASM 2 threads
+      // --- first visit (cold) vs return visit vs warm, 60 s clip, WASM with the app's default threads
       log('cold / return visit / warm on the 60 s clip');
       const coldRuns: ClassifyRun[] = [];
       const revisitRuns: ClassifyRun[] = [];
@@ -408,11 +417,11 @@ if (args['skip-browser']) {
           const { context, page, loadMs } = await openBenchPage(browser, server.url, pickFiles);
           pageLoads.push(loadMs);
           caps ??= await bench.caps(page);
-          await bench.setup(page, { threads: 2 });
+          await bench.setup(page, { threads: APP_THREADS });
           const cold = await bench.classify(page, basename(clip60.file), `cold${i}-${basename(clip60.file)}`);
           const again = await reopen(context, server.url, pickFiles);
           await page.close();
-          await bench.setup(again, { threads: 2 });
+          await bench.setup(again, { threads: APP_THREADS });
           const revisit = await bench.classify(again, basename(clip60.file), `revisit${i}-${basename(clip60.file)}`);
           await context.close();
           return { cold, revisit };
@@ -519,9 +528,9 @@ if (args['skip-browser']) {
         );
       }
 
-      // --- warm, every clip, WASM 2 threads (one page, models loaded once)
+      // --- warm, every clip, WASM with the app's default threads (one page, models loaded once)
       const { context, page } = await openBenchPage(browser, server.url, pickFiles);
-      await bench.setup(page, { threads: 2 });
+      await bench.setup(page, { threads: APP_THREADS });
       const init = await bench.init(page);
       results.device2Threads = init.device ?? init.error;
       if (init.error) {
@@ -583,6 +592,23 @@ if (args['skip-browser']) {
           });
         }
 
+        // --- each backbone alone in the app's infer worker (session.run on a fixed input, batch 1),
+        // 1 and 2 threads: the in-browser overhead against onnxruntime-node's same figure.
+        log('browser backbones alone (infer worker, batch 1, 1 and 2 threads)');
+        results.browserBackbones = {};
+        for (const threads of [1, 2]) {
+          try {
+            const r = await page.evaluate(([t, n]) => window.vidkindBench.pieces.inferBackbones(t, n, 3), [
+              threads,
+              QUICK ? 3 : 10,
+            ] as const);
+            results.browserBackbones[threads] = Object.fromEntries(Object.entries(r.times).map(([id, t]) => [id, stats(t)]));
+          } catch (e) {
+            results.notes.push(`Browser backbones alone (${threads} thread${threads > 1 ? 's' : ''}) not measured: ${errMsg(e)}`);
+          }
+        }
+        await page.evaluate(() => window.vidkindBench.pieces.disposeInferClients());
+
         // --- batch of 20 clips (throughput), warm
         if (overBudget()) throw new Error(`time budget (--budget-min ${args['budget-min']}) used up before the batch`);
         log('batch of 20 clips');
@@ -612,20 +638,22 @@ if (args['skip-browser']) {
       }
       await context.close();
 
-      // --- WASM 1 thread vs 2 threads on the 60 s clip
-      log('WASM 1 thread, 60 s clip');
+      // --- the other thread count (1 or 2) on the 60 s clip
+      const other = APP_THREADS === 1 ? 2 : 1;
+      const otherTitle = `WASM, ${other} thread${other > 1 ? 's' : ''}, 60 s 720p`;
+      log(`${otherTitle}`);
       {
         const { context: c1, page: p1 } = await openBenchPage(browser, server.url, pickFiles);
-        await bench.setup(p1, { threads: 1 });
+        await bench.setup(p1, { threads: other });
         const i1 = await bench.init(p1);
-        if (i1.error) scenarios.push(notMeasured('threads-1', 'WASM, 1 thread, 60 s 720p', 'threads', i1.error, clip60));
+        if (i1.error) scenarios.push(notMeasured(`threads-${other}`, otherTitle, 'threads', i1.error, clip60));
         else {
           const { value, memory } = await withMemory(() => classifyRuns(p1, clip60, REPEATS));
           scenarios.push(
             withPeer(
               {
-                id: 'threads-1',
-                title: 'WASM, 1 thread, 60 s 720p (warm)',
+                id: `threads-${other}`,
+                title: `${otherTitle} (warm)`,
                 group: 'threads',
                 clip: clip60.id,
                 durationS: 60,

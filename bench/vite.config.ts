@@ -7,7 +7,7 @@ import site from '../vite.config';
 
 export default mergeConfig(site, {
   build: {
-    outDir: 'bench/work/dist',
+    outDir: process.env.VIDKIND_BENCH_DIST ?? 'bench/work/dist',
     emptyOutDir: true,
     rollupOptions: { input: { bench: 'bench/page/index.html' } },
   },

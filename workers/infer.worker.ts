@@ -1,13 +1,14 @@
 /**
- * Inference worker: preprocessing (core frameToTensor, here so RGBA frames are transferred once and
+ * Inference worker: preprocessing (core resampleRgb + rgbToTensor = frameToTensor, here so RGBA frames are transferred once and
  * the main thread never touches pixels), backbone sessions (one run per batch of frames, every
  * spatial TTA view in the same batch) and head sessions, with onnxruntime-web.
  */
 import * as Comlink from 'comlink';
 import { toErrorInfo, VidkindError } from '../src/core/errors';
 import { verifyModelBytes, type BackboneEntry, type HeadEntry } from '../src/core/manifest';
-import { frameTensorSize, frameToTensor, thumbnail } from '../src/core/preprocess';
+import { frameTensorSize, resampleRgb, rgbToTensor, thumbnail, type ViewSpec } from '../src/core/preprocess';
 import type {
+  BackboneFeatures,
   EmbedRequest,
   EmbedResult,
   HeadRequest,
@@ -106,36 +107,72 @@ const api: InferWorkerApi = {
 
   loadedModels: guard(async () => pool?.list() ?? []),
 
-  embed: guard(async ({ backboneId, frames, views, thumbnailMaxSide }: EmbedRequest): Promise<EmbedResult> => {
+  embed: guard(async ({ backboneId, moreBackboneIds, frames, views, thumbnailMaxSide }: EmbedRequest): Promise<EmbedResult> => {
+    const p = need(pool, 'The inference worker is not configured');
+    const entries = [backboneId, ...(moreBackboneIds ?? [])].map((id) => need(backbones.get(id), `Backbone "${id}" is not loaded`));
+    const n = frames.length * views.length;
+    // One resize per frame, view and input size, shared by every backbone of that size (the
+    // default ensemble's two MobileNets both take 224x224): the resize is the costly half.
+    const resized = new Map<string, Float32Array>();
+    const rgbOf = (f: number, view: ViewSpec, width: number, height: number) => {
+      const key = `${f}|${width}x${height}|${view.flip ? 1 : 0}|${view.crop ?? 1}`;
+      let rgb = resized.get(key);
+      if (!rgb) resized.set(key, (rgb = resampleRgb(frames[f]!, width, height, view)));
+      return rgb;
+    };
+    let preprocessMs = 0;
+    let backboneMs = 0;
+    const out: BackboneFeatures[] = [];
+    for (const entry of entries) {
+      const spec = entry.input;
+      const t0 = performance.now();
+      // View-major batch: rows [v * frames + f], so each view's features are one contiguous block.
+      const input = new Float32Array(n * frameTensorSize(spec));
+      views.forEach((view, v) =>
+        frames.forEach((_, f) => rgbToTensor(rgbOf(f, view, spec.width, spec.height), spec, input, v * frames.length + f)),
+      );
+      preprocessMs += performance.now() - t0;
+      const dims = spec.layout === 'NHWC' ? [n, spec.height, spec.width, 3] : [n, 3, spec.height, spec.width];
+      const { outputs, ms } = await p.run(entry.id, { [spec.name]: new ort.Tensor('float32', input, dims) });
+      backboneMs += ms;
+      const emb = outputs[entry.output.name];
+      for (const [name, v] of Object.entries(outputs)) if (name !== entry.output.name) v.dispose();
+      if (!emb) throw new VidkindError('inference-failed', `Backbone "${entry.id}" has no output "${entry.output.name}".`);
+      const data = (await emb.getData()) as Float32Array;
+      emb.dispose();
+      const dim = data.length / n;
+      if (dim !== entry.output.dim)
+        throw new VidkindError(
+          'inference-failed',
+          `Backbone "${entry.id}" gave ${dim} features per frame, the manifest says ${entry.output.dim}.`,
+        );
+      const features = views.map((_, v) => data.slice(v * frames.length * dim, (v + 1) * frames.length * dim));
+      out.push({ backboneId: entry.id, features, dim, backboneMs: ms });
+    }
+    const thumbnails = thumbnailMaxSide ? frames.map((f) => thumbnail(f, thumbnailMaxSide)) : undefined;
+    const first = out[0]!;
+    const result: EmbedResult = { features: first.features, dim: first.dim, preprocessMs, backboneMs, backbones: out, thumbnails };
+    return Comlink.transfer(
+      result,
+      [...out.flatMap((b) => b.features), ...(thumbnails ?? []).map((t) => t.data)].map((x) => x.buffer as ArrayBuffer),
+    );
+  }),
+
+  timeBackbone: guard(async (backboneId: string, runs: number, batch = 1) => {
     const p = need(pool, 'The inference worker is not configured');
     const entry = need(backbones.get(backboneId), `Backbone "${backboneId}" is not loaded`);
     const spec = entry.input;
-    const size = frameTensorSize(spec);
-    const n = frames.length * views.length;
-    const t0 = performance.now();
-    // View-major batch: rows [v * frames + f], so each view's features are one contiguous block.
-    const input = new Float32Array(n * size);
-    views.forEach((view, v) => frames.forEach((frame, f) => frameToTensor(frame, spec, view, input, v * frames.length + f)));
-    const t1 = performance.now();
-    const dims = spec.layout === 'NHWC' ? [n, spec.height, spec.width, 3] : [n, 3, spec.height, spec.width];
-    const { outputs: out, ms: backboneMs } = await p.run(backboneId, { [spec.name]: new ort.Tensor('float32', input, dims) });
-    const emb = out[entry.output.name];
-    if (!emb) throw new VidkindError('inference-failed', `Backbone "${backboneId}" has no output "${entry.output.name}".`);
-    const data = (await emb.getData()) as Float32Array;
-    emb.dispose();
-    const dim = data.length / n;
-    if (dim !== entry.output.dim)
-      throw new VidkindError(
-        'inference-failed',
-        `Backbone "${backboneId}" gave ${dim} features per frame, the manifest says ${entry.output.dim}.`,
-      );
-    const features = views.map((_, v) => data.slice(v * frames.length * dim, (v + 1) * frames.length * dim));
-    const thumbnails = thumbnailMaxSide ? frames.map((f) => thumbnail(f, thumbnailMaxSide)) : undefined;
-    const result: EmbedResult = { features, dim, preprocessMs: t1 - t0, backboneMs, thumbnails };
-    return Comlink.transfer(
-      result,
-      [...features, ...(thumbnails ?? []).map((t) => t.data)].map((x) => x.buffer as ArrayBuffer),
-    );
+    const data = new Float32Array(batch * frameTensorSize(spec));
+    for (let i = 0; i < data.length; i++) data[i] = (i % 251) / 251;
+    const dims = spec.layout === 'NHWC' ? [batch, spec.height, spec.width, 3] : [batch, 3, spec.height, spec.width];
+    const feeds = { [spec.name]: new ort.Tensor('float32', data, dims) };
+    const runMs: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const { outputs, ms } = await p.run(backboneId, feeds);
+      for (const v of Object.values(outputs)) v.dispose();
+      runMs.push(ms);
+    }
+    return { runMs, batch };
   }),
 
   runHead: guard(async ({ headId, features, n, t }: HeadRequest): Promise<HeadResult> => {

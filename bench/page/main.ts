@@ -16,7 +16,13 @@ export interface ClassifyRun {
   /** Wall time of `classify` in this page (includes model loading when the models were not ready). */
   wallMs: number;
   timingsMs?: { decode: number; backbone: number; head: number; total: number };
-  work?: { decodedFrames: number; backboneFrames: number; headRuns: number; preprocessMs: number };
+  work?: {
+    decodedFrames: number;
+    backboneFrames: number;
+    headRuns: number;
+    preprocessMs: number;
+    backbones?: Record<string, { runs: number; ms: number }>;
+  };
   fromFeatureCache?: boolean;
   label?: string;
   decoder?: string;
@@ -38,7 +44,144 @@ function heap(): number | undefined {
   return (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize;
 }
 
+/** One probe worker per onnxruntime-web setting (threads and build are fixed per worker). */
+interface ProbeSetup {
+  build: 'webgpu' | 'wasm';
+  threads: number;
+  modelUrl: string;
+  batch: number;
+  optimization: 'disabled' | 'basic' | 'extended' | 'all';
+  spinning?: boolean;
+}
+function probeWorker(): { call<T>(msg: unknown): Promise<T>; end(): void } {
+  const w = new Worker(new URL('./probe.worker.ts', import.meta.url), { type: 'module', name: 'vidkind-probe' });
+  return {
+    call: <T>(msg: unknown) =>
+      new Promise<T>((resolve, reject) => {
+        w.onmessage = (e: MessageEvent<{ ok: boolean; error?: string } & T>) =>
+          e.data.ok ? resolve(e.data) : reject(new Error(e.data.error));
+        w.postMessage(msg);
+      }),
+    end: () => w.terminate(),
+  };
+}
+
+/** Runs one decode job in a fresh probe-decode worker. */
+function probeDecode(job: { file: File; timestamps: number[]; mode: 'decode' | 'draw'; width?: number; height?: number }) {
+  const w = new Worker(new URL('./probe-decode.worker.ts', import.meta.url), { type: 'module', name: 'vidkind-probe-decode' });
+  return new Promise<{ openMs: number; totalMs: number; drawMs: number; frames: number }>((resolve, reject) => {
+    w.onmessage = (e) => {
+      w.terminate();
+      if (e.data.ok) resolve(e.data);
+      else reject(new Error(e.data.error));
+    };
+    w.postMessage(job);
+  });
+}
+
+const inferClients = new Map<number, import('../../src/lib/infer-client').InferClient>();
+
+/** Stage probes for bench/pieces.ts: each piece of the pipeline timed on its own, settings alternated. */
+const pieces = {
+  /** session.run alone on a fixed tensor, one worker per setup, `rounds` x `runs` runs alternating between setups. */
+  async ortRun(setups: ProbeSetup[], runs: number, rounds: number) {
+    const workers = setups.map(() => probeWorker());
+    try {
+      const info = [];
+      for (const [i, w] of workers.entries())
+        info.push(
+          await w.call<Record<string, unknown>>({
+            op: 'setup',
+            setup: { ...setups[i]!, modelUrl: new URL(setups[i]!.modelUrl, siteManifestUrl).href },
+          }),
+        );
+      const times: number[][] = setups.map(() => []);
+      // One warm-up run per worker (WebAssembly tier-up, first allocations).
+      for (const w of workers) await w.call({ op: 'run', runs: 2 });
+      for (let r = 0; r < rounds; r++)
+        for (const [i, w] of workers.entries()) times[i]!.push(...(await w.call<{ times: number[] }>({ op: 'run', runs })).times);
+      return { info, times };
+    } finally {
+      for (const w of workers) w.end();
+    }
+  },
+  /** mediabunny samplesAtTimestamps alone ('decode') or with draw + getImageData ('draw'), on a picked file. */
+  async decode(name: string, timestamps: number[], mode: 'decode' | 'draw', size?: { width: number; height: number }) {
+    const file = files().get(name);
+    if (!file) throw new Error(`no picked file named ${name}`);
+    return probeDecode({ file, timestamps, mode, ...size });
+  },
+  /**
+   * The app's inference worker (infer-client, the shipped backbones, `threads` WASM threads):
+   * `rounds` x `runs` session.run calls per backbone on a fixed input, backbones alternating.
+   */
+  async inferBackbones(threads: number, runs: number, rounds: number, batch = 1) {
+    const [{ createInferClient }, { loadManifest }] = await Promise.all([
+      import('../../src/lib/infer-client'),
+      import('../../src/lib/model-store'),
+    ]);
+    // Kept per thread count, so that rounds alternate with other work without new sessions.
+    let client = inferClients.get(threads);
+    if (!client) inferClients.set(threads, (client = createInferClient({ backend: 'wasm', threads })));
+    {
+      const loaded = await loadManifest(siteManifestUrl);
+      const backbones = loaded.manifest.backbones;
+      await client.ensureModels(loaded, { backbones, heads: [] });
+      const device = await client.device();
+      const times: Record<string, number[]> = Object.fromEntries(backbones.map((b: { id: string }) => [b.id, []]));
+      for (const b of backbones) await client.timeBackbone(b.id, 1, batch);
+      for (let r = 0; r < rounds; r++)
+        for (const b of backbones) times[b.id]!.push(...(await client.timeBackbone(b.id, runs, batch)).runMs.map((x) => x / batch));
+      return { device, times };
+    }
+  },
+  /**
+   * The whole classify (decode worker + infer worker, default ensemble, no TTA, no feature cache)
+   * for each thread count in turn, `rounds` times, under fresh names.
+   */
+  async classifyThreads(name: string, threadCounts: number[], rounds: number) {
+    const picked = files().get(name);
+    if (!picked) throw new Error(`no picked file named ${name}`);
+    const { createClassifier } = await import('../../src/lib/classifier');
+    const cs = threadCounts.map((threads) => createClassifier({ manifestUrl: siteManifestUrl, threads, featureCache: false }));
+    const s: ClassifySettings = { frames: 32, tta: false, backend: 'wasm' };
+    try {
+      for (const c of cs) await c.classify(new File([picked], `warm-${name}`), s);
+      const runs: Array<Array<{ wallMs: number; timings: unknown; work: unknown }>> = cs.map(() => []);
+      for (let r = 0; r < rounds; r++)
+        for (const [i, c] of cs.entries()) {
+          const t = performance.now();
+          const out = await c.classify(new File([picked], `r${r}-${i}-${name}`), s);
+          if ('error' in out.result) throw new Error(out.result.error.message);
+          runs[i]!.push({ wallMs: performance.now() - t, timings: out.result.timingsMs, work: out.work });
+        }
+      return runs;
+    } finally {
+      for (const c of cs) c.dispose();
+    }
+  },
+  disposeInferClients(): void {
+    for (const c of inferClients.values()) c.dispose();
+    inferClients.clear();
+  },
+  /** The app's decode worker (decode-client) alone: frames streamed and dropped. */
+  async decodeClient(name: string, frames: number, maxSide?: number) {
+    const file = files().get(name);
+    if (!file) throw new Error(`no picked file named ${name}`);
+    const { createDecodeClient } = await import('../../src/lib/decode-client');
+    const client = createDecodeClient();
+    try {
+      const t = performance.now();
+      const out = await client.decode(file, { frames, maxSide }, { onFrame: () => undefined });
+      return { wallMs: performance.now() - t, timings: out.timingsMs, unique: out.unique.length };
+    } finally {
+      client.dispose();
+    }
+  },
+};
+
 const api = {
+  pieces,
   detectCapabilities,
   /** Fresh pipeline (new workers): threads and backend are fixed per inference worker. */
   async setup(opts: { threads?: number; backend?: Backend; featureCache?: boolean; frames?: number; manifestUrl?: string }): Promise<void> {

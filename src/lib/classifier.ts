@@ -5,7 +5,8 @@
  * and on the segment windows -> core buildVerdict -> a validated `Result`.
  *
  * Each backbone runs once per frame and view; its features are shared by every head on that
- * backbone. Ensemble members may sit on different backbones. TTA views come from the manifest:
+ * backbone. All backbones of a frame run in one call to the infer worker, which resizes the frame
+ * once per input size and view for all of them. Ensemble members may sit on different backbones. TTA views come from the manifest:
  * spatial ones (flip, centre crop) are extra backbone inputs of the same frames, temporal ones are
  * extra sampling plans that the decoder produces in the same pass.
  */
@@ -35,7 +36,7 @@ import { clearModelCache, DEFAULT_MANIFEST_URL, loadManifest, type LoadedManifes
 export interface ClassifierOptions {
   /** Where manifest.json lives (default `./models/manifest.json`, relative to the page). */
   manifestUrl?: string;
-  /** WASM threads (default: cores up to 4 when cross-origin isolated, else 1). For the benchmark. */
+  /** WASM threads (default: cores - 1, up to 4, when cross-origin isolated, else 1). For the benchmark. */
   threads?: number;
   /** Use and fill the IndexedDB feature cache (default true). */
   featureCache?: boolean;
@@ -50,6 +51,8 @@ export interface ClassifyWork {
   backboneFrames: number;
   headRuns: number;
   preprocessMs: number;
+  /** Per backbone: inputs run (frames x views) and their session.run time, for per-model ms/run. */
+  backbones: Record<string, { runs: number; ms: number }>;
 }
 
 /** `ClassifyOutput` plus what ran (additive to the UI contract). */
@@ -104,7 +107,7 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
     signal: AbortSignal | undefined,
   ): Promise<ClassifyOutputWithWork> {
     const tStart = performance.now();
-    const work: ClassifyWork = { decodedFrames: 0, backboneFrames: 0, headRuns: 0, preprocessMs: 0 };
+    const work: ClassifyWork = { decodedFrames: 0, backboneFrames: 0, headRuns: 0, preprocessMs: 0, backbones: {} };
     onProgress({ stage: 'loading-models', fraction: 0 });
     const { loaded, infer, ensemble, models, device } = await ensure(settings, undefined, signal);
     const manifest = loaded.manifest;
@@ -241,27 +244,43 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
     let failure: unknown;
 
     const embedFrame = async (frame: DecodedFrame) => {
-      // Every backbone but the last needs its own copy of the pixels: the worker takes ownership of what it is sent.
-      for (const [k, b] of backbones.entries()) {
+      // Backbones that need the same views of this frame go in one embed call: the pixels cross to
+      // the worker once and are resized once for all of them. Each further group (only when the
+      // feature cache holds some views of one backbone and not of another) needs its own copy.
+      const groups = new Map<string, { ids: string[]; views: ViewSpec[] }>();
+      for (const b of backbones) {
         const viewSpecs = needs(frame.timestamp, b);
         if (viewSpecs.length === 0) continue;
-        const last = k === backbones.length - 1;
+        const key = viewSpecs.map(spatialKey).join(';');
+        const g = groups.get(key);
+        if (g) g.ids.push(b.id);
+        else groups.set(key, { ids: [b.id], views: viewSpecs });
+      }
+      const list = [...groups.values()];
+      for (const [k, { ids, views: viewSpecs }] of list.entries()) {
+        const last = k === list.length - 1;
         const rgba: RgbaFrame = { width: frame.width, height: frame.height, data: last ? frame.data : frame.data.slice() };
         const wantThumb = k === 0 && !thumbs.has(frame.timestamp);
         const r = await infer.embed({
-          backboneId: b.id,
+          backboneId: ids[0]!,
+          moreBackboneIds: ids.slice(1),
           frames: [rgba],
           views: viewSpecs,
           thumbnailMaxSide: wantThumb ? THUMBNAIL_SIDE : undefined,
         });
         backboneMs += r.backboneMs;
         work.preprocessMs += r.preprocessMs;
-        work.backboneFrames += viewSpecs.length;
-        viewSpecs.forEach((s, j) => {
-          const key = `${b.id}|${spatialKey(s)}`;
-          if (!byFrame.has(key)) byFrame.set(key, new Map());
-          byFrame.get(key)!.set(frame.timestamp, r.features[j]!);
-        });
+        for (const part of r.backbones) {
+          work.backboneFrames += viewSpecs.length;
+          const runs = (work.backbones[part.backboneId] ??= { runs: 0, ms: 0 });
+          runs.runs += viewSpecs.length;
+          runs.ms += part.backboneMs;
+          viewSpecs.forEach((s, j) => {
+            const key = `${part.backboneId}|${spatialKey(s)}`;
+            if (!byFrame.has(key)) byFrame.set(key, new Map());
+            byFrame.get(key)!.set(frame.timestamp, part.features[j]!);
+          });
+        }
         const t = r.thumbnails?.[0];
         if (t)
           thumbs.set(frame.timestamp, {
@@ -277,6 +296,8 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
 
     onProgress({ stage: 'decoding', fraction: 0 });
     const tDecode = performance.now();
+    // Time the decoder spent held back by the backbone (back-pressure): not decoding, so not in `decode`.
+    let heldMs = 0;
     const out = await decoder
       .decode(
         file,
@@ -294,7 +315,11 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
             });
             inFlight.push(job);
             // Back-pressure: the decoder waits for this promise before sending the next frame.
-            if (inFlight.length > MAX_FRAMES_IN_FLIGHT) await inFlight[inFlight.length - 1 - MAX_FRAMES_IN_FLIGHT];
+            if (inFlight.length > MAX_FRAMES_IN_FLIGHT) {
+              const t = performance.now();
+              await inFlight[inFlight.length - 1 - MAX_FRAMES_IN_FLIGHT];
+              heldMs += performance.now() - t;
+            }
           },
         },
       )
@@ -302,7 +327,7 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
         await Promise.allSettled(inFlight);
         throw e;
       });
-    const decodeMs = performance.now() - tDecode;
+    const decodeMs = performance.now() - tDecode - heldMs;
     total = out.unique.length;
     onProgress({ stage: 'features', fraction: embedded / total });
     await Promise.all(inFlight);
@@ -349,7 +374,7 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
           thumbnails: [],
           durationS: 0,
           fromFeatureCache: false,
-          work: { decodedFrames: 0, backboneFrames: 0, headRuns: 0, preprocessMs: 0 },
+          work: { decodedFrames: 0, backboneFrames: 0, headRuns: 0, preprocessMs: 0, backbones: {} },
         };
       }
     },

@@ -35,6 +35,8 @@ export interface InferClient {
   ): Promise<LoadedModel[]>;
   /** Backbone features of some frames for some spatial views; the frames' pixel buffers are transferred. */
   embed(request: EmbedRequest): Promise<EmbedResult>;
+  /** session.run times of a loaded backbone on a fixed input (bench and diagnostics: the model alone). */
+  timeBackbone(backboneId: string, runs: number, batch?: number): Promise<{ runMs: number[]; batch: number }>;
   /** Head outputs for features [n, t, D]; the `features` buffer is transferred (pass a fresh batch). */
   runHead(request: HeadRequest): Promise<HeadResult>;
   /** Number of backbone frames run so far (frames x views): lets tests and the bench see a skipped backbone. */
@@ -174,10 +176,13 @@ export function createInferClient(config: InferConfig, options: InferClientOptio
     },
     async embed(request) {
       const buffers = request.frames.map((f) => f.data.buffer as ArrayBuffer);
-      const units = request.frames.length * request.views.length;
+      const units = request.frames.length * request.views.length * (1 + (request.moreBackboneIds?.length ?? 0));
       const r = await call(units, (api) => api.embed(Comlink.transfer(request, [...new Set(buffers)])));
       backboneFrames += units;
       return r;
+    },
+    async timeBackbone(backboneId, runs, batch) {
+      return call(runs * (batch ?? 1), (api) => api.timeBackbone(backboneId, runs, batch));
     },
     async runHead(request) {
       return call(1, (api) => api.runHead(Comlink.transfer(request, [request.features.buffer as ArrayBuffer])));

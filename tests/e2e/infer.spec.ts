@@ -127,7 +127,8 @@ test('classifies a real video on WASM into a valid Result with segments, attenti
   expect(r.models).toMatchObject({ ensemble: 'test-pair', tta: false, backbones: [models.manifest.backbones[0]!.id] });
   // Threads = cores up to 4 when cross-origin isolated (the preview server sends COOP/COEP), else 1.
   const env = await page.evaluate(() => ({ isolated: crossOriginIsolated, cores: navigator.hardwareConcurrency }));
-  const threads = env.isolated ? Math.min(4, env.cores) : 1;
+  // Default threads leave one core to the decoder (workers/infer/providers.ts).
+  const threads = env.isolated ? Math.max(1, Math.min(4, env.cores - 1)) : 1;
   expect(r.models.provider).toBe(`wasm (${threads} thread${threads === 1 ? '' : 's'})`);
   expect(probVector(r).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
   expect(r.attention).toHaveLength(8);

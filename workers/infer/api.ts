@@ -12,7 +12,7 @@ export type Provider = 'webgpu' | 'wasm';
 export interface InferConfig {
   /** 'auto': WebGPU on a real (non-fallback) adapter, else WASM. 'webgpu'/'wasm' force one. */
   backend: Backend;
-  /** WASM threads; default: cores (up to 4) when cross-origin isolated, else 1. */
+  /** WASM threads; default: cores - 1 (up to 4, at least 1) when cross-origin isolated, else 1. */
   threads?: number;
   /** onnxruntime's verbose session log (node placement per provider) to the worker console. */
   verboseLog?: boolean;
@@ -43,6 +43,11 @@ export interface LoadedModel {
 
 export interface EmbedRequest {
   backboneId: string;
+  /**
+   * More backbones to run on the same frames and views. The frames then cross the worker boundary
+   * once, and each frame is resized once per distinct input size and view, not once per backbone.
+   */
+  moreBackboneIds?: string[];
   /** RGBA frames (their buffers are transferred to the worker). */
   frames: RgbaFrame[];
   /** Spatial views per frame (TTA flip / crop); [{}] for the plain view. */
@@ -51,12 +56,25 @@ export interface EmbedRequest {
   thumbnailMaxSide?: number;
 }
 
-export interface EmbedResult {
+/** One backbone's part of an embed. */
+export interface BackboneFeatures {
+  backboneId: string;
   /** One [frames.length, dim] row-major block per view, in the order of `views`. */
   features: Float32Array[];
   dim: number;
-  preprocessMs: number;
+  /** This backbone's session.run time. */
   backboneMs: number;
+}
+
+export interface EmbedResult {
+  /** `backboneId`'s features: one [frames.length, dim] row-major block per view, in the order of `views`. */
+  features: Float32Array[];
+  dim: number;
+  preprocessMs: number;
+  /** session.run time of all the backbones of the request. */
+  backboneMs: number;
+  /** Every backbone of the request: `backboneId` first, then `moreBackboneIds` in order. */
+  backbones: BackboneFeatures[];
   /** When asked for: one thumbnail per frame. */
   thumbnails?: RgbaFrame[];
 }
@@ -88,6 +106,11 @@ export interface InferWorkerApi {
   /** Ids (with sha256) of the sessions already created, so the client can skip reloading. */
   loadedModels(): Promise<Array<{ id: string; sha256: string }>>;
   embed(request: EmbedRequest): Promise<EmbedResult>;
+  /**
+   * Times `runs` session.run calls of a loaded backbone on a fixed input of `batch` frames (no
+   * preprocessing, no copies across the boundary): the in-browser cost of the model alone.
+   */
+  timeBackbone(backboneId: string, runs: number, batch?: number): Promise<{ runMs: number[]; batch: number }>;
   runHead(request: HeadRequest): Promise<HeadResult>;
   /** Releases every session. */
   release(): Promise<void>;

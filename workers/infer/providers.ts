@@ -14,11 +14,21 @@ export interface ProviderFacts {
 
 export const MAX_WASM_THREADS = 4;
 
-/** WASM threads need SharedArrayBuffer, which browsers only give cross-origin isolated pages. */
+/**
+ * WASM threads need SharedArrayBuffer, which browsers only give cross-origin isolated pages.
+ * By default one core is left to the decoder: frames are decoded (WebCodecs' software decoder,
+ * CPU-bound on long key-frame intervals) while the backbone runs, and onnxruntime's threads wait
+ * on each other at every operator, so a thread that shares its core with the decoder stalls them
+ * all. Measured in Chromium on 2 cores (bench/pieces.ts classify, alternating runs): the whole
+ * classify of a 10 s 720p clip took 0.54x the time with 1 thread than with 2, a 60 s clip 0.81x.
+ * A requested count (settings, bench) is honoured up to the cap.
+ */
 export function wasmThreads(facts: Pick<ProviderFacts, 'crossOriginIsolated' | 'cores'>, requested?: number): number {
   if (!facts.crossOriginIsolated) return 1;
-  const cap = Math.max(1, Math.min(MAX_WASM_THREADS, Math.floor(facts.cores) || 1));
-  return requested === undefined ? cap : Math.max(1, Math.min(cap, Math.floor(requested)));
+  const cores = Math.max(1, Math.floor(facts.cores) || 1);
+  const cap = Math.min(MAX_WASM_THREADS, cores);
+  if (requested === undefined) return Math.max(1, Math.min(MAX_WASM_THREADS, cores - 1));
+  return Math.max(1, Math.min(cap, Math.floor(requested)));
 }
 
 /** The backbone provider for a backend setting, and why (for the device panel). */

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { frameToTensor, frameTensorSize, resampleRgb, thumbnail, type InputSpec, type RgbaFrame } from '../../../src/core/preprocess';
+import {
+  frameToTensor,
+  frameTensorSize,
+  resampleRgb,
+  rgbToTensor,
+  thumbnail,
+  type InputSpec,
+  type RgbaFrame,
+} from '../../../src/core/preprocess';
 
 function solid(w: number, h: number, rgb: [number, number, number]): RgbaFrame {
   const data = new Uint8ClampedArray(w * h * 4);
@@ -99,5 +107,96 @@ describe('thumbnail', () => {
     const t = thumbnail(solid(1280, 720, [50, 60, 70]), 160);
     expect([t.width, t.height]).toEqual([160, 90]);
     expect([...t.data.slice(0, 4)]).toEqual([50, 60, 70, 255]);
+  });
+});
+
+/**
+ * The triangle filter written plainly (per-tap index arithmetic, float32 weights), as it was
+ * before the speed-up: training features were extracted with it, so the fast loops must give the
+ * very same bits, not merely close values.
+ */
+function plainResample(frame: RgbaFrame, dstW: number, dstH: number, crop = 1): Float32Array {
+  const { width: W, height: H, data } = frame;
+  const kernel = (srcStart: number, srcLength: number, srcSize: number, dstSize: number) => {
+    const scale = srcLength / dstSize;
+    const support = Math.max(1, scale);
+    const maxTaps = Math.ceil(support) * 2 + 1;
+    const start = new Int32Array(dstSize);
+    const count = new Int32Array(dstSize);
+    const weights = new Float32Array(dstSize * maxTaps);
+    for (let i = 0; i < dstSize; i++) {
+      const centre = srcStart + (i + 0.5) * scale;
+      const lo = Math.max(0, Math.floor(centre - support));
+      const hi = Math.min(srcSize, Math.ceil(centre + support));
+      let sum = 0;
+      let n = 0;
+      for (let j = lo; j < hi; j++) {
+        const w = Math.max(0, 1 - Math.abs((j + 0.5 - centre) / support));
+        weights[i * maxTaps + n] = w;
+        sum += w;
+        n++;
+      }
+      for (let k = i * maxTaps; k < i * maxTaps + n; k++) weights[k] = weights[k]! / sum;
+      start[i] = lo;
+      count[i] = n;
+    }
+    return { start, count, weights, maxTaps };
+  };
+  const kx = kernel((W - W * crop) / 2, W * crop, W, dstW);
+  const ky = kernel((H - H * crop) / 2, H * crop, H, dstH);
+  const rowLo = ky.start[0]!;
+  const rows = ky.start[dstH - 1]! + ky.count[dstH - 1]! - rowLo;
+  const tmp = new Float32Array(rows * dstW * 3);
+  for (let y = 0; y < rows; y++)
+    for (let x = 0; x < dstW; x++) {
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      for (let k = 0; k < kx.count[x]!; k++) {
+        const w = kx.weights[x * kx.maxTaps + k]!;
+        const p = ((rowLo + y) * W + kx.start[x]! + k) * 4;
+        r += data[p]! * w;
+        g += data[p + 1]! * w;
+        b += data[p + 2]! * w;
+      }
+      tmp.set([r, g, b], (y * dstW + x) * 3);
+    }
+  const out = new Float32Array(dstH * dstW * 3);
+  for (let y = 0; y < dstH; y++)
+    for (let k = 0; k < ky.count[y]!; k++) {
+      const w = ky.weights[y * ky.maxTaps + k]!;
+      const src = (ky.start[y]! - rowLo + k) * dstW * 3;
+      for (let i = 0; i < dstW * 3; i++) out[y * dstW * 3 + i] = out[y * dstW * 3 + i]! + tmp[src + i]! * w;
+    }
+  return out;
+}
+
+describe('resampleRgb numerics (training/serving parity)', () => {
+  it('gives the same bits as the plain per-tap filter, on noise, at several sizes and crops', () => {
+    let seed = 7;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+    for (const [w, h, dw, dh, crop] of [
+      [1280, 720, 224, 224, 1],
+      [640, 360, 224, 224, 0.875],
+      [97, 61, 224, 160, 1],
+      [300, 1280, 64, 48, 0.5],
+    ] as const) {
+      const data = new Uint8ClampedArray(w * h * 4).map(() => Math.floor(rnd() * 256));
+      const got = resampleRgb({ width: w, height: h, data }, dw, dh, { crop });
+      const want = plainResample({ width: w, height: h, data }, dw, dh, crop);
+      expect(got.length).toBe(want.length);
+      let same = 0;
+      for (let i = 0; i < got.length; i++) if (Object.is(got[i], want[i])) same++;
+      expect(same).toBe(want.length);
+    }
+  });
+
+  it('rgbToTensor on a shared resize equals frameToTensor (one resize serves several backbones)', () => {
+    const frame = halves(64, 36);
+    const a: InputSpec = { width: 8, height: 6, layout: 'NHWC', range: [0, 1] };
+    const b: InputSpec = { width: 8, height: 6, layout: 'NCHW', range: [-1, 1], mean: [0.1, 0.2, 0.3], std: [0.5, 0.6, 0.7] };
+    const rgb = resampleRgb(frame, 8, 6, { flip: true });
+    for (const s of [a, b]) expect([...rgbToTensor(rgb, s)]).toEqual([...frameToTensor(frame, s, { flip: true })]);
+    expect(() => rgbToTensor(resampleRgb(frame, 4, 6), a)).toThrow(RangeError);
   });
 });

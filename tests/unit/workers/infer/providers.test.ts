@@ -21,9 +21,11 @@ describe('chooseProvider', () => {
 });
 
 describe('wasmThreads', () => {
-  it('is the core count up to 4 when cross-origin isolated', () => {
-    expect(wasmThreads({ crossOriginIsolated: true, cores: 2 })).toBe(2);
+  it('leaves one core to the decoder, up to 4 threads, when cross-origin isolated', () => {
+    expect(wasmThreads({ crossOriginIsolated: true, cores: 2 })).toBe(1);
+    expect(wasmThreads({ crossOriginIsolated: true, cores: 4 })).toBe(3);
     expect(wasmThreads({ crossOriginIsolated: true, cores: 16 })).toBe(4);
+    expect(wasmThreads({ crossOriginIsolated: true, cores: 1 })).toBe(1);
     expect(wasmThreads({ crossOriginIsolated: true, cores: 0 })).toBe(1);
   });
   it('is 1 without cross-origin isolation, whatever was asked', () => {

@@ -1,0 +1,241 @@
+/**
+ * Stage probes: each piece of the browser pipeline timed on its own in real headless Chromium,
+ * the things compared run back to back, alternating, so that a busy machine slows them alike and
+ * the ratios hold even when the absolute times do not.
+ *
+ *   node --import tsx bench/pieces.ts [--no-build] [--port N] [--rounds R] [--runs N] WHAT...
+ *
+ * WHAT: `ort` (onnxruntime-web alone in a probe worker, per build/threads/session options, vs
+ * onnxruntime-node), `ort-log` (onnxruntime-web's verbose session log: which graph transformers
+ * ran), `infer` (the app's infer worker, each shipped backbone alone, vs onnxruntime-node, 1 and 2
+ * threads), `decode` (mediabunny + WebCodecs alone vs with draw + getImageData), `classify` (the
+ * whole classify, 1 vs 2 WASM threads). Builds into bench/work/dist-pieces (not the bench's dist).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import ort from 'onnxruntime-node';
+import { chromium, type Page } from 'playwright-core';
+import { chromiumArgs, chromiumPath } from '../playwright.config.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+process.chdir(ROOT);
+const { values: args, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    'no-build': { type: 'boolean', default: false },
+    port: { type: 'string', default: '4391' },
+    dist: { type: 'string', default: 'bench/work/dist-pieces' },
+    rounds: { type: 'string', default: '4' },
+    runs: { type: 'string', default: '5' },
+  },
+});
+const DIST = args.dist!;
+const ROUNDS = Number(args.rounds);
+const RUNS = Number(args.runs);
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length ? (s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2) : NaN;
+};
+const fmt = (xs: number[]) => `median ${median(xs).toFixed(1)} ms (min ${Math.min(...xs).toFixed(1)}, n=${xs.length})`;
+
+function build() {
+  const r = spawnSync('nice', ['-n', '10', 'npx', 'vite', 'build', '--config', 'bench/vite.config.ts', '--logLevel', 'error'], {
+    encoding: 'utf8',
+    env: { ...process.env, VIDKIND_BENCH_DIST: DIST },
+  });
+  if (r.status !== 0) throw new Error(`vite build failed: ${r.stderr || r.stdout}`);
+}
+
+async function serve(port: number): Promise<ChildProcess> {
+  const child = spawn(
+    'npx',
+    ['vite', 'preview', '--config', 'bench/vite.config.ts', '--port', String(port), '--strictPort', '--host', '127.0.0.1'],
+    {
+      stdio: 'ignore',
+      detached: true,
+      env: { ...process.env, VIDKIND_BENCH_DIST: DIST },
+    },
+  );
+  for (let i = 0; i < 120; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/`)).ok) return child;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error('vite preview did not start');
+}
+
+/** onnxruntime-node on the same file, same input, `runs` runs (the in-browser overhead's reference). */
+async function ortNodeSession(file: string, threads: number, batch: number) {
+  const session = await ort.InferenceSession.create(file, {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  });
+  const data = new Float32Array(batch * 224 * 224 * 3);
+  for (let i = 0; i < data.length; i++) data[i] = (i % 251) / 251;
+  const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', data, [batch, 224, 224, 3]) };
+  await session.run(feeds);
+  return async (runs: number) => {
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t = performance.now();
+      await session.run(feeds);
+      times.push(performance.now() - t);
+    }
+    return times;
+  };
+}
+
+async function ortProbe(page: Page) {
+  const model = 'backbones/mobilenet-v2-1.0.onnx';
+  const arena = { enableCpuMemArena: true, enableMemPattern: true };
+  const setups = [
+    { build: 'webgpu', threads: 1, modelUrl: model, batch: 1, optimization: 'all', options: arena },
+    { build: 'webgpu', threads: 1, modelUrl: model, batch: 1, optimization: 'all' },
+    { build: 'wasm', threads: 1, modelUrl: model, batch: 1, optimization: 'all', options: arena },
+    { build: 'webgpu', threads: 1, modelUrl: model, batch: 1, optimization: 'basic', options: arena },
+    { build: 'webgpu', threads: 1, modelUrl: model, batch: 8, optimization: 'all', options: arena },
+  ] as const;
+  const node2 = await ortNodeSession(join(ROOT, 'public/models', model), 2, 1);
+  const node1 = await ortNodeSession(join(ROOT, 'public/models', model), 1, 1);
+  const node8 = await ortNodeSession(join(ROOT, 'public/models', model), 2, 8);
+  const nodeTimes = { 1: [] as number[], 2: [] as number[], 8: [] as number[] };
+  const webTimes: number[][] = setups.map(() => []);
+  let info: unknown;
+  for (let r = 0; r < ROUNDS; r++) {
+    nodeTimes[2].push(...(await node2(RUNS)));
+    nodeTimes[1].push(...(await node1(RUNS)));
+    nodeTimes[8].push(...(await node8(RUNS)).map((x) => x / 8));
+    const w = await page.evaluate(([s, n]) => window.vidkindBench.pieces.ortRun(s as never, n, 1), [setups, RUNS] as const);
+    info ??= w.info;
+    w.times.forEach((t, i) => webTimes[i]!.push(...t.map((x) => x / setups[i]!.batch)));
+  }
+  console.log('browser probe workers:', JSON.stringify(info));
+  console.log(`ort-node 2 threads: ${fmt(nodeTimes[2])}`);
+  console.log(`ort-node 1 thread : ${fmt(nodeTimes[1])}`);
+  console.log(`ort-node 2 threads batch 8, per frame: ${fmt(nodeTimes[8])}`);
+  setups.forEach((s, i) =>
+    console.log(
+      `ort-web ${s.build} ${s.threads}t b${s.batch} opt=${s.optimization} spin=${'spinning' in s ? s.spinning : 'default'} ${'options' in s ? JSON.stringify(s.options) : ''}: ${fmt(webTimes[i]!)}  ratio to node 2t ${(median(webTimes[i]!) / median(nodeTimes[2])).toFixed(2)}x`,
+    ),
+  );
+}
+
+async function ortLog(page: Page) {
+  const setups = [
+    { build: 'wasm', threads: 1, modelUrl: 'backbones/mobilenet-v2-1.0.onnx', batch: 1, optimization: 'all', verbose: true, profile: true },
+  ];
+  const w = await page.evaluate(([s, n]) => window.vidkindBench.pieces.ortRun(s as never, n, 1), [setups, 3] as const);
+  console.log(JSON.stringify(w));
+}
+
+/** The app's infer worker (timeBackbone: session.run alone) vs onnxruntime-node, same files, same threads, alternating. */
+async function inferProbe(page: Page) {
+  for (const threads of [2, 1]) {
+    const node: Record<string, (runs: number) => Promise<number[]>> = {};
+    for (const id of ['mobilenet-v2-1.0', 'mobilenet-v2-1.4'])
+      node[id] = await ortNodeSession(join(ROOT, `public/models/backbones/${id}.onnx`), threads, 1);
+    const nodeTimes: Record<string, number[]> = { 'mobilenet-v2-1.0': [], 'mobilenet-v2-1.4': [] };
+    const webTimes: Record<string, number[]> = { 'mobilenet-v2-1.0': [], 'mobilenet-v2-1.4': [] };
+    // One browser worker for all rounds (sessions are created once); node runs between its rounds.
+    const rounds = ROUNDS;
+    for (let r = 0; r < rounds; r++) {
+      for (const id of Object.keys(node)) nodeTimes[id]!.push(...(await node[id]!(RUNS)));
+      const w = await page.evaluate(([t, n]) => window.vidkindBench.pieces.inferBackbones(t, n, 1), [threads, RUNS] as const);
+      if (r === 0) console.log(`infer worker device: ${JSON.stringify(w.device)}`);
+      for (const [id, t] of Object.entries(w.times)) webTimes[id]?.push(...t);
+    }
+    for (const id of Object.keys(node))
+      console.log(
+        `${threads}t ${id}: ort-web (infer worker) ${fmt(webTimes[id]!)} | ort-node ${fmt(nodeTimes[id]!)} | ratio ${(median(webTimes[id]!) / median(nodeTimes[id]!)).toFixed(2)}x (min ratio ${(Math.min(...webTimes[id]!) / Math.min(...nodeTimes[id]!)).toFixed(2)}x)`,
+      );
+  }
+}
+
+const MEDIA = join(ROOT, 'bench/work/media');
+const CLIPS = { '10s': ['h264_720p30_10s.mp4', 10], '60s': ['h264_720p30_60s.mp4', 60], '1h': ['h264_720p30_3600s.mp4', 3600] } as const;
+
+/** Decode alone vs decode + draw + getImageData (full size and model size), alternating, per clip. */
+async function decodeProbe(page: Page) {
+  const { samplePlan } = (await import(String('../src/core/sampling.ts'))) as {
+    samplePlan(d: number, o: { frames: number; frameRate: number }): { unique: number[] };
+  };
+  for (const [id, [file, duration]] of Object.entries(CLIPS)) {
+    if (id === '1h') continue;
+    const ts = samplePlan(duration, { frames: 32, frameRate: 30 }).unique;
+    const variants = [
+      ['decode only', 'decode', undefined],
+      ['decode + draw 1280x720 + getImageData', 'draw', { width: 1280, height: 720 }],
+      ['decode + draw 398x224 + getImageData', 'draw', { width: 398, height: 224 }],
+    ] as const;
+    const times: number[][] = variants.map(() => []);
+    const draw: number[][] = variants.map(() => []);
+    for (let r = 0; r < ROUNDS; r++)
+      for (const [i, [, mode, size]] of variants.entries()) {
+        const o = await page.evaluate(([n, t, m, sz]) => window.vidkindBench.pieces.decode(n, t as number[], m, sz), [
+          file,
+          ts,
+          mode,
+          size,
+        ] as const);
+        times[i]!.push(o.totalMs);
+        draw[i]!.push(o.drawMs);
+      }
+    variants.forEach(([label], i) => console.log(`${id} ${label}: total ${fmt(times[i]!)}; draw+read ${fmt(draw[i]!)}`));
+  }
+}
+
+/** The whole classify with 1 and 2 WASM threads, alternating. */
+async function classifyProbe(page: Page) {
+  for (const id of ['10s', '60s'] as const) {
+    const file = CLIPS[id][0];
+    const runs = await page.evaluate(([n, r]) => window.vidkindBench.pieces.classifyThreads(n, [1, 2], r), [file, ROUNDS] as const);
+    for (const [i, t] of [1, 2].entries()) {
+      const rs = runs[i]! as Array<{
+        wallMs: number;
+        timings: { decode: number; backbone: number };
+        work: { backbones: Record<string, { runs: number; ms: number }>; preprocessMs: number };
+      }>;
+      const per = Object.entries(rs[0]!.work.backbones)
+        .map(([b]) => `${b} ${fmt(rs.map((x) => x.work.backbones[b]!.ms / x.work.backbones[b]!.runs))}/run`)
+        .join('; ');
+      console.log(
+        `${id} classify ${t}t: wall ${fmt(rs.map((x) => x.wallMs))}; decode ${fmt(rs.map((x) => x.timings.decode))}; preprocess ${fmt(rs.map((x) => x.work.preprocessMs))}; ${per}`,
+      );
+    }
+  }
+}
+
+const port = Number(args.port);
+if (!args['no-build']) build();
+const server = await serve(port);
+const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
+try {
+  const page = await browser.newPage();
+  page.on('console', (m) => {
+    if (process.env.PIECES_CONSOLE || m.type() === 'error' || m.type() === 'warning') console.log(`[page ${m.type()}] ${m.text()}`);
+  });
+  await page.goto(`http://127.0.0.1:${port}/bench/page/index.html`);
+  await page.waitForFunction(() => document.getElementById('log')?.textContent === 'ready');
+  await page.setInputFiles(
+    '#files',
+    Object.values(CLIPS).map(([f]) => join(MEDIA, f)),
+  );
+  for (const what of positionals.length ? positionals : ['ort']) {
+    if (what === 'ort') await ortProbe(page);
+    if (what === 'ort-log') await ortLog(page);
+    if (what === 'decode') await decodeProbe(page);
+    if (what === 'infer') await inferProbe(page);
+    if (what === 'classify') await classifyProbe(page);
+  }
+} finally {
+  await browser.close();
+  if (server.pid) process.kill(-server.pid, 'SIGTERM');
+}
