@@ -96,12 +96,10 @@ async function ortNodeSession(file: string, threads: number, batch: number) {
 async function ortProbe(page: Page) {
   const model = 'backbones/mobilenet-v2-1.0.onnx';
   const arena = { enableCpuMemArena: true, enableMemPattern: true };
+  // The app's build (onnxruntime-web/webgpu), 1 thread: CPU arena + memory pattern on vs ort-web's defaults (off).
   const setups = [
     { build: 'webgpu', threads: 1, modelUrl: model, batch: 1, optimization: 'all', options: arena },
     { build: 'webgpu', threads: 1, modelUrl: model, batch: 1, optimization: 'all' },
-    { build: 'wasm', threads: 1, modelUrl: model, batch: 1, optimization: 'all', options: arena },
-    { build: 'webgpu', threads: 1, modelUrl: model, batch: 1, optimization: 'basic', options: arena },
-    { build: 'webgpu', threads: 1, modelUrl: model, batch: 8, optimization: 'all', options: arena },
   ] as const;
   const node2 = await ortNodeSession(join(ROOT, 'public/models', model), 2, 1);
   const node1 = await ortNodeSession(join(ROOT, 'public/models', model), 1, 1);

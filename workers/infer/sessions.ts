@@ -57,11 +57,6 @@ export class SessionPool {
       session = await ort.InferenceSession.create(bytes, {
         executionProviders: [provider],
         graphOptimizationLevel: 'all',
-        // onnxruntime-web turns both off unless asked (its native defaults are on): without the
-        // arena every intermediate tensor of every run is a fresh malloc/free in WASM memory.
-        // (The WebGPU provider turns the memory pattern off itself.)
-        enableCpuMemArena: true,
-        enableMemPattern: true,
         // 0 = verbose: prints which provider each node is placed on.
         logSeverityLevel: this.verbose ? 0 : 3,
         logVerbosityLevel: this.verbose ? 1 : 0,
