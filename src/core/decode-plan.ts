@@ -46,6 +46,42 @@ export function decodePlans(timing: StreamTiming, request: DecodePlanRequest): D
 }
 
 /**
+ * Key-frame snapping for long videos. A decoder reaches a sample time t by decoding from the key
+ * frame before t forward to t: up to a whole GOP (250 frames in common encodes) per sample, so a 1 h
+ * video costs ~4,000 decoded frames for 32 samples where a 10 s clip costs ~300. When a key frame
+ * lies in [t - tolerance, t], the decoder takes that key frame instead (one decoded frame).
+ *
+ * The tolerance is 1/8 of the sample spacing: a sample stands for its bin (one spacing wide,
+ * centred on t, or off-centre by at most a quarter spacing for the TTA shifts in use), so moving
+ * back by 1/8 keeps it inside its own bin, and two sample times more than 1/8 spacing apart can
+ * never snap to the same key frame. Videos shorter than SNAP_MIN_DURATION_S never snap, so the
+ * 6-12 s training clips, the test fixtures and every short upload decode exactly as before.
+ */
+export const SNAP_SPACING_FRACTION = 1 / 8;
+/** Shorter videos are cheap to decode anyway (a GOP or two per sample at most) and never snap. */
+export const SNAP_MIN_DURATION_S = 60;
+
+/** How far before a sample time (seconds) a key frame may be taken instead; 0 means no snapping. */
+export function keyFrameTolerance(durationS: number, frames: number): number {
+  if (!(durationS >= SNAP_MIN_DURATION_S) || !(frames >= 1)) return 0;
+  return roundUs((durationS / frames) * SNAP_SPACING_FRACTION);
+}
+
+/**
+ * The time to decode for sample time `t`: `keyFrameS` (the latest key frame at or before t, or
+ * null if none is known) when it lies within `toleranceS` before t, else t itself.
+ */
+export function snapToKeyFrame(t: number, keyFrameS: number | null, toleranceS: number): number {
+  if (!(toleranceS > 0) || keyFrameS === null) return t;
+  // Microsecond slack: plans and container clocks are rounded to the microsecond.
+  return keyFrameS <= t + 1e-6 && keyFrameS >= t - toleranceS - 1e-6 ? Math.min(t, roundUs(keyFrameS)) : t;
+}
+
+function roundUs(t: number): number {
+  return Math.round(t * 1e6) / 1e6;
+}
+
+/**
  * The output size of a frame whose display size is width x height: unchanged when its longest side
  * fits in `maxSide`, else scaled down keeping the aspect ratio. This only bounds memory; the
  * resize to the model's input size happens in preprocess.ts, the one resize used for training and
