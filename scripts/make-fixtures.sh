@@ -8,6 +8,19 @@ OUT=tests/fixtures/media
 mkdir -p "$OUT"
 FF=(ffmpeg -hide_banner -loglevel error -y)
 stamp="$OUT/.recipe-v5"
+
+# A 10 min clip with 10 s GOPs (key frames at 0, 10, 20, ... s) for key-frame snapping: one 10 s
+# segment stream-copied 60 times (a second or two, ~10 MB). Made apart from the stamp so that adding it
+# does not regenerate the other clips.
+if [ ! -f "$OUT/long-gop.mp4" ]; then
+  seg=$(mktemp -d)
+  "${FF[@]}" -f lavfi -i "testsrc2=size=320x240:rate=25:duration=10" -c:v libx264 -preset veryfast -crf 36 -pix_fmt yuv420p \
+    -g 250 -keyint_min 250 -sc_threshold 0 "$seg/seg.mp4"
+  for _ in $(seq 60); do echo "file '$seg/seg.mp4'"; done >"$seg/list.txt"
+  "${FF[@]}" -f concat -safe 0 -i "$seg/list.txt" -c copy -movflags +faststart "$OUT/long-gop.mp4"
+  rm -r "$seg"
+fi
+
 [ -f "$stamp" ] && exit 0
 
 SRC="testsrc2=size=320x240:rate=25:duration=4"

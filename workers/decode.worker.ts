@@ -4,7 +4,7 @@
  * open or decode. API and contracts: workers/decode/api.ts.
  */
 import * as Comlink from 'comlink';
-import { DEFAULT_MAX_SIDE, decodePlans, looksLikeVideoContainer } from '../src/core/decode-plan';
+import { DEFAULT_MAX_SIDE, decodePlans, keyFrameTolerance, looksLikeVideoContainer } from '../src/core/decode-plan';
 import { toErrorInfo, VidkindError } from '../src/core/errors';
 import type { DecodedFrame, DecodeOutput, DecodeProgress, DecodeRequest, DecodeWorkerApi, ProbeOptions, VideoInfo } from './decode/api';
 import { NeedsFallback, type OpenedVideo } from './decode/source';
@@ -94,15 +94,23 @@ const api: DecodeWorkerApi = {
         const { plans, shifts, unique } = decodePlans(v.info, request);
         const frames: DecodedFrame[] = [];
         let done = 0;
-        await v.frames(unique, maxSide, signal, async (index, raw) => {
-          const frame: DecodedFrame = { index, timestamp: unique[index]!, ...raw };
-          done++;
-          if (onFrame) {
-            streamed++;
-            await onFrame(Comlink.transfer(frame, [frame.data.buffer]));
-          } else frames.push(frame);
-          if (onProgress) await onProgress({ done, total: unique.length });
-        });
+        // Long videos: a key frame shortly before a sample time stands in for it (one decoded frame, not a GOP).
+        const keyFrameToleranceS = keyFrameTolerance(v.info.durationS, request.frames);
+        await v.frames(
+          unique,
+          maxSide,
+          signal,
+          async (index, raw) => {
+            const frame: DecodedFrame = { index, timestamp: unique[index]!, ...raw };
+            done++;
+            if (onFrame) {
+              streamed++;
+              await onFrame(Comlink.transfer(frame, [frame.data.buffer]));
+            } else frames.push(frame);
+            if (onProgress) await onProgress({ done, total: unique.length });
+          },
+          { keyFrameToleranceS },
+        );
         return { plans, shifts, unique, frames };
       };
       let result: Awaited<ReturnType<typeof decodeAll>>;

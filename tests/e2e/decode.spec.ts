@@ -3,6 +3,7 @@
  * WebCodecs path and the ffmpeg.wasm path, bad files, cancellation, and recovery afterwards.
  */
 import { expect, test, type Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
@@ -209,6 +210,57 @@ test('TTA shifts add plans whose union is decoded once; maxSide caps the frame s
     expect(s.unique).toEqual([...new Set(s.plans.flat())].sort((a, b) => a - b));
     expect(s.unique.length).toBe(12);
     for (const f of s.frames) expect([f.width, f.height]).toEqual([160, 120]);
+  }
+});
+
+/** The key frame times of a fixture, from ffprobe (the container's flags; x264 marks IDR frames). */
+function keyFrameTimes(name: string): number[] {
+  const csv = execFileSync(
+    'ffprobe',
+    ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time,flags', '-of', 'csv=p=0', path.join(MEDIA, name)],
+    { encoding: 'utf8', maxBuffer: 64 << 20 },
+  );
+  return csv
+    .split('\n')
+    .filter((line) => line.split(',')[1]?.startsWith('K'))
+    .map((line) => Number(line.split(',')[0]))
+    .sort((a, b) => a - b);
+}
+
+test('long videos: a key frame within 1/8 of the sample spacing before a sample time is decoded instead (WebCodecs)', async ({ page }) => {
+  // long-gop.mp4: 600 s at 25 fps, key frames every 10 s.
+  const keys = keyFrameTimes('long-gop.mp4');
+  expect(keys.slice(0, 3)).toEqual([0, 10, 20]);
+  const keyBefore = (t: number) => keys.filter((k) => k <= t + 1e-6).at(-1)!;
+  // Frames a decoder must decode to reach t: from the key frame before it, at 25 fps.
+  const cost = (t: number) => Math.round((t - keyBefore(t)) * 25) + 1;
+  for (const frames of [8, 32]) {
+    const s = ok(await decode(page, 'long-gop.mp4', { frames }));
+    expect(s.decoder).toBe('webcodecs');
+    expect(s.frames).toHaveLength(s.unique.length);
+    const tolerance = 600 / frames / 8;
+    let snapped = 0;
+    for (const f of s.frames) {
+      const key = keyBefore(f.timestamp);
+      const label = `T=${frames}: asked ${f.timestamp}, got ${f.actualTimestamp}, key frame ${key}`;
+      if (f.timestamp - key <= tolerance) {
+        expect(Math.abs(f.actualTimestamp - key), label).toBeLessThan(1e-3);
+        snapped++;
+      } else expect(Math.abs(f.actualTimestamp - f.timestamp), label).toBeLessThanOrEqual(0.045);
+    }
+    const before = s.frames.reduce((sum, f) => sum + cost(f.timestamp), 0);
+    const after = s.frames.reduce((sum, f) => sum + cost(f.actualTimestamp), 0);
+    if (frames === 8) {
+      // Every 75 s bin's key frame lies within 9.4 s before its centre: one decoded frame per sample.
+      expect(snapped).toBe(8);
+      expect(after).toBe(8);
+      expect(before).toBeGreaterThan(8 * 25);
+    } else {
+      // 2.3 s of tolerance against 10 s GOPs: some samples snap, the others decode up to t as before.
+      expect(snapped).toBeGreaterThan(0);
+      expect(snapped).toBeLessThan(s.frames.length);
+      expect(after).toBeLessThan(before);
+    }
   }
 });
 

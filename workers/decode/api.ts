@@ -56,7 +56,11 @@ export interface DecodedFrame {
   index: number;
   /** The requested timestamp (seconds from the first frame). */
   timestamp: number;
-  /** The presentation time of the frame that was decoded for it. */
+  /**
+   * The presentation time of the frame that was decoded for it. On videos of a minute or more the
+   * WebCodecs path may take the key frame up to 1/8 of the sample spacing before `timestamp`
+   * (src/core/decode-plan.ts keyFrameTolerance); this is then that key frame's time.
+   */
   actualTimestamp: number;
   width: number;
   height: number;

@@ -13,13 +13,29 @@ export interface RawFrame {
   data: Uint8ClampedArray;
 }
 
+export interface FrameOptions {
+  /**
+   * Key-frame snapping (src/core/decode-plan.ts keyFrameTolerance): a path may decode the latest
+   * key frame in [t - keyFrameToleranceS, t] instead of t, and reports that frame's time as
+   * actualTimestamp. 0 or absent: no snapping. Only the WebCodecs path snaps; ffmpeg.wasm (the
+   * fallback, for formats WebCodecs cannot read) decodes the exact times.
+   */
+  keyFrameToleranceS?: number;
+}
+
 export interface OpenedVideo {
   info: VideoInfo;
   /**
    * Decodes one frame per timestamp (seconds from the first frame, ascending) at most `maxSide`
    * on its longest side, handing each to `emit` before decoding the next (so memory stays bounded).
    */
-  frames(timestamps: number[], maxSide: number, signal: AbortSignal, emit: (i: number, frame: RawFrame) => Promise<void>): Promise<void>;
+  frames(
+    timestamps: number[],
+    maxSide: number,
+    signal: AbortSignal,
+    emit: (i: number, frame: RawFrame) => Promise<void>,
+    options?: FrameOptions,
+  ): Promise<void>;
   /** Releases the file and decoders; safe to call twice. */
   close(): void;
 }

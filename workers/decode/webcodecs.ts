@@ -1,13 +1,22 @@
 /**
  * The fast path: mediabunny demuxes (MP4/MOV, WebM/MKV, MPEG-TS) and drives WebCodecs. For each
  * sampled timestamp it seeks to the key frame before it and decodes forward to it, so the cost
- * follows the number of samples, not the length of the video.
+ * follows the number of samples, not the length of the video. On long videos a sample whose key
+ * frame lies within the snapping tolerance before it decodes just that key frame (snapToKeyFrame).
  */
-import { ALL_FORMATS, BlobSource, Input, UnsupportedInputFormatError, VideoSampleSink, type InputVideoTrack } from 'mediabunny';
-import { cappedSize } from '../../src/core/decode-plan';
+import {
+  ALL_FORMATS,
+  BlobSource,
+  EncodedPacketSink,
+  Input,
+  UnsupportedInputFormatError,
+  VideoSampleSink,
+  type InputVideoTrack,
+} from 'mediabunny';
+import { cappedSize, snapToKeyFrame } from '../../src/core/decode-plan';
 import { VidkindError } from '../../src/core/errors';
 import type { VideoInfo } from './api';
-import { abortable, NeedsFallback, type OpenedVideo, type RawFrame } from './source';
+import { abortable, NeedsFallback, type FrameOptions, type OpenedVideo, type RawFrame } from './source';
 
 /** Packets read to judge the frame rate; a track with fewer is counted exactly. */
 const RATE_PROBE_PACKETS = 256;
@@ -99,10 +108,12 @@ class WebCodecsVideo implements OpenedVideo {
     maxSide: number,
     signal: AbortSignal,
     emit: (i: number, frame: RawFrame) => Promise<void>,
+    options: FrameOptions = {},
   ): Promise<void> {
+    const targets = await abortable(this.snapped(timestamps, options.keyFrameToleranceS ?? 0), signal);
     const sink = new VideoSampleSink(this.track);
     // samplesAtTimestamps seeks to the key frame before each timestamp and decodes each packet at most once.
-    const samples = sink.samplesAtTimestamps(timestamps.map((t) => t + this.startS))[Symbol.asyncIterator]();
+    const samples = sink.samplesAtTimestamps(targets.map((t) => t + this.startS))[Symbol.asyncIterator]();
     let canvas: OffscreenCanvas | null = null;
     let ctx: OffscreenCanvasRenderingContext2D | null = null;
     try {
@@ -136,6 +147,24 @@ class WebCodecsVideo implements OpenedVideo {
       // Ends the decode pipeline (and closes any frames it still holds) without waiting on it.
       void samples.return?.(undefined).catch(() => undefined);
     }
+  }
+
+  /**
+   * The times to decode: each timestamp, or the key frame within `toleranceS` before it. The key
+   * frame comes from the container's index (one packet read to verify it, no decoding). Snapping
+   * keeps the order (a later sample's key frame is never before an earlier one's), so the sink
+   * still decodes each packet at most once.
+   */
+  private async snapped(timestamps: number[], toleranceS: number): Promise<number[]> {
+    if (!(toleranceS > 0)) return timestamps;
+    const packets = new EncodedPacketSink(this.track);
+    const out: number[] = [];
+    for (const t of timestamps) {
+      // verifyKeyPackets: the same key frames samplesAtTimestamps starts its decodes from.
+      const key = await packets.getKeyPacket(t + this.startS, { verifyKeyPackets: true });
+      out.push(snapToKeyFrame(t, key ? roundUs(key.timestamp - this.startS) : null, toleranceS));
+    }
+    return out;
   }
 
   close(): void {
