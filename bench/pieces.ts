@@ -39,6 +39,7 @@ const median = (xs: number[]) => {
   const m = s.length >> 1;
   return s.length ? (s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2) : NaN;
 };
+const ORT_MODELS = ['backbones/mobilenet-v2-1.0.onnx', 'backbones/mobilenet-v2-1.4.onnx'];
 const fmt = (xs: number[]) => `median ${median(xs).toFixed(1)} ms (min ${Math.min(...xs).toFixed(1)}, n=${xs.length})`;
 
 function build() {
@@ -71,12 +72,12 @@ async function serve(port: number): Promise<ChildProcess> {
 }
 
 /** onnxruntime-node on the same file, same input, `runs` runs (the in-browser overhead's reference). */
-async function ortNodeSession(file: string, threads: number, batch: number) {
+async function ortNodeSession(file: string, threads: number, batch: number, level: 'all' | 'extended' = 'all') {
   const session = await ort.InferenceSession.create(file, {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
+    graphOptimizationLevel: level,
   });
   const data = new Float32Array(batch * 224 * 224 * 3);
   for (let i = 0; i < data.length; i++) data[i] = (i % 251) / 251;
@@ -93,37 +94,48 @@ async function ortNodeSession(file: string, threads: number, batch: number) {
   };
 }
 
+/**
+ * Where the ort-web vs ort-node gap comes from. ort-node at level 'all' runs the NchwcTransformer
+ * (blocked-layout AVX2/AVX-512 conv kernels, native x86 only); at 'extended' it runs the same
+ * NCHW Conv/FusedConv kernels as the WASM build (whose optimised graph has no Pad, Cast, BN, Clip
+ * or Add nodes left: all FusedConv). So web/node-extended is the WASM-vs-native kernel factor and
+ * node-extended/node-all the NCHWc factor. Also the app's build (onnxruntime-web/webgpu, asyncify
+ * wasm) vs the plain WASM build, both 1 thread, ort-web default session options.
+ */
 async function ortProbe(page: Page) {
-  const model = 'backbones/mobilenet-v2-1.0.onnx';
-  const arena = { enableCpuMemArena: true, enableMemPattern: true };
-  // The app's build (onnxruntime-web/webgpu), 1 thread: CPU arena + memory pattern on vs ort-web's defaults (off).
-  const setups = [
-    { build: 'webgpu', threads: 1, modelUrl: model, batch: 1, optimization: 'all', options: arena },
-    { build: 'webgpu', threads: 1, modelUrl: model, batch: 1, optimization: 'all' },
-  ] as const;
-  const node2 = await ortNodeSession(join(ROOT, 'public/models', model), 2, 1);
-  const node1 = await ortNodeSession(join(ROOT, 'public/models', model), 1, 1);
-  const node8 = await ortNodeSession(join(ROOT, 'public/models', model), 2, 8);
-  const nodeTimes = { 1: [] as number[], 2: [] as number[], 8: [] as number[] };
+  const setups = ORT_MODELS.flatMap((m) =>
+    (['webgpu', 'wasm'] as const).map((build) => ({ build, threads: 1, modelUrl: m, batch: 1, optimization: 'all' }) as const),
+  );
+  const node: Record<string, Record<string, (runs: number) => Promise<number[]>>> = {};
+  for (const m of ORT_MODELS) {
+    const file = join(ROOT, 'public/models', m);
+    node[m] = { all: await ortNodeSession(file, 1, 1, 'all'), extended: await ortNodeSession(file, 1, 1, 'extended') };
+  }
+  const nodeTimes = Object.fromEntries(ORT_MODELS.map((m) => [m, { all: [] as number[], extended: [] as number[] }]));
   const webTimes: number[][] = setups.map(() => []);
   let info: unknown;
   for (let r = 0; r < ROUNDS; r++) {
-    nodeTimes[2].push(...(await node2(RUNS)));
-    nodeTimes[1].push(...(await node1(RUNS)));
-    nodeTimes[8].push(...(await node8(RUNS)).map((x) => x / 8));
+    for (const m of ORT_MODELS) {
+      nodeTimes[m]!.all.push(...(await node[m]!.all!(RUNS)));
+      nodeTimes[m]!.extended.push(...(await node[m]!.extended!(RUNS)));
+    }
     const w = await page.evaluate(([s, n]) => window.vidkindBench.pieces.ortRun(s as never, n, 1), [setups, RUNS] as const);
     info ??= w.info;
     w.times.forEach((t, i) => webTimes[i]!.push(...t.map((x) => x / setups[i]!.batch)));
   }
   console.log('browser probe workers:', JSON.stringify(info));
-  console.log(`ort-node 2 threads: ${fmt(nodeTimes[2])}`);
-  console.log(`ort-node 1 thread : ${fmt(nodeTimes[1])}`);
-  console.log(`ort-node 2 threads batch 8, per frame: ${fmt(nodeTimes[8])}`);
-  setups.forEach((s, i) =>
-    console.log(
-      `ort-web ${s.build} ${s.threads}t b${s.batch} opt=${s.optimization} spin=${'spinning' in s ? s.spinning : 'default'} ${'options' in s ? JSON.stringify(s.options) : ''}: ${fmt(webTimes[i]!)}  ratio to node 2t ${(median(webTimes[i]!) / median(nodeTimes[2])).toFixed(2)}x`,
-    ),
-  );
+  for (const m of ORT_MODELS) {
+    const n = nodeTimes[m]!;
+    console.log(`${m} ort-node 1t all     : ${fmt(n.all)}`);
+    console.log(`${m} ort-node 1t extended: ${fmt(n.extended)}  ratio to all ${(median(n.extended) / median(n.all)).toFixed(2)}x`);
+    setups.forEach((s, i) => {
+      if (s.modelUrl !== m) return;
+      const w = webTimes[i]!;
+      console.log(
+        `${m} ort-web ${s.build} 1t: ${fmt(w)}  ratio to node all ${(median(w) / median(n.all)).toFixed(2)}x, to node extended ${(median(w) / median(n.extended)).toFixed(2)}x`,
+      );
+    });
+  }
 }
 
 async function ortLog(page: Page) {
