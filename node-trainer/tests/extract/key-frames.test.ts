@@ -2,12 +2,12 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { keyFrameTolerance } from '../../../src/core/decode-plan';
-import { samplePlan } from '../../../src/core/sampling';
-import { decodeFrames } from '../../../node-trainer/src/decode/frames';
-import { keyFramesInWindows } from '../../../node-trainer/src/decode/key-frames';
-import { probeVideo, type VideoInfo } from '../../../node-trainer/src/decode/probe';
-import { decodePlans } from '../../../node-trainer/src/decode/sampled-frames';
+import { keyFrameTolerance } from '../../../src/core/decode-plan.ts';
+import { samplePlan } from '../../../src/core/sampling.ts';
+import { decodeFrames } from '../../src/decode/frames.ts';
+import { keyFramesInWindows } from '../../src/decode/key-frames.ts';
+import { probeVideo, type VideoInfo } from '../../src/decode/probe.ts';
+import { decodePlans } from '../../src/decode/sampled-frames.ts';
 
 const MEDIA = path.resolve('tests/fixtures/media');
 // 600 s at 25 fps, key frames every 10 s (scripts/make-fixtures.sh).
