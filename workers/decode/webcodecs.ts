@@ -113,7 +113,7 @@ class WebCodecsVideo implements OpenedVideo {
     const targets = await abortable(this.snapped(timestamps, options.keyFrameToleranceS ?? 0), signal);
     const sink = new VideoSampleSink(this.track);
     // samplesAtTimestamps seeks to the key frame before each timestamp and decodes each packet at most once.
-    const samples = sink.samplesAtTimestamps(targets.map((t) => t + this.startS))[Symbol.asyncIterator]();
+    const samples = sink.samplesAtTimestamps(targets)[Symbol.asyncIterator]();
     let canvas: OffscreenCanvas | null = null;
     let ctx: OffscreenCanvasRenderingContext2D | null = null;
     try {
@@ -150,19 +150,24 @@ class WebCodecsVideo implements OpenedVideo {
   }
 
   /**
-   * The times to decode: each timestamp, or the key frame within `toleranceS` before it. The key
+   * The track times to decode: each timestamp, or the key frame within `toleranceS` before it. The key
    * frame comes from the container's index (one packet read to verify it, no decoding). Snapping
    * keeps the order (a later sample's key frame is never before an earlier one's), so the sink
    * still decodes each packet at most once.
    */
   private async snapped(timestamps: number[], toleranceS: number): Promise<number[]> {
-    if (!(toleranceS > 0)) return timestamps;
+    if (!(toleranceS > 0)) return timestamps.map((t) => t + this.startS);
     const packets = new EncodedPacketSink(this.track);
     const out: number[] = [];
     for (const t of timestamps) {
       // verifyKeyPackets: the same key frames samplesAtTimestamps starts its decodes from.
       const key = await packets.getKeyPacket(t + this.startS, { verifyKeyPackets: true });
-      out.push(snapToKeyFrame(t, key ? roundUs(key.timestamp - this.startS) : null, toleranceS));
+      const snapped = snapToKeyFrame(t, key ? roundUs(key.timestamp - this.startS) : null, toleranceS);
+      // A snapped sample is decoded at the key frame's exact track time: the µs-rounded time can fall
+      // just before it (e.g. 8.333333 < 8.3333333…), which would select the frame before the key
+      // frame and decode the whole previous GOP.
+      const onKey = key !== null && (snapped !== t || Math.abs(key.timestamp - this.startS - t) < 1e-6);
+      out.push(onKey ? key.timestamp : t + this.startS);
     }
     return out;
   }
