@@ -12,6 +12,7 @@ import { extractFeatures, parseShard, shardOf } from '../../src/extract/extract-
 import { readLabels } from '../../src/extract/labels.ts';
 import { FeatureItemSchema, itemKey, readIndex, readItemFeatures, StoreInfoSchema } from '../../src/features/store.ts';
 import { readManifestFile } from '../../src/manifest-file.ts';
+import { Rng } from '../../src/train/rng.ts';
 import { makeClip, makeModelsDir, TOY_SOURCES } from './test-models.ts';
 
 const CLI = resolve(__dirname, '../../bin/vidkind.mjs');
@@ -55,18 +56,6 @@ const baseArgs = () => [
   join(dir, 'labels.csv'),
 ];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** mulberry32: seeded kill points, so that a failure reproduces. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function readIndexLines(out: string): number {
   const f = join(out, 'index.jsonl');
@@ -186,7 +175,9 @@ describe('vidkind extract (CLI)', () => {
     await extractFeatures({ rows, manifest, modelsDir: models(), backbone: 'tiny-test', out: reference, frames: 8 });
 
     const out = join(dir, 'killed');
-    const rand = mulberry32(20_251_126);
+    // Seeded kill points, so that a failure reproduces.
+    const rng = new Rng(20_251_126);
+    const rand = () => rng.next();
     // Kill points: one at a random moment of start-up, then two after random numbers of finished clips,
     // each plus a random delay, so that kills land between clips, mid-decode and mid-write.
     const after = [0, 1 + Math.floor(rand() * 3), 4 + Math.floor(rand() * 3)];

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadHead, saveHead } from '../../src/head/checkpoint.ts';
 import { headParamShapes } from '../../src/head/params.ts';
 import { readHistory, readRunConfig } from '../../src/train/run-dir.ts';
+import { Rng } from '../../src/train/rng.ts';
 import { loadTrainState } from '../../src/train/state.ts';
 import { writeSyntheticStore } from './synthetic-store.ts';
 
@@ -60,18 +61,6 @@ function maxDiff(a: Buffer, b: Buffer): number {
   return m;
 }
 
-/** mulberry32: seeded kill points, so that a failure reproduces. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Epochs in the last checkpoint (0 before the first); state.json is written atomically, so it always parses. */
 function checkpointedEpoch(run: string): number {
   const f = join(run, 'state', 'state.json');
@@ -110,7 +99,9 @@ describe('train --resume', () => {
 
   it('kill -9 at 3 seeded-random points, rerun each time: no corrupt file, no finished epoch redone, the same final run', async () => {
     const run = join(root, 'killed');
-    const rand = mulberry32(20_251_126);
+    // Seeded kill points, so that a failure reproduces.
+    const rng = new Rng(20_251_126);
+    const rand = () => rng.next();
     // One kill at a random moment of start-up (before or after config.json), then two after random
     // checkpointed epochs, each plus a random delay, so they land mid-epoch, mid-validation or mid-write.
     const after = [0, 1 + Math.floor(rand() * 3), 4 + Math.floor(rand() * 3)];
