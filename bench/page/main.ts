@@ -6,6 +6,8 @@
  */
 import { detectCapabilities } from '../../src/lib/capabilities';
 import type { Backend, ClassifySettings } from '../../src/lib/classifier-types';
+/** One probe worker per onnxruntime-web setting (threads and build are fixed per worker). */
+import type { Setup as ProbeSetup } from './probe.worker';
 
 type ClassifierModule = typeof import('../../src/lib/classifier');
 type BenchClassifier = ReturnType<ClassifierModule['createClassifier']>;
@@ -44,15 +46,6 @@ function heap(): number | undefined {
   return (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize;
 }
 
-/** One probe worker per onnxruntime-web setting (threads and build are fixed per worker). */
-interface ProbeSetup {
-  build: 'webgpu' | 'wasm';
-  threads: number;
-  modelUrl: string;
-  batch: number;
-  optimization: 'disabled' | 'basic' | 'extended' | 'all';
-  spinning?: boolean;
-}
 function probeWorker(): { call<T>(msg: unknown): Promise<T>; end(): void } {
   const w = new Worker(new URL('./probe.worker.ts', import.meta.url), { type: 'module', name: 'vidkind-probe' });
   return {

@@ -3,7 +3,7 @@
  * the runtime build, threads and session options given per worker, so that each setting is timed
  * without the rest of the pipeline.
  */
-interface Setup {
+export interface Setup {
   build: 'webgpu' | 'wasm';
   threads: number;
   modelUrl: string;
