@@ -14,9 +14,10 @@ export interface SplitItem {
 }
 
 /**
- * Assigns each item a part. Sources are stratified by their majority class; within a class they are
- * shuffled (seeded), then placed largest first into the part whose clip count is furthest below its
- * target fraction, which keeps the proportions close even when sources differ in size.
+ * Assigns each item a part. Sources are stratified by their majority class; within a class each part
+ * first draws one source that fits its share, then the others are shuffled (seeded) and placed
+ * largest first into the part whose clip count is furthest below its target fraction, which keeps
+ * the proportions close even when sources differ in size.
  */
 export function splitBySource(items: SplitItem[], fractions: readonly [number, number, number], rng: Rng): Map<string, SplitPart> {
   const total = fractions[0] + fractions[1] + fractions[2];
@@ -49,13 +50,20 @@ export function splitBySource(items: SplitItem[], fractions: readonly [number, n
       have[p]! += g.items.length;
       for (const it of g.items) out.set(it.key, SPLIT_PARTS[p]!);
     };
-    // With enough sources, every part gets one first (the smallest parts the smallest sources), so a
-    // small class still has validation and test clips; the rest goes greedily by deficit.
+    // With enough sources, every part gets one first, so a small class still has validation and test
+    // clips: the smallest part first, a source drawn at random among those that fit in the part's
+    // share (or the smallest left, if none fits). Drawing, not always taking the smallest, lets
+    // each seed hold out other sources. The rest goes greedily by deficit.
     const parts = [0, 1, 2].filter((p) => frac[p]! > 0).sort((a, b) => frac[a]! - frac[b]! || b - a);
     let rest = group;
     if (group.length >= parts.length) {
-      parts.forEach((p, k) => place(group[group.length - 1 - k]!, p));
-      rest = group.slice(0, group.length - parts.length);
+      for (const p of parts) {
+        const fit = Math.max(frac[p]! * n, rest[rest.length - 1]!.items.length);
+        const eligible = rest.filter((g) => g.items.length <= fit);
+        const pick = eligible[Math.floor(rng.next() * eligible.length)]!;
+        place(pick, p);
+        rest = rest.filter((g) => g !== pick);
+      }
     }
     for (const g of rest) {
       let best = 0;

@@ -47,4 +47,21 @@ describe('source-grouped stratified split', () => {
     const other = splitBySource(items, [0.7, 0.2, 0.1], new Rng(2));
     expect([...other.entries()].sort()).not.toEqual([...split.entries()].sort());
   });
+
+  it('holds out other sources with other seeds, never one too big for the part', () => {
+    // One big source and several that fit in the 10% test share of a class of 200 clips.
+    const sizes = [100, 20, 20, 18, 16, 14, 12];
+    const items = sizes.flatMap((n, s) =>
+      Array.from({ length: n }, (_, k) => ({ key: `g-${s}-${k}`, class: 'gaming', source: `game${s}` })),
+    );
+    const testSources = new Set<string>();
+    for (let seed = 1; seed <= 20; seed++) {
+      const split = splitBySource(items, [0.7, 0.2, 0.1], new Rng(seed));
+      const test = new Set(items.filter((i) => split.get(i.key) === 'test').map((i) => i.source));
+      expect(test.has('game0'), `seed ${seed}`).toBe(false);
+      expect(split.get('g-0-0'), `seed ${seed}`).toBe('train');
+      testSources.add([...test].sort().join('+'));
+    }
+    expect(testSources.size).toBeGreaterThan(3);
+  });
 });
