@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
+import { timeRuns } from './stats.ts';
 
 const { onnx } = onnxProto;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
@@ -33,17 +34,6 @@ function sessionOptions(threads: number): ort.InferenceSession.SessionOptions {
   };
 }
 
-async function timeRuns(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, warmup: number, runs: number): Promise<number[]> {
-  for (let i = 0; i < warmup; i++) await session.run(feeds);
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    await session.run(feeds);
-    times.push(performance.now() - t);
-  }
-  return times;
-}
-
 /** GFLOP/s of a float32 N x N MatMul (2 N^3 FLOPs per run): the best case for dense math on this CPU. */
 async function flopRate(threads: number, n = 1024): Promise<void> {
   const vi = (name: string) => ({
@@ -59,7 +49,7 @@ async function flopRate(threads: number, n = 1024): Promise<void> {
   const session = await ort.InferenceSession.create(model, sessionOptions(threads));
   const rand = () => Float32Array.from({ length: n * n }, () => Math.random() - 0.5);
   const feeds = { a: new ort.Tensor('float32', rand(), [n, n]), b: new ort.Tensor('float32', rand(), [n, n]) };
-  const times = await timeRuns(session, feeds, 3, 15);
+  const times = await timeRuns(() => session.run(feeds), 3, 15);
   const gflops = times.map((ms) => (2 * n ** 3) / (ms * 1e6));
   emit({ kind: 'flop-rate', threads, n, gflops: stats(gflops), msPerRun: stats(times) });
 }
@@ -140,7 +130,7 @@ async function timeModel(path: string, threads: number, batch: number, t: number
       Float32Array.from({ length: numel(s.dims) }, () => Math.random()),
       s.dims,
     );
-  const times = await timeRuns(session, feeds, 3, runs);
+  const times = await timeRuns(() => session.run(feeds), 3, runs);
   emit({
     kind: 'ort-node',
     model: basename(path),

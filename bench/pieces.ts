@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import ort from 'onnxruntime-node';
 import { chromium, type Page } from 'playwright-core';
 import { chromiumArgs, chromiumPath } from '../playwright.config.ts';
+import { timeRuns } from './stats.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(ROOT);
@@ -83,15 +84,7 @@ async function ortNodeSession(file: string, threads: number, batch: number, leve
   for (let i = 0; i < data.length; i++) data[i] = (i % 251) / 251;
   const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', data, [batch, 224, 224, 3]) };
   await session.run(feeds);
-  return async (runs: number) => {
-    const times: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      const t = performance.now();
-      await session.run(feeds);
-      times.push(performance.now() - t);
-    }
-    return times;
-  };
+  return (runs: number) => timeRuns(() => session.run(feeds), 0, runs);
 }
 
 /**

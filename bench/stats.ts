@@ -21,6 +21,18 @@ export function stats(values: number[]): Stats | null {
 
 export const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
+/** Wall times in ms of `runs` calls of `run`, after `warmup` untimed calls. */
+export async function timeRuns(run: () => Promise<unknown>, warmup: number, runs: number): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await run();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await run();
+    times.push(performance.now() - t);
+  }
+  return times;
+}
+
 export interface ChildRun {
   code: number | null;
   stdout: string;
