@@ -79,6 +79,8 @@ export function allStills(): Still[] {
     OneStandsOut: 'close-up',
     Path: 'landscape',
     summer_1am: 'sky-and-water',
+    ColorfulCups: 'close-up',
+    DarkestHour: 'sky-and-water',
   };
   for (const [name, subclass] of Object.entries(plasmaPhotos)) {
     const file = plasma(name);
@@ -167,6 +169,81 @@ export function allStills(): Still[] {
       'citrus-fruits.jpg': 'close-up',
       'european-honey-bee.jpg': 'close-up',
       'panther-chameleon-female.jpg': 'close-up',
+    }),
+    // Tux Typing's level backgrounds (the kcas* photographs; the numbered backgrounds are telescope
+    // images and are left out).
+    ...fromTable('tuxtype-data', 'tuxtype-data', 'natural', '/usr/share/tuxtype/images', {
+      'kcas0.jpg': 'sky-and-water',
+      'kcas1.jpg': 'sky-and-water',
+      'kcas2.jpg': 'landscape',
+      'kcas3.jpg': 'landscape',
+      'kcas4.jpg': 'landscape',
+      'kcas5.jpg': 'sky-and-water',
+      'kcas6.jpg': 'landscape',
+      'kcas7.jpg': 'landscape',
+      'kcas8.jpg': 'landscape',
+      'kcas9.jpg': 'landscape',
+      'kcas10.jpg': 'landscape',
+      'kcas11.jpg': 'landscape',
+    }),
+    // LXQt's photographic wallpapers (the logo and origami ones are not photographs).
+    ...fromTable('lxqt-themes', 'lxqt-themes', 'natural', '/usr/share/lxqt/wallpapers', {
+      'Butterfly-Kenneth-Wimer.jpg': 'close-up',
+      'Valendas.png': 'landscape',
+      'after-the-rain.jpg': 'sky-and-water',
+      'appleflower.png': 'close-up',
+      'beam.png': 'sky-and-water',
+      'butterfly.png': 'close-up',
+      'cloud.png': 'sky-and-water',
+      'drop.png': 'close-up',
+      'flowers.png': 'close-up',
+      'fog.jpg': 'landscape',
+      'this-is-not-windows.jpg': 'landscape',
+    }),
+    // Kalzium's photographs of laboratory tools (small, 285-430 px wide); the very tall or very
+    // wide ones (pipettes, thermometers, tubes) are left out.
+    ...fromTable('kalzium-data', 'kalzium-data', 'natural', '/usr/share/kalzium/data/toolpics', {
+      'brechungsmesser.jpg': 'close-up',
+      'dsc.jpg': 'close-up',
+      'exikator.jpg': 'close-up',
+      'halter.jpg': 'close-up',
+      'hplc.jpg': 'close-up',
+      'moerser.jpg': 'close-up',
+      'phpapier.jpg': 'close-up',
+      'rg-halter.jpg': 'close-up',
+      'rg-staender.jpg': 'close-up',
+      'rotationsverdampfer.jpg': 'close-up',
+      'ruehrfisch.jpg': 'close-up',
+      'schutzbrille.jpg': 'close-up',
+      'tonschale.jpg': 'close-up',
+      'trichter.jpg': 'close-up',
+      'trockenrohr.jpg': 'close-up',
+      'waage.jpg': 'close-up',
+    }),
+    // KPhotoAlbum's demo album: snapshots of people, pets and trips (qt-logo.jpg is a photograph
+    // of three people with Qt tattoos). The four stored sideways or upside down, which the album
+    // turns by an angle in demo/index.xml (grand_canyon_1, new_wave_1, pool_2, wayne), are left out.
+    ...fromTable('kphotoalbum', 'kphotoalbum', 'natural', '/usr/share/kphotoalbum/demo', {
+      'anne_helene.jpg': 'close-up',
+      'bar55.jpg': 'urban',
+      'bar55_2.jpg': 'urban',
+      'blackie.jpg': 'close-up',
+      'cold_water.jpg': 'sky-and-water',
+      'donna.jpg': 'landscape',
+      'donna_2.jpg': 'close-up',
+      'grand_canyon_2.jpg': 'landscape',
+      'grand_canyon_3.jpg': 'landscape',
+      'jesper.jpg': 'close-up',
+      'jesper_2.jpg': 'close-up',
+      'new_wave_2.jpg': 'close-up',
+      'pool.jpg': 'urban',
+      'qt-logo.jpg': 'close-up',
+      'skagen.jpg': 'sky-and-water',
+      'skagen_2.jpg': 'sky-and-water',
+      'snow.jpg': 'urban',
+      'spiff.jpg': 'close-up',
+      'spiff_2.jpg': 'close-up',
+      'sunset.jpg': 'sky-and-water',
     }),
   );
   // Drawn pictures (animation).
