@@ -17,6 +17,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import onnxProto from 'onnx-proto';
 import { DEFAULT_TAXONOMY, flattenSubclasses } from '../../src/core/taxonomy';
+import { Rng } from '../../node-trainer/src/train/rng';
 import { parseManifest, type BackboneEntry, type Manifest } from '../../src/core/manifest';
 
 const { onnx } = onnxProto;
@@ -24,16 +25,10 @@ type NodeProto = onnxProto.onnx.INodeProto;
 type TensorProto = onnxProto.onnx.ITensorProto;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 
-/** mulberry32: a small seeded PRNG so the test models are the same on every run. */
+/** A seeded PRNG (node-trainer's mulberry32) so the test models are the same on every run. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
+  return () => rng.next();
 }
 
 function randomTensor(name: string, dims: number[], scale: number, rand: () => number): TensorProto {

@@ -10,19 +10,12 @@ import type { BackboneEntry } from '../../../src/core/manifest.ts';
 import { GraphBuilder } from '../../src/export/onnx-builder.ts';
 import { headParamShapes, type HeadConfig, type HeadWeights } from '../../src/head/params.ts';
 import { upsertBackbone } from '../../src/manifest-file.ts';
+import { Rng } from '../../src/train/rng.ts';
 
-/** Deterministic pseudo-random floats (mulberry32), scaled to [-scale, scale]. */
+/** Deterministic pseudo-random floats (mulberry32, the trainer's Rng), scaled to [-scale, scale]. */
 export function randomFloats(n: number, seed: number, scale = 1): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1) * scale;
-  }
-  return out;
+  const rng = new Rng(seed);
+  return Float32Array.from({ length: n }, () => (rng.next() * 2 - 1) * scale);
 }
 
 /** NHWC [N,32,32,3] in [0,1] -> Conv(3->8,s2) -> Relu -> Conv(8->dim,s2) -> Relu -> GlobalAveragePool -> [N,dim]. */

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Rng } from '../../src/train/rng.ts';
 
 // import.meta.url rather than __dirname: the Playwright e2e spec (ESM) imports this module too.
 const here = dirname(fileURLToPath(import.meta.url));
@@ -21,14 +22,8 @@ export const HOSTILE_EXPECTATIONS = (
  * in the file — header, index or media data. The same index always gives the same bytes.
  */
 export function byteFlipVariant(good: Uint8Array, index: number): Uint8Array {
-  let a = (0x9e3779b9 ^ (index * 2654435761)) >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(0x9e3779b9 ^ (index * 2654435761));
+  const next = () => rng.next();
   const out = Uint8Array.from(good);
   const flips = 1 + Math.floor(next() * 16);
   for (let k = 0; k < flips; k++) out[Math.floor(next() * out.length)] = Math.floor(next() * 256);
