@@ -324,11 +324,11 @@ export function allSessions(): CaptureSession[] {
       pkg: 'blobwars',
       program: '/usr/games/blobwars',
       cmd: '/usr/games/blobwars',
-      args: [],
+      // Straight into a side-scrolling platform level (menus are timing-dependent under random keys).
+      args: ['-window', '-noaudio', '-map', 'data/grasslands1'],
       size: [640, 480],
-      warmup: 8,
-      // Title > Start Game > Practice: a side-scrolling platform level.
-      startKeys: ['Return', 'Return', 'Return', 'Return'],
+      warmup: 10,
+      startKeys: ['Return'],
       driver: { keys: ['Left', 'Right', 'Right', 'Up', 'ctrl', 'space', 'Right'], every: [0.1, 0.6] },
       maxClips: 25,
     }),
@@ -362,6 +362,22 @@ export function allSessions(): CaptureSession[] {
       // Intro, then "New Player": a top-down shooter in a scrolling maze of space stations.
       startKeys: ['Return', 'Return'],
       driver: { keys: ['Left', 'Right', 'Up', 'Down', 'Left', 'Up', 'ctrl', 'ctrl'], every: [0.1, 0.6] },
+      maxClips: 25,
+    }),
+    game({
+      id: 'freedroid',
+      subclass: 'arcade',
+      source: 'freedroid',
+      pkg: 'freedroid',
+      program: '/usr/games/freedroid',
+      // SDL 1.2 through sdl12-compat, as powermanga.
+      cmd: '/usr/bin/env',
+      args: ['SDL_RENDER_DRIVER=software', '/usr/games/freedroid', '-w', '-q'],
+      size: [640, 480],
+      warmup: 8,
+      // Past the title into the ship: a top-down droid shooter on a scrolling deck.
+      startKeys: ['space', 'Return', 'space'],
+      driver: { keys: ['Left', 'Right', 'Up', 'Down', 'Left', 'Right', 'space'], every: [0.1, 0.6] },
       maxClips: 25,
     }),
     game({
