@@ -1,10 +1,11 @@
 /**
  * Summarises runs of one recipe trained on several seeds (each a different by-source split) and
  * names the configuration to ship, chosen on validation only (src/eval/repeated.ts). Each run
- * directory must hold `metrics-val.json` and `metrics.json` (test) from `vidkind eval`.
+ * directory holds `metrics-val-f<N>.json` and `metrics-test-f<N>.json` from `vidkind eval
+ * --frames N`, for one or more N.
  *   node --import tsx seed-summary.ts <summary.md> <choice.json> <run-dir>...
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repeatedMarkdown, RunMetricsSchema, summariseSeeds, type SeedRun } from '../src/eval/repeated.ts';
 import { writeFileAtomic } from '../src/fs-atomic.ts';
@@ -17,11 +18,20 @@ if (!summaryFile || !choiceFile || runs.length === 0) {
 const read = (file: string) => RunMetricsSchema.passthrough().parse(JSON.parse(readFileSync(file, 'utf8')));
 const seedRuns: SeedRun[] = runs.map((dir) => {
   const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { train?: { seed?: number } };
-  return { seed: config.train?.seed ?? Number.NaN, val: read(join(dir, 'metrics-val.json')), test: read(join(dir, 'metrics.json')) };
+  const frames = readdirSync(dir)
+    .map((f) => /^metrics-val-f(\d+)\.json$/.exec(f)?.[1])
+    .filter((n): n is string => n !== undefined)
+    .sort((a, b) => Number(b) - Number(a));
+  if (frames.length === 0) throw new Error(`${dir} has no metrics-val-f<N>.json (vidkind eval --split val --frames N)`);
+  return {
+    seed: config.train?.seed ?? Number.NaN,
+    scored: frames.map((n) => ({ val: read(join(dir, `metrics-val-f${n}.json`)), test: read(join(dir, `metrics-test-f${n}.json`)) })),
+  };
 });
 const summary = summariseSeeds(seedRuns);
 const md = repeatedMarkdown(summary);
 writeFileAtomic(summaryFile, md);
-writeFileAtomic(choiceFile, JSON.stringify({ id: summary.chosen.id, backbones: summary.chosen.backbones }) + '\n');
+const { id, backbones, frames } = summary.chosen;
+writeFileAtomic(choiceFile, JSON.stringify({ id, backbones, frames }) + '\n');
 process.stdout.write(md);
-console.log(`chosen on validation: ${summary.chosen.id} (${summary.chosen.backbones.join(' + ')})`);
+console.log(`chosen on validation: ${id} (${backbones.join(' + ')}), ${frames} frames`);

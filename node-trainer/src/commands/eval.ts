@@ -11,6 +11,7 @@ import type { SplitPart } from '../train/split.ts';
 interface EvalCliOptions {
   run: string;
   split: SplitPart;
+  frames?: string;
   progress: boolean;
 }
 
@@ -18,17 +19,23 @@ async function run(o: EvalCliOptions): Promise<void> {
   const bar = o.progress
     ? new cliProgress.SingleBar({ format: ' eval |{bar}| {value}/{total} heads | ETA {eta_formatted}' }, cliProgress.Presets.shades_classic)
     : null;
-  const m = await evaluateRun(o.run, o.split, (i, n) => {
-    if (i === 0) bar?.start(n, 0);
-    else bar?.update(i);
-  });
+  const frames = o.frames === undefined ? undefined : Number(o.frames);
+  const m = await evaluateRun(
+    o.run,
+    o.split,
+    (i, n) => {
+      if (i === 0) bar?.start(n, 0);
+      else bar?.update(i);
+    },
+    frames,
+  );
   bar?.update(m.members.length);
   bar?.stop();
   const paths = runPaths(o.run);
   writeJsonAtomic(paths.metrics, m);
   writeFileAtomic(paths.report, renderReport(m, `vidkind eval: ${basename(resolve(o.run))}`));
   console.log(
-    `${o.split}: ${m.clips} clips, accuracy ${(100 * m.accuracy).toFixed(1)}%, macro-F1 ${m.macroF1.toFixed(4)}, ` +
+    `${o.split}: ${m.clips} clips, ${m.frames} frames each, accuracy ${(100 * m.accuracy).toFixed(1)}%, macro-F1 ${m.macroF1.toFixed(4)}, ` +
       `temperature ${m.temperature.toFixed(3)}, ECE ${m.eceBefore.toFixed(3)} -> ${m.eceAfter.toFixed(3)}, OOD threshold ${m.oodThreshold.toFixed(3)}`,
   );
   console.log(`wrote ${paths.metrics} and ${paths.report}`);
@@ -40,6 +47,7 @@ export function register(program: Command): void {
     .description('Evaluate a trained run (or ensemble): metrics.json and a self-contained report.html in the run directory.')
     .requiredOption('--run <dir>', 'run directory written by `vidkind train`')
     .addOption(new Option('--split <part>', 'which part to score').choices(['test', 'val', 'train']).default('test'))
+    .option('--frames <n>', 'score each clip on n evenly spaced frames of the stored ones (as an app sampling n frames would)')
     .option('--no-progress', 'no progress bar')
     .action((opts: EvalCliOptions) => run(opts));
 }

@@ -18,6 +18,10 @@ export function register(program: Command): void {
     .option('--default', 'make this ensemble the manifest default (the first export always is)')
     .option('--test-model', 'mark the heads as test models (toy data or random weights)')
     .option('--no-tfjs-parity', 'skip the tfjs leg of the parity check')
+    .option(
+      '--frames <n>',
+      'frames the app samples per video (default: the frames the heads were trained on; evaluate with the same --frames first)',
+    )
     .action(async (opts: Record<string, unknown>) => {
       const r = await exportRun({
         run: resolve(opts.run as string),
@@ -27,6 +31,7 @@ export function register(program: Command): void {
         testModel: opts.testModel === true,
         makeDefault: opts.default === true,
         tfjsParity: opts.tfjsParity !== false,
+        ...(opts.frames !== undefined ? { frames: Number(opts.frames) } : {}),
       });
       console.log(
         JSON.stringify({

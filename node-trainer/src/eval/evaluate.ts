@@ -7,7 +7,7 @@ import { relative } from 'node:path';
 import { argmax, meanProbs, oodScore, softmax } from '../../../src/core/postprocess.ts';
 import { loadHead } from '../head/checkpoint.ts';
 import { initBackend, tf } from '../train/backend.ts';
-import type { ClipSet } from '../train/data.ts';
+import { subsampleFrames, type ClipSet } from '../train/data.ts';
 import { TrainError } from '../train/errors.ts';
 import { loadPart } from '../train/loop.ts';
 import { predict, weightTensors, type Predictions } from '../train/predict.ts';
@@ -32,6 +32,8 @@ export interface MemberMetrics {
 export interface EvalMetrics {
   format: 'vidkind-metrics/1';
   split: SplitPart;
+  /** Frames per clip the heads saw (fewer than the store holds when evaluated with `frames`). */
+  frames: number;
   clips: number;
   classes: string[];
   accuracy: number;
@@ -62,11 +64,19 @@ interface MemberOutputs {
   partSet: ClipSet;
 }
 
-function memberOutputs(dir: string, part: SplitPart): MemberOutputs & { meta: Record<string, unknown>; backbone: string } {
+function memberOutputs(
+  dir: string,
+  part: SplitPart,
+  frames: number | undefined,
+): MemberOutputs & { meta: Record<string, unknown>; backbone: string } {
   const rc = readRunConfig(dir);
   const { head, weights } = loadHead(runPaths(dir).best);
-  const valSet = loadPart(rc, rc.data.features, 'val');
-  const partSet = part === 'val' ? valSet : loadPart(rc, rc.data.features, part);
+  const load = (p: SplitPart) => {
+    const set = loadPart(rc, rc.data.features, p);
+    return frames === undefined ? set : subsampleFrames(set, frames);
+  };
+  const valSet = load('val');
+  const partSet = part === 'val' ? valSet : load(part);
   const p = weightTensors(head.config, weights);
   try {
     const val = predict(head.config, p, valSet);
@@ -84,13 +94,21 @@ function memberOutputs(dir: string, part: SplitPart): MemberOutputs & { meta: Re
   }
 }
 
-/** Evaluates the run in `run` on `part`; `onMember` reports progress. */
-export async function evaluateRun(run: string, part: SplitPart = 'test', onMember?: (i: number, n: number) => void): Promise<EvalMetrics> {
+/**
+ * Evaluates the run in `run` on `part`; `onMember` reports progress. With `frames`, every clip is
+ * seen through that many of its stored frames (as the app would sample them), for calibration too.
+ */
+export async function evaluateRun(
+  run: string,
+  part: SplitPart = 'test',
+  onMember?: (i: number, n: number) => void,
+  frames?: number,
+): Promise<EvalMetrics> {
   await initBackend();
   const dirs = runMembers(run);
   const outs = dirs.map((d, i) => {
     onMember?.(i, dirs.length);
-    return memberOutputs(d, part);
+    return memberOutputs(d, part, frames);
   });
   const first = outs[0]!;
   // Members may read different feature stores (backbones), but the split keys are shared: check that.
@@ -139,6 +157,7 @@ export async function evaluateRun(run: string, part: SplitPart = 'test', onMembe
   return {
     format: 'vidkind-metrics/1',
     split: part,
+    frames: first.partSet.frames,
     clips: n,
     classes,
     accuracy: m.accuracy,

@@ -55,6 +55,12 @@ export interface ExportOptions {
   makeDefault?: boolean;
   /** Include the tfjs forward pass in the parity check (default true). */
   tfjsParity?: boolean;
+  /**
+   * Frames the app samples per video (default: the T the heads were trained on). Fewer is cheaper;
+   * the run must have been evaluated (`vidkind eval --frames`) at this count, so its metrics,
+   * temperature and OOD threshold hold for it.
+   */
+  frames?: number;
 }
 
 export interface ExportResult {
@@ -169,6 +175,20 @@ export async function exportRun(o: ExportOptions): Promise<ExportResult> {
     };
   });
 
+  const trainedFrames = members[0]!.head.frames;
+  const frames = o.frames ?? trainedFrames;
+  if (!Number.isInteger(frames) || frames < 1 || frames > trainedFrames)
+    throw new VidkindError(
+      'internal',
+      `--frames must be an integer from 1 to ${trainedFrames} (the frames the heads were trained on), got ${o.frames}.`,
+    );
+  const evaluated = (readJson(join(o.run, 'metrics.json')) as { frames?: unknown } | undefined)?.frames ?? trainedFrames;
+  if (existsSync(join(o.run, 'metrics.json')) && evaluated !== frames)
+    throw new VidkindError(
+      'internal',
+      `${join(o.run, 'metrics.json')} scores ${String(evaluated)} frames per clip, not ${frames}: run vidkind eval --frames ${frames} first, so the shipped metrics and calibration hold.`,
+    );
+
   // Parity first: nothing is written unless every runtime agrees.
   const onnx: Uint8Array[] = [];
   const parity: ExportResult['parity'] = [];
@@ -176,7 +196,7 @@ export async function exportRun(o: ExportOptions): Promise<ExportResult> {
     const bytes = headToOnnx(mb.head.config, mb.weights, {
       'vidkind.head': mb.headId,
       'vidkind.backbone': mb.head.backbone,
-      'vidkind.frames': String(mb.head.frames),
+      'vidkind.frames': String(frames),
     });
     const report = await checkHeadParity(mb.head.config, mb.weights, bytes, mb.head.frames, { tfjs: o.tfjsParity });
     assertParity(report);
@@ -194,7 +214,7 @@ export async function exportRun(o: ExportOptions): Promise<ExportResult> {
       file,
       sha256: createHash('sha256').update(onnx[i]!).digest('hex'),
       bytes: onnx[i]!.length,
-      frames: mb.head.frames,
+      frames,
       inputs: { features: HEAD_IO.input },
       outputs: {
         logits: HEAD_IO.logits,
@@ -229,7 +249,7 @@ export async function exportRun(o: ExportOptions): Promise<ExportResult> {
     ensemble,
     heads,
     members: members.map((mb) => ({ headId: mb.headId, config: mb.head.config, meta: mb.head.meta })),
-    data: cfg.success ? cfg.data.data : undefined,
+    data: cfg.success ? cfg.data.data : { frames: trainedFrames },
     train: cfg.success ? cfg.data.train : undefined,
     runMetrics: runMetricsFile.success ? runMetricsFile.data : undefined,
     parity,

@@ -42,6 +42,11 @@ export function cardSection(c: CardInput): string {
   const clips = c.data?.clips;
   lines.push(
     `- Features: ${c.data?.frames ?? c.heads[0]?.frames} frames per clip, sampled evenly over the whole video (src/core/sampling), from backbone(s) ${c.backbones.map((b) => `\`${b.id}\``).join(', ')}.`,
+    ...(c.data?.frames !== undefined && c.heads[0] && c.heads[0].frames !== c.data.frames
+      ? [
+          `- The app samples ${c.heads[0].frames} frames per video (cheaper); the metrics below score each clip on the ${c.heads[0].frames} of its ${c.data.frames} stored frames nearest those sample times.`,
+        ]
+      : []),
   );
   if (clips)
     lines.push(

@@ -52,3 +52,20 @@ export function batchTensor(set: ClipSet, idx: number[]): tf.Tensor3D {
   idx.forEach((i, r) => data.set(decodeHalf(set.half[i]!), r * per));
   return tf.tensor3d(data, [idx.length, set.frames, set.dim]);
 }
+
+/**
+ * The clips seen through `n` of their stored frames: for each of n evenly spaced samples, the stored
+ * frame whose bin centre is nearest (src/core/sampling puts sample i at the centre of bin i of n), so a
+ * head can be scored as if the app sampled n frames instead of the T the store holds.
+ */
+export function subsampleFrames(set: ClipSet, n: number): ClipSet {
+  if (!Number.isInteger(n) || n < 1 || n > set.frames) throw new RangeError(`frames must be an integer in [1, ${set.frames}], got ${n}`);
+  if (n === set.frames) return set;
+  const pick = Array.from({ length: n }, (_, j) => Math.min(set.frames - 1, Math.floor(((j + 0.5) * set.frames) / n)));
+  const half = set.half.map((h) => {
+    const out = new Uint16Array(n * set.dim);
+    pick.forEach((i, j) => out.set(h.subarray(i * set.dim, (i + 1) * set.dim), j * set.dim));
+    return out;
+  });
+  return { ...set, frames: n, half };
+}

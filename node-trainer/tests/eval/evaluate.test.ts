@@ -62,4 +62,17 @@ describe('vidkind eval', () => {
     expect(m.clips).toBe(single.clips);
     expect(readFileSync(join(run, 'members/0/history.json'), 'utf8')).toContain('valMacroF1');
   });
+
+  it('scores clips on fewer frames than stored when asked (--frames), calibrating on those too', async () => {
+    const run = join(root, 'single');
+    const all = await evaluateRun(run, 'test');
+    const few = await evaluateRun(run, 'test', undefined, 3);
+    expect(all.frames).toBe(6);
+    expect(few.frames).toBe(3);
+    expect(few.clips).toBe(all.clips);
+    expect(few.confusion.flat().reduce((a, b) => a + b, 0)).toBe(few.clips);
+    // Other inputs, other probabilities.
+    expect(few.eceBefore).not.toBe(all.eceBefore);
+    await expect(evaluateRun(run, 'test', undefined, 7)).rejects.toThrow(RangeError);
+  });
 });

@@ -130,6 +130,15 @@ describe('exportRun', () => {
     // Re-export replaces its section instead of adding another.
     await exportRun({ run, to: models, testModel: true, tfjsParity: false });
     expect(readFileSync(join(models, 'MODEL_CARD.md'), 'utf8').match(/## Ensemble `toy-run`/g)).toHaveLength(1);
+
+    // Fewer frames for the app only once the run was scored at that count.
+    await expect(exportRun({ run, to: models, testModel: true, tfjsParity: false, frames: 4 })).rejects.toThrow(/vidkind eval --frames 4/);
+    await expect(exportRun({ run, to: models, testModel: true, tfjsParity: false, frames: 9 })).rejects.toThrow(/from 1 to 8/);
+    const metrics = JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8'));
+    writeFileSync(join(run, 'metrics.json'), JSON.stringify({ ...metrics, frames: 4 }));
+    await exportRun({ run, to: models, testModel: true, tfjsParity: false, frames: 4 });
+    expect(readManifestFile(models).heads.map((h) => h.frames)).toEqual([4, 4]);
+    expect(readFileSync(join(models, 'MODEL_CARD.md'), 'utf8')).toMatch(/The app samples 4 frames per video/);
   });
 
   it('refuses a head whose parity check fails, writing nothing', async () => {
