@@ -304,6 +304,22 @@ export function allSessions(): CaptureSession[] {
       maxClips: 25,
     }),
     game({
+      id: 'lincity',
+      subclass: 'strategy',
+      source: 'lincity',
+      pkg: 'lincity',
+      program: '/usr/games/xlincity',
+      cmd: '/usr/games/xlincity',
+      args: [],
+      size: [640, 480],
+      warmup: 6,
+      // Past the title: a top-down city map where random clicks build and bulldoze while the years
+      // pass; Return closes the "not invented yet" notices that pause the game.
+      startKeys: ['space', 'space'],
+      driver: { keys: ['Return'], clicks: true, every: [0.3, 1.5] },
+      maxClips: 25,
+    }),
+    game({
       id: 'gnome-mines',
       subclass: 'strategy',
       source: 'gnome-mines',
