@@ -397,6 +397,22 @@ export function allSessions(): CaptureSession[] {
       maxClips: 25,
     }),
     game({
+      id: 'xmoto',
+      subclass: 'arcade',
+      source: 'xmoto',
+      pkg: 'xmoto',
+      program: '/usr/games/xmoto',
+      cmd: '/usr/games/xmoto',
+      // Straight into a level: a 2D side-view motocross physics game. A fresh HOME first builds the
+      // level database (~20 s).
+      args: ['-win', '-res', '800x600', '--nosound', '-l', '_iL00_'],
+      size: [800, 600],
+      warmup: 30,
+      startKeys: ['Return'],
+      driver: { keys: ['Up', 'Up', 'Up', 'Left', 'Right', 'Down', 'space', 'Return'], every: [0.2, 1.0] },
+      maxClips: 25,
+    }),
+    game({
       id: 'extremetuxracer',
       subclass: 'first-person-3d',
       source: 'extremetuxracer',
