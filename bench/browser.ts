@@ -112,7 +112,7 @@ export async function reopen(context: BrowserContext, baseUrl: string, files: st
 }
 
 export const bench = {
-  setup: (page: Page, opts: { threads?: number; backend?: 'wasm' | 'webgpu' | 'auto'; featureCache?: boolean }) =>
+  setup: (page: Page, opts: { threads?: number; backend?: 'wasm' | 'webgpu' | 'auto'; featureCache?: boolean; frames?: number }) =>
     page.evaluate((o) => window.vidkindBench.setup(o), opts),
   init: (page: Page) => page.evaluate(() => window.vidkindBench.init()),
   classify: (page: Page, name: string, as?: string) => page.evaluate(([n, a]) => window.vidkindBench.classify(n!, a), [name, as] as const),

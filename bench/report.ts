@@ -252,7 +252,9 @@ function svgPlot(r: Results): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
   );
   out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
-  out.push(`<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">Time to verdict vs video length (720p H.264, 32 frames)</text>`);
+  out.push(
+    `<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">Time to verdict vs video length (720p H.264, ${r.framesPerClip} frames)</text>`,
+  );
   for (let e = ly0; e <= ly1; e++) {
     for (const k of [2, 5]) {
       if (e === ly1) break;
@@ -316,7 +318,7 @@ export function writeReport(
     '',
   );
   L.push(
-    `Each figure: median (min–max) over ${r.repeats} runs unless marked n=1 (the 1 h clip and the batch run once). Every clip is classified from ${r.framesPerClip} sampled frames, ` +
+    `Each figure: median (min–max) over ${r.repeats} runs unless marked n=1 (the 1 h clip and the batch run once). Every clip is classified from ${r.framesPerClip} sampled frames (the shipped models' setting, as in the app)${r.framesPerClip !== 32 ? '; the peer, as the original system, samples 32' : ''}, ` +
       'and every repeat is a new file name, so the feature cache never answers a repeat. "Time to verdict" is the wall time of `classify()` in the page, ' +
       'with the models already loaded ("warm") unless the row says otherwise. The peer is the original PyTorch + OpenCV pipeline ' +
       '(`../shared/peer`), run on the same clips in the same invocation; its "best mode" is the faster of reading every frame and seeking to each sample. ' +
@@ -530,7 +532,7 @@ export function writeReport(
   );
   L.push('');
   L.push(
-    'Each stage of a warm 60 s clip against its floor (decode floor: native ffmpeg, 2 threads, seeking to and decoding the same 32 frames in one process):',
+    `Each stage of a warm 60 s clip against its floor (decode floor: native ffmpeg, 2 threads, seeking to and decoding the same ${r.framesPerClip} frames in one process):`,
     '',
   );
   row(['clip', 'decode / floor', 'backbone / floor', 'head / floor', 'total / floor']);

@@ -50,7 +50,25 @@ const { values: args } = parseArgs({
 });
 const QUICK = args.quick!;
 const REPEATS = Number(args.repeats ?? (QUICK ? 1 : 3));
-const FRAMES = 32;
+/**
+ * Frames per video that the app samples with the shipped default models (its 'auto' setting): the
+ * bench classifies as the app does. 32 (the original system's T) when no trained head is shipped.
+ */
+function shippedFrames(): number {
+  try {
+    const m = JSON.parse(readFileSync('public/models/manifest.json', 'utf8')) as {
+      heads?: Array<{ id: string; frames?: number }>;
+      ensembles?: Array<{ id: string; members: string[] }>;
+      defaultEnsemble?: string;
+    };
+    const e = m.ensembles?.find((x) => x.id === m.defaultEnsemble) ?? m.ensembles?.[0];
+    const f = m.heads?.find((h) => h.id === e?.members[0])?.frames;
+    return typeof f === 'number' && f > 0 ? f : 32;
+  } catch {
+    return 32;
+  }
+}
+const FRAMES = shippedFrames();
 /** The app's default WASM threads on this machine (workers/infer/providers.ts: one core left to the decoder). */
 const APP_THREADS = Math.max(1, Math.min(4, cpus().length - 1));
 const t0 = performance.now();
@@ -417,11 +435,11 @@ if (args['skip-browser']) {
           const { context, page, loadMs } = await openBenchPage(browser, server.url, pickFiles);
           pageLoads.push(loadMs);
           caps ??= await bench.caps(page);
-          await bench.setup(page, { threads: APP_THREADS });
+          await bench.setup(page, { threads: APP_THREADS, frames: FRAMES });
           const cold = await bench.classify(page, basename(clip60.file), `cold${i}-${basename(clip60.file)}`);
           const again = await reopen(context, server.url, pickFiles);
           await page.close();
-          await bench.setup(again, { threads: APP_THREADS });
+          await bench.setup(again, { threads: APP_THREADS, frames: FRAMES });
           const revisit = await bench.classify(again, basename(clip60.file), `revisit${i}-${basename(clip60.file)}`);
           await context.close();
           return { cold, revisit };
@@ -530,7 +548,7 @@ if (args['skip-browser']) {
 
       // --- warm, every clip, WASM with the app's default threads (one page, models loaded once)
       const { context, page } = await openBenchPage(browser, server.url, pickFiles);
-      await bench.setup(page, { threads: APP_THREADS });
+      await bench.setup(page, { threads: APP_THREADS, frames: FRAMES });
       const init = await bench.init(page);
       results.device2Threads = init.device ?? init.error;
       if (init.error) {
@@ -644,7 +662,7 @@ if (args['skip-browser']) {
       log(`${otherTitle}`);
       {
         const { context: c1, page: p1 } = await openBenchPage(browser, server.url, pickFiles);
-        await bench.setup(p1, { threads: other });
+        await bench.setup(p1, { threads: other, frames: FRAMES });
         const i1 = await bench.init(p1);
         if (i1.error) scenarios.push(notMeasured(`threads-${other}`, otherTitle, 'threads', i1.error, clip60));
         else {
@@ -683,7 +701,7 @@ if (args['skip-browser']) {
       else {
         log(`WebGPU on ${gpu.adapter}`);
         const { context: cg, page: pg } = await openBenchPage(browser, server.url, pickFiles);
-        await bench.setup(pg, { backend: 'webgpu' });
+        await bench.setup(pg, { backend: 'webgpu', frames: FRAMES });
         const ig = await bench.init(pg);
         if (ig.error) scenarios.push(notMeasured('webgpu', 'WebGPU, 60 s 720p', 'backend', ig.error, clip60));
         else {

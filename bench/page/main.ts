@@ -137,7 +137,7 @@ const pieces = {
     if (!picked) throw new Error(`no picked file named ${name}`);
     const { createClassifier } = await import('../../src/lib/classifier');
     const cs = threadCounts.map((threads) => createClassifier({ manifestUrl: siteManifestUrl, threads, featureCache: false }));
-    const s: ClassifySettings = { frames: 32, tta: false, backend: 'wasm' };
+    const s: ClassifySettings = { frames: settings.frames, tta: false, backend: 'wasm' };
     try {
       for (const c of cs) await c.classify(new File([picked], `warm-${name}`), s);
       const runs: Array<Array<{ wallMs: number; timings: unknown; work: unknown }>> = cs.map(() => []);
