@@ -64,7 +64,7 @@ if (!opts.out) throw new Error('usage: build.ts --out <dir> [--quick] [--per-cla
 const OUT = opts.out;
 const SEED = opts.seed!;
 const WORK = join(OUT, 'work');
-const PER_CLASS = Number(opts['per-class'] ?? (opts.quick ? 110 : 310));
+const PER_CLASS = Number(opts['per-class'] ?? (opts.quick ? 110 : 400));
 const MAX_STILL_VARIANTS = 4;
 
 function log(msg: string): void {
