@@ -68,10 +68,10 @@ done
 node --import tsx "$here/seed-summary.ts" "$work/seeds.md" "$work/choice.json" "${runs[@]}"
 choice() { node -e 'const c = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(eval(process.argv[2]))' "$work/choice.json" "$1"; }
 ship="${runs[0]}"
-name="Default ensemble (MobileNetV2 1.0 + 1.4)"
+name="Default ensemble (MobileNetV2 1.0 + 1.4, $(choice c.frames) frames)"
 if [ "$(choice c.id)" != ensemble ]; then
   ship="${runs[0]}/$(choice c.id)"
-  name="Default ($(choice 'c.backbones.join(" + ")'))"
+  name="Default ($(choice 'c.backbones.join(" + ")'), $(choice c.frames) frames)"
 fi
 # The shipped configuration's own test metrics and calibration, at its frame count, for the manifest and card.
 vidkind eval --run "$ship" --split test --frames "$(choice c.frames)" --no-progress

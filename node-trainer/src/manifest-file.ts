@@ -84,3 +84,16 @@ export function upsertEnsemble(modelsDir: string, entry: EnsembleEntry, makeDefa
     defaultEnsemble: makeDefault ? entry.id : m.defaultEnsemble,
   });
 }
+
+/**
+ * Removes the heads that no ensemble lists any more (e.g. the members of an ensemble that was
+ * re-exported with fewer members) and writes the manifest; returns the removed entries, whose
+ * files the caller deletes.
+ */
+export function pruneHeads(modelsDir: string): { manifest: Manifest; removed: HeadEntry[] } {
+  const m = readManifestFile(modelsDir);
+  const used = new Set(m.ensembles.flatMap((e) => e.members));
+  const removed = m.heads.filter((h) => !used.has(h.id));
+  if (removed.length === 0) return { manifest: m, removed };
+  return { manifest: writeManifestFile(modelsDir, { ...m, heads: m.heads.filter((h) => used.has(h.id)) }), removed };
+}

@@ -4,7 +4,7 @@
  * is written. Manifest writes go through manifest-file.ts (validated, atomic, versioned).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { VidkindError } from '../../../src/core/errors.ts';
@@ -13,7 +13,7 @@ import { CLASS_IDS, flattenSubclasses } from '../../../src/core/taxonomy.ts';
 import { writeFileAtomic } from '../fs-atomic.ts';
 import { loadHead, type HeadFile } from '../head/checkpoint.ts';
 import type { HeadWeights } from '../head/params.ts';
-import { readManifestFile, upsertEnsemble, upsertHead } from '../manifest-file.ts';
+import { pruneHeads, readManifestFile, upsertEnsemble, upsertHead } from '../manifest-file.ts';
 import { HEAD_IO, headToOnnx } from './head-onnx.ts';
 import { updateModelCard } from './model-card.ts';
 import { assertParity, checkHeadParity, type ParityReport } from './parity.ts';
@@ -242,7 +242,10 @@ export async function exportRun(o: ExportOptions): Promise<ExportResult> {
     ...(ensembleMetrics ? { metrics: ensembleMetrics } : {}),
   };
   const current = readManifestFile(o.to);
-  const written = upsertEnsemble(o.to, ensemble, o.makeDefault === true || !current.defaultEnsemble);
+  upsertEnsemble(o.to, ensemble, o.makeDefault === true || !current.defaultEnsemble);
+  // A re-export with fewer members leaves heads no ensemble uses: drop them and their files.
+  const { manifest: written, removed } = pruneHeads(o.to);
+  for (const h of removed) rmSync(join(o.to, h.file), { force: true });
 
   const cfg = RunConfigLite.safeParse(readJson(join(dirs[0]!, 'config.json')));
   updateModelCard(o.to, {

@@ -139,6 +139,14 @@ describe('exportRun', () => {
     await exportRun({ run, to: models, testModel: true, tfjsParity: false, frames: 4 });
     expect(readManifestFile(models).heads.map((h) => h.frames)).toEqual([4, 4]);
     expect(readFileSync(join(models, 'MODEL_CARD.md'), 'utf8')).toMatch(/The app samples 4 frames per video/);
+
+    // Re-exported as one member alone under the same id: the two old heads and their files go.
+    await exportRun({ run: join(run, 'members', '2'), to: models, id: 'toy-run', testModel: true, tfjsParity: false });
+    const after = readManifestFile(models);
+    expect(after.heads.map((h) => h.id)).toEqual(['toy-run']);
+    expect(after.ensembles).toEqual([expect.objectContaining({ id: 'toy-run', members: ['toy-run'] })]);
+    expect(existsSync(join(models, h1.file))).toBe(false);
+    expect(existsSync(join(models, 'heads', 'toy-run.onnx'))).toBe(true);
   });
 
   it('refuses a head whose parity check fails, writing nothing', async () => {
