@@ -318,8 +318,8 @@ export function writeReport(
     '',
   );
   L.push(
-    `Each figure: median (min–max) over ${r.repeats} runs unless marked n=1 (the 1 h clip and the batch run once). Every clip is classified from ${r.framesPerClip} sampled frames (the shipped models' setting, as in the app)${r.framesPerClip !== 32 ? '; the peer, as the original system, samples 32' : ''}, ` +
-      'and every repeat is a new file name, so the feature cache never answers a repeat. "Time to verdict" is the wall time of `classify()` in the page, ' +
+    `Each figure: median (min–max) over ${r.repeats} runs unless marked n=1 (the 1 h clip and the batch run once). Every clip is classified from ${r.framesPerClip} sampled frames (the shipped models' setting, as in the app)${r.framesPerClip !== 32 ? '; the peer, as the original system, samples 32' : ''}. ` +
+      'Every repeat is a new file name, so the feature cache never answers a repeat. "Time to verdict" is the wall time of `classify()` in the page, ' +
       'with the models already loaded ("warm") unless the row says otherwise. The peer is the original PyTorch + OpenCV pipeline ' +
       '(`../shared/peer`), run on the same clips in the same invocation; its "best mode" is the faster of reading every frame and seeking to each sample. ' +
       'Ratios are vidkind / peer: below 1 means vidkind is faster.',
