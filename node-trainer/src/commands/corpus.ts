@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .description('Install the packages (apt, as root), capture and render the media, cut clips, write labels.csv and provenance.json.')
     .requiredOption('--out <dir>', 'output directory (not committed)')
     .option('--quick', 'about 110 clips per class, for a first look', false)
-    .option('--per-class <n>', 'clips per class (default 330, or 110 with --quick)')
+    .option('--per-class <n>', 'clips per class (default 400, or 110 with --quick)')
     .option('--seed <text>', 'seed of every random choice', 'vidkind-corpus-v1')
     .option('--no-install', 'do not run apt-get for missing packages')
     .option('--no-capture', 'skip live captures under Xvfb')
