@@ -50,25 +50,8 @@ const { values: args } = parseArgs({
 });
 const QUICK = args.quick!;
 const REPEATS = Number(args.repeats ?? (QUICK ? 1 : 3));
-/**
- * Frames per video that the app samples with the shipped default models (its 'auto' setting): the
- * bench classifies as the app does. 32 (the original system's T) when no trained head is shipped.
- */
-function shippedFrames(): number {
-  try {
-    const m = JSON.parse(readFileSync('public/models/manifest.json', 'utf8')) as {
-      heads?: Array<{ id: string; frames?: number }>;
-      ensembles?: Array<{ id: string; members: string[] }>;
-      defaultEnsemble?: string;
-    };
-    const e = m.ensembles?.find((x) => x.id === m.defaultEnsemble) ?? m.ensembles?.[0];
-    const f = m.heads?.find((h) => h.id === e?.members[0])?.frames;
-    return typeof f === 'number' && f > 0 ? f : 32;
-  } catch {
-    return 32;
-  }
-}
-const FRAMES = shippedFrames();
+/** The original system's T: frames per clip when no trained head is shipped (test heads are made with it). */
+const DEFAULT_FRAMES = 32;
 /** The app's default WASM threads on this machine (workers/infer/providers.ts: one core left to the decoder). */
 const APP_THREADS = Math.max(1, Math.min(4, cpus().length - 1));
 const t0 = performance.now();
@@ -84,7 +67,8 @@ const results: Results = {
   quick: QUICK,
   appThreads: APP_THREADS,
   repeats: REPEATS,
-  framesPerClip: FRAMES,
+  // The shipped models' frame count, set once the manifest is read (below).
+  framesPerClip: DEFAULT_FRAMES,
   machine: machineInfo(),
   versions: {},
   loadavg: { start: loadavg().map((x) => Math.round(x * 100) / 100) },
@@ -189,7 +173,7 @@ const peakGflops = flopRows.length ? Math.max(...flopRows.map((r) => r.gflops.ma
 
 interface ManifestLike {
   backbones: Array<{ id: string; file: string }>;
-  heads: Array<{ id: string; file: string; backbone: string }>;
+  heads: Array<{ id: string; file: string; backbone: string; frames?: number }>;
   ensembles: Array<{ id: string; members: string[] }>;
   defaultEnsemble?: string;
 }
@@ -210,7 +194,7 @@ if (!manifest?.ensembles.length) {
       writeTestModels(dir: string, o: { frames?: number }): { realBackbone: boolean };
     };
     const dir = join(WORK, 'bench-models');
-    const set = writeTestModels(dir, { frames: FRAMES });
+    const set = writeTestModels(dir, { frames: DEFAULT_FRAMES });
     manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as ManifestLike;
     modelsDir = dir;
     testHeads = true;
@@ -228,6 +212,9 @@ results.browserModels = testHeads
 const ensemble = manifest?.ensembles.find((e) => e.id === manifest!.defaultEnsemble) ?? manifest?.ensembles[0];
 const ensembleHeads = ensemble ? manifest!.heads.filter((h) => ensemble.members.includes(h.id)) : [];
 const ensembleBackbones = ensemble ? manifest!.backbones.filter((b) => ensembleHeads.some((h) => h.backbone === b.id)) : [];
+/** Frames per video that the app samples with these models (its 'auto' setting): the bench classifies as the app does. */
+const FRAMES = ensembleHeads.find((h) => h.id === ensemble?.members[0])?.frames ?? DEFAULT_FRAMES;
+results.framesPerClip = FRAMES;
 const modelPath = (f: string) => join(modelsDir, f);
 
 type NativeModel = {

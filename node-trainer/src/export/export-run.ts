@@ -182,8 +182,9 @@ export async function exportRun(o: ExportOptions): Promise<ExportResult> {
       'internal',
       `--frames must be an integer from 1 to ${trainedFrames} (the frames the heads were trained on), got ${o.frames}.`,
     );
-  const evaluated = (readJson(join(o.run, 'metrics.json')) as { frames?: unknown } | undefined)?.frames ?? trainedFrames;
-  if (existsSync(join(o.run, 'metrics.json')) && evaluated !== frames)
+  const metricsJson = readJson(join(o.run, 'metrics.json')) as { frames?: unknown } | undefined;
+  const evaluated = metricsJson?.frames ?? trainedFrames;
+  if (metricsJson !== undefined && evaluated !== frames)
     throw new VidkindError(
       'internal',
       `${join(o.run, 'metrics.json')} scores ${String(evaluated)} frames per clip, not ${frames}: run vidkind eval --frames ${frames} first, so the shipped metrics and calibration hold.`,
@@ -230,7 +231,7 @@ export async function exportRun(o: ExportOptions): Promise<ExportResult> {
     return entry;
   });
 
-  const runMetricsFile = RunMetricsSchema.safeParse(readJson(join(o.run, 'metrics.json')) ?? {});
+  const runMetricsFile = RunMetricsSchema.safeParse(metricsJson ?? {});
   const calib = runMetricsFile.success ? runMetricsFile.data : {};
   const ensembleMetrics = runMetrics(o.run);
   const ensemble: EnsembleEntry = {
