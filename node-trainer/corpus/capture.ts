@@ -104,6 +104,13 @@ export function allSessions(): CaptureSession[] {
     maxClips: 42,
     ...s,
   });
+  // SDL 1.2 games run through sdl12-compat, whose default (GL) renderer stays black under Xvfb:
+  // start them with the software renderer.
+  const sdl12 = (program: string, args: string[]) => ({
+    program,
+    cmd: '/usr/bin/env',
+    args: ['SDL_RENDER_DRIVER=software', program, ...args],
+  });
   sessions.push(
     game({
       id: 'openttd',
@@ -353,10 +360,7 @@ export function allSessions(): CaptureSession[] {
       subclass: 'arcade',
       source: 'powermanga',
       pkg: 'powermanga',
-      program: '/usr/games/powermanga',
-      // SDL 1.2 through sdl12-compat: its default (GL) renderer stays black under Xvfb.
-      cmd: '/usr/bin/env',
-      args: ['SDL_RENDER_DRIVER=software', '/usr/games/powermanga', '--window', '--nosound'],
+      ...sdl12('/usr/games/powermanga', ['--window', '--nosound']),
       files: { '.config/tlk-games/.keep': '' },
       size: [640, 400],
       warmup: 6,
@@ -369,10 +373,7 @@ export function allSessions(): CaptureSession[] {
       subclass: 'arcade',
       source: 'kobodeluxe',
       pkg: 'kobodeluxe',
-      program: '/usr/games/kobodl',
-      // SDL 1.2 through sdl12-compat, as powermanga.
-      cmd: '/usr/bin/env',
-      args: ['SDL_RENDER_DRIVER=software', '/usr/games/kobodl', '-nofullscreen', '-width', '640', '-height', '480', '-nosound'],
+      ...sdl12('/usr/games/kobodl', ['-nofullscreen', '-width', '640', '-height', '480', '-nosound']),
       size: [640, 480],
       warmup: 6,
       // Intro, then "New Player": a top-down shooter in a scrolling maze of space stations.
@@ -385,10 +386,7 @@ export function allSessions(): CaptureSession[] {
       subclass: 'arcade',
       source: 'freedroid',
       pkg: 'freedroid',
-      program: '/usr/games/freedroid',
-      // SDL 1.2 through sdl12-compat, as powermanga.
-      cmd: '/usr/bin/env',
-      args: ['SDL_RENDER_DRIVER=software', '/usr/games/freedroid', '-w', '-q'],
+      ...sdl12('/usr/games/freedroid', ['-w', '-q']),
       size: [640, 480],
       warmup: 8,
       // Past the title into the ship: a top-down droid shooter on a scrolling deck.
