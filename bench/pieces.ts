@@ -8,7 +8,8 @@
  * WHAT: `ort` (onnxruntime-web alone in a probe worker, per build/threads/session options, vs
  * onnxruntime-node), `ort-log` (onnxruntime-web's verbose session log: which graph transformers
  * ran), `infer` (the app's infer worker, each shipped backbone alone, vs onnxruntime-node, 1 and 2
- * threads), `decode` (mediabunny + WebCodecs alone vs with draw + getImageData), `classify` (the
+ * threads), `decode` (mediabunny + WebCodecs alone vs with draw + getImageData), `skip` (the app's
+decode worker with and without leaving out disposable H.264 frames), `classify` (the
  * whole classify, 1 vs 2 WASM threads). Builds into bench/work/dist-pieces (not the bench's dist).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -195,6 +196,25 @@ async function decodeProbe(page: Page) {
   }
 }
 
+/** The app's decode worker at 16 frames, disposable H.264 frames left out vs every packet decoded, alternating. */
+async function skipProbe(page: Page) {
+  for (const id of ['10s', '60s'] as const) {
+    const file = CLIPS[id][0];
+    const times: Record<'skip' | 'all', number[]> = { skip: [], all: [] };
+    let skipped = 0;
+    for (let r = 0; r < ROUNDS; r++)
+      for (const mode of ['skip', 'all'] as const) {
+        const o = await page.evaluate(([n, s]) => window.vidkindBench.pieces.decodeClient(n, 16, undefined, s), [
+          file,
+          mode === 'skip',
+        ] as const);
+        times[mode].push(o.wallMs);
+        if (mode === 'skip') skipped = o.skippedPackets;
+      }
+    console.log(`${id} decode, 16 frames: skipping ${fmt(times.skip)} (${skipped} packets left out); every packet ${fmt(times.all)}`);
+  }
+}
+
 /** The whole classify with 1 and 2 WASM threads, alternating. */
 async function classifyProbe(page: Page) {
   for (const id of ['10s', '60s'] as const) {
@@ -235,6 +255,7 @@ try {
     if (what === 'ort') await ortProbe(page);
     if (what === 'ort-log') await ortLog(page);
     if (what === 'decode') await decodeProbe(page);
+    if (what === 'skip') await skipProbe(page);
     if (what === 'infer') await inferProbe(page);
     if (what === 'classify') await classifyProbe(page);
   }

@@ -96,7 +96,7 @@ const api: DecodeWorkerApi = {
         let done = 0;
         // Long videos: a key frame shortly before a sample time stands in for it (one decoded frame, not a GOP).
         const keyFrameToleranceS = keyFrameTolerance(v.info.durationS, request.frames);
-        await v.frames(
+        const stats = await v.frames(
           unique,
           maxSide,
           signal,
@@ -109,9 +109,9 @@ const api: DecodeWorkerApi = {
             } else frames.push(frame);
             if (onProgress) await onProgress({ done, total: unique.length });
           },
-          { keyFrameToleranceS },
+          { keyFrameToleranceS, skipDisposable: request.skipDisposable ?? true },
         );
-        return { plans, shifts, unique, frames };
+        return { plans, shifts, unique, frames, skippedPackets: stats.skippedPackets };
       };
       let result: Awaited<ReturnType<typeof decodeAll>>;
       try {
@@ -138,6 +138,7 @@ const api: DecodeWorkerApi = {
         unique: result.unique,
         frames: result.frames,
         timingsMs: { probe: tOpen - t0 - opened.loadMs, load: opened.loadMs, frames: tEnd - tOpen, total: tEnd - t0 },
+        skippedPackets: result.skippedPackets,
       };
       return Comlink.transfer(
         output,

@@ -158,15 +158,15 @@ const pieces = {
     inferClients.clear();
   },
   /** The app's decode worker (decode-client) alone: frames streamed and dropped. */
-  async decodeClient(name: string, frames: number, maxSide?: number) {
+  async decodeClient(name: string, frames: number, maxSide?: number, skipDisposable?: boolean) {
     const file = files().get(name);
     if (!file) throw new Error(`no picked file named ${name}`);
     const { createDecodeClient } = await import('../../src/lib/decode-client');
     const client = createDecodeClient();
     try {
       const t = performance.now();
-      const out = await client.decode(file, { frames, maxSide }, { onFrame: () => undefined });
-      return { wallMs: performance.now() - t, timings: out.timingsMs, unique: out.unique.length };
+      const out = await client.decode(file, { frames, maxSide, skipDisposable }, { onFrame: () => undefined });
+      return { wallMs: performance.now() - t, timings: out.timingsMs, unique: out.unique.length, skippedPackets: out.skippedPackets };
     } finally {
       client.dispose();
     }

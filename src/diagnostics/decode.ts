@@ -34,6 +34,8 @@ export interface DecodeSummary {
   frames: FrameSummary[];
   progress: { done: number; total: number }[];
   timingsMs: Record<string, number>;
+  /** Disposable H.264 packets left out (workers/decode/disposable.ts). */
+  skippedPackets: number;
 }
 
 export type Outcome<T> = T | { error: ErrorInfo };
@@ -73,6 +75,7 @@ export async function decodeSummary(file: File, request: Omit<DecodeRequest, 'jo
       frames,
       progress,
       timingsMs: { ...out.timingsMs },
+      skippedPackets: out.skippedPackets,
     };
   } catch (error) {
     return { error: toErrorInfo(error) };

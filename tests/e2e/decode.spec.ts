@@ -42,12 +42,14 @@ interface DecodeSummary {
   frames: FrameSummary[];
   progress: { done: number; total: number }[];
   timingsMs: Record<string, number>;
+  skippedPackets: number;
 }
 interface Request {
   frames: number;
   shifts?: number[];
   maxSide?: number;
   forceDecoder?: VideoInfo['decoder'];
+  skipDisposable?: boolean;
 }
 /** window.vidkindDiagnostics.decode, as seen from page.evaluate. */
 interface DecodeDiagnostics {
@@ -210,6 +212,23 @@ test('TTA shifts add plans whose union is decoded once; maxSide caps the frame s
     expect(s.unique).toEqual([...new Set(s.plans.flat())].sort((a, b) => a - b));
     expect(s.unique.length).toBe(12);
     for (const f of s.frames) expect([f.width, f.height]).toEqual([160, 120]);
+  }
+});
+
+test('disposable H.264 frames are left out on the way to a sample, and every frame is the same as a full decode', async ({ page }) => {
+  // h264.mp4 (AVCC) and h264.m2ts (Annex B): 100 frames, 48 of them disposable (ffmpeg -skip_frame noref decodes 52).
+  for (const name of ['h264.mp4', 'h264.m2ts']) {
+    const request = { frames: 8, shifts: [-0.3, 0.3], forceDecoder: 'webcodecs' as const };
+    const skipping = ok(await decode(page, name, request));
+    const full = ok(await decode(page, name, { ...request, skipDisposable: false }));
+    expect(full.skippedPackets, name).toBe(0);
+    expect(skipping.skippedPackets, name).toBeGreaterThan(0);
+    expect(skipping.skippedPackets, name).toBeLessThanOrEqual(48);
+    expect(skipping.unique, name).toEqual(full.unique);
+    expect(
+      skipping.frames.map((f) => [f.actualTimestamp, f.checksum]),
+      name,
+    ).toEqual(full.frames.map((f) => [f.actualTimestamp, f.checksum]));
   }
 });
 

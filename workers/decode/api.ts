@@ -42,6 +42,12 @@ export interface DecodeRequest extends ProbeOptions {
    * model's input size happens in src/core/preprocess.ts, the same code for training and serving.
    */
   maxSide?: number;
+  /**
+   * Leave out H.264 frames that no other frame references on the way to a sample time (the frames
+   * that come out are the same; workers/decode/disposable.ts). Default true; false decodes every
+   * packet, for comparisons.
+   */
+  skipDisposable?: boolean;
   /** Names this decode for `cancel(jobId)`; the client sets it. */
   jobId?: string;
 }
@@ -89,6 +95,8 @@ export interface DecodeOutput {
   /** One frame per entry of `unique`, or empty when frames were streamed through onFrame. */
   frames: DecodedFrame[];
   timingsMs: DecodeTimings;
+  /** Packets not decoded because no frame needed them (disposable H.264 frames); 0 on ffmpeg.wasm. */
+  skippedPackets: number;
 }
 
 /**

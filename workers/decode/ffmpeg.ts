@@ -15,7 +15,7 @@ import { cappedSize, seekMargins, seekOvershot } from '../../src/core/decode-pla
 import { VidkindError } from '../../src/core/errors';
 import { parseFfprobe, parseShowinfoTimes, type ProbedVideo } from '../../src/core/ffprobe';
 import type { VideoInfo } from './api';
-import { abortable, type OpenedVideo, type RawFrame } from './source';
+import { abortable, type FrameStats, type OpenedVideo, type RawFrame } from './source';
 
 let instance: Promise<FFmpeg> | null = null;
 let logSink: string[] | null = null;
@@ -159,7 +159,7 @@ class FfmpegVideo implements OpenedVideo {
     maxSide: number,
     signal: AbortSignal,
     emit: (i: number, frame: RawFrame) => Promise<void>,
-  ): Promise<void> {
+  ): Promise<FrameStats> {
     const size = cappedSize(this.video.width, this.video.height, maxSide);
     const frameS = this.video.frameRate ? 1 / this.video.frameRate : 0.04;
     // Outside the WORKERFS mount, which is read-only.
@@ -169,6 +169,7 @@ class FfmpegVideo implements OpenedVideo {
       const frame = await this.frameAt(target, frameS, size, out, signal);
       await emit(i, frame);
     }
+    return { skippedPackets: 0 };
   }
 
   /** One frame at `target`: seek, and if the container's seek landed past the target, seek earlier. */

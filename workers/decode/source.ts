@@ -21,6 +21,18 @@ export interface FrameOptions {
    * fallback, for formats WebCodecs cannot read) decodes the exact times.
    */
   keyFrameToleranceS?: number;
+  /**
+   * Leave out H.264 frames that nothing references on the way to a sample (disposable.ts); the
+   * frames that come out are the same. Default true; false decodes every packet (for comparisons).
+   * Only the WebCodecs path skips.
+   */
+  skipDisposable?: boolean;
+}
+
+/** What a path reports about a decode besides the frames. */
+export interface FrameStats {
+  /** Packets left out as disposable (always 0 on the ffmpeg.wasm path). */
+  skippedPackets: number;
 }
 
 export interface OpenedVideo {
@@ -35,7 +47,7 @@ export interface OpenedVideo {
     signal: AbortSignal,
     emit: (i: number, frame: RawFrame) => Promise<void>,
     options?: FrameOptions,
-  ): Promise<void>;
+  ): Promise<FrameStats>;
   /** Releases the file and decoders; safe to call twice. */
   close(): void;
 }
