@@ -26,6 +26,13 @@ export const TrainConfigSchema = z.object({
   clipNorm: z.number().positive().default(1.0),
   patience: z.number().int().positive().default(6),
   subclassWeight: z.number().min(0).default(0.5),
+  /**
+   * Frames per clip in each training step: one frame drawn at random from each of `trainFrames`
+   * equal bins of the stored frames (a different subset every step: temporal jitter), so the head
+   * trains at the frame count the app samples. Validation then sees the bin centres, as the app
+   * samples them. Unset: every stored frame, in both.
+   */
+  trainFrames: z.number().int().positive().optional(),
   /** Fractions of every class's sources that go to train / val / test. */
   split: z.tuple([z.number().min(0), z.number().min(0), z.number().min(0)]).default([0.7, 0.2, 0.1]),
 });

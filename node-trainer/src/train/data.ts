@@ -54,14 +54,38 @@ export function batchTensor(set: ClipSet, idx: number[]): tf.Tensor3D {
 }
 
 /**
+ * Stored frame indices for one clip seen through `n` frames, one per bin of n equal bins over the
+ * T stored frames: drawn uniformly within each bin when `draw` (a [0, 1) source) is given, else the
+ * frame nearest the bin centre (what subsampleFrames and the app use). Ascending, so order is kept.
+ */
+export function binFrames(stored: number, n: number, draw?: () => number): number[] {
+  if (!Number.isInteger(n) || n < 1 || n > stored) throw new RangeError(`frames must be an integer in [1, ${stored}], got ${n}`);
+  return Array.from({ length: n }, (_, j) => {
+    const lo = Math.floor((j * stored) / n);
+    const hi = Math.max(lo + 1, Math.floor(((j + 1) * stored) / n));
+    const at = draw ? lo + Math.floor(draw() * (hi - lo)) : Math.floor(((j + 0.5) * stored) / n);
+    return Math.min(stored - 1, at);
+  });
+}
+
+/** A [idx.length, n, D] batch where each clip shows n of its frames, drawn by binFrames (temporal jitter). */
+export function jitteredBatchTensor(set: ClipSet, idx: number[], n: number, draw: () => number): tf.Tensor3D {
+  const data = new Float32Array(idx.length * n * set.dim);
+  idx.forEach((i, r) => {
+    const all = decodeHalf(set.half[i]!);
+    binFrames(set.frames, n, draw).forEach((f, j) => data.set(all.subarray(f * set.dim, (f + 1) * set.dim), (r * n + j) * set.dim));
+  });
+  return tf.tensor3d(data, [idx.length, n, set.dim]);
+}
+
+/**
  * The clips seen through `n` of their stored frames: for each of n evenly spaced samples, the stored
  * frame whose bin centre is nearest (src/core/sampling puts sample i at the centre of bin i of n), so a
  * head can be scored as if the app sampled n frames instead of the T the store holds.
  */
 export function subsampleFrames(set: ClipSet, n: number): ClipSet {
-  if (!Number.isInteger(n) || n < 1 || n > set.frames) throw new RangeError(`frames must be an integer in [1, ${set.frames}], got ${n}`);
+  const pick = binFrames(set.frames, n);
   if (n === set.frames) return set;
-  const pick = Array.from({ length: n }, (_, j) => Math.min(set.frames - 1, Math.floor(((j + 0.5) * set.frames) / n)));
   const half = set.half.map((h) => {
     const out = new Uint16Array(n * set.dim);
     pick.forEach((i, j) => out.set(h.subarray(i * set.dim, (i + 1) * set.dim), j * set.dim));

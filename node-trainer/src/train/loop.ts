@@ -14,7 +14,7 @@ import { writeJsonAtomic } from '../fs-atomic.ts';
 import { classificationMetrics } from '../eval/metrics.ts';
 import { initBackend, tf } from './backend.ts';
 import type { TrainConfig } from './config.ts';
-import { batchTensor, loadClipSet, SUBCLASS_KEYS, type ClipSet } from './data.ts';
+import { batchTensor, jitteredBatchTensor, loadClipSet, subsampleFrames, SUBCLASS_KEYS, type ClipSet } from './data.ts';
 import { TrainError } from './errors.ts';
 import { initHeadWeights } from './init.ts';
 import { focalLoss, focalLossJs } from './loss.ts';
@@ -146,7 +146,10 @@ export function trainStep(
   const labels = idx.map((i) => set.labels[i]!);
   const subLabels = idx.map((i) => set.subLabels[i]!);
   const inputs = params.map((p, i) => tf.tensor(p, shapes[i]));
-  const x = batchTensor(set, idx);
+  const x =
+    c.trainFrames !== undefined && c.trainFrames < set.frames
+      ? jitteredBatchTensor(set, idx, c.trainFrames, () => rng.next())
+      : batchTensor(set, idx);
   const out = tf.tidy(() => {
     const f = (...ts: tf.Tensor[]) => {
       const o = headForward(head, new Map(names.map((n, i) => [n, ts[i]!])), x, rng);
@@ -200,7 +203,10 @@ export async function trainHead(o: TrainRunOptions): Promise<TrainResult> {
   const sizes = shapes.map((s) => s.reduce((a, b) => a * b, 1));
   const decay = names.map(decaysParam);
   const trainSet = loadPart(rc, o.features, 'train');
-  const valSet = loadPart(rc, o.features, 'val');
+  if (c.trainFrames !== undefined && c.trainFrames > trainSet.frames)
+    throw new Error(`trainFrames ${c.trainFrames} is more than the ${trainSet.frames} frames per clip the feature store holds`);
+  const valStored = loadPart(rc, o.features, 'val');
+  const valSet = c.trainFrames !== undefined && c.trainFrames < valStored.frames ? subsampleFrames(valStored, c.trainFrames) : valStored;
   const stepsPerEpoch = Math.ceil(trainSet.keys.length / c.batch);
   const t0 = Math.max(1, Math.round(c.restartEpochs * stepsPerEpoch));
 

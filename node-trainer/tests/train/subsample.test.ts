@@ -1,6 +1,15 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { samplePlan } from '../../../src/core/sampling.ts';
-import { subsampleFrames, type ClipSet } from '../../src/train/data.ts';
+import { decodeHalf } from '../../src/features/float16.ts';
+import { initBackend } from '../../src/train/backend.ts';
+import { parseTrainConfig } from '../../src/train/config.ts';
+import { binFrames, jitteredBatchTensor, subsampleFrames, type ClipSet } from '../../src/train/data.ts';
+import { trainHead } from '../../src/train/loop.ts';
+import { Rng } from '../../src/train/rng.ts';
+import { writeSyntheticStore } from './synthetic-store.ts';
 
 /** A set of one clip whose frame t holds the values t*10 + d (as float16 bit patterns, opaque here). */
 function set(frames: number, dim: number): ClipSet {
@@ -30,5 +39,69 @@ describe('subsampleFrames', () => {
     expect(() => subsampleFrames(s, 9)).toThrow(RangeError);
     expect(() => subsampleFrames(s, 0)).toThrow(RangeError);
     expect(() => subsampleFrames(s, 2.5)).toThrow(RangeError);
+  });
+});
+
+describe('binFrames and frame-jittered training batches', () => {
+  it('without a draw: the bin centres that subsampleFrames keeps', () => {
+    expect(binFrames(32, 16)).toEqual(Array.from({ length: 16 }, (_, j) => 2 * j + 1));
+    expect(binFrames(8, 8)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('with a draw: one frame inside each bin, ascending, every frame of a bin reachable', () => {
+    expect(binFrames(32, 16, () => 0)).toEqual(Array.from({ length: 16 }, (_, j) => 2 * j));
+    expect(binFrames(32, 16, () => 0.999)).toEqual(Array.from({ length: 16 }, (_, j) => 2 * j + 1));
+    const rng = new Rng(5);
+    const seen = new Set<number>();
+    for (let k = 0; k < 200; k++) {
+      const picks = binFrames(30, 7, () => rng.next());
+      picks.forEach((f, j) => {
+        expect(f).toBeGreaterThanOrEqual(Math.floor((j * 30) / 7));
+        expect(f).toBeLessThan(Math.floor(((j + 1) * 30) / 7));
+        seen.add(f);
+      });
+      expect([...picks].sort((a, b) => a - b)).toEqual(picks);
+    }
+    expect(seen.size).toBe(30);
+  });
+
+  it('jitteredBatchTensor shows n frames of each clip, each a whole stored frame', async () => {
+    await initBackend();
+    const stored = set(8, 3);
+    const x = jitteredBatchTensor(stored, [0, 0], 4, () => 0.5);
+    expect(x.shape).toEqual([2, 4, 3]);
+    const decoded = decodeHalf(stored.half[0]!);
+    const want = [1, 3, 5, 7].flatMap((f) => Array.from(decoded.subarray(f * 3, f * 3 + 3)));
+    expect(Array.from(x.dataSync())).toEqual([...want, ...want]);
+    x.dispose();
+  });
+});
+
+describe('training with trainFrames', () => {
+  const root = mkdtempSync(join(tmpdir(), 'vidkind-trainframes-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const features = join(root, 'features');
+  writeSyntheticStore(features, { clipsPerSource: 4, sourcesPerClass: 5, frames: 8, dim: 16, seed: 2, separation: 3 });
+  const config = (extra: object) =>
+    parseTrainConfig({
+      projDim: 16,
+      lstmHidden: 8,
+      lstmLayers: 1,
+      attnHeads: 2,
+      poolHidden: 8,
+      epochs: 8,
+      batch: 8,
+      patience: 100,
+      seed: 4,
+      ...extra,
+    });
+
+  it('learns the synthetic classes from 4 of 8 frames per step, and refuses more frames than the store holds', async () => {
+    const r = await trainHead({ features, out: join(root, 'run4'), config: config({ trainFrames: 4 }), resume: false });
+    expect(r.status).toBe('finished');
+    expect(r.bestF1).toBeGreaterThan(0.5);
+    await expect(trainHead({ features, out: join(root, 'run9'), config: config({ trainFrames: 9 }), resume: false })).rejects.toThrow(
+      /trainFrames 9 is more than the 8 frames/,
+    );
   });
 });
