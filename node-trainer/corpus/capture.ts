@@ -36,6 +36,8 @@ export interface CaptureSession {
   driver?: Driver;
   /** Keys sent once before recording starts (e.g. to leave a menu). */
   startKeys?: string[];
+  /** Points clicked once, in order, after the start keys (e.g. a toolbar's "Demo" button). */
+  startClicks?: Array<[number, number]>;
   maxClips: number;
   /** Files written into the program's fresh HOME before it starts. */
   files?: Record<string, string>;
@@ -110,6 +112,14 @@ export function allSessions(): CaptureSession[] {
     program,
     cmd: '/usr/bin/env',
     args: ['SDL_RENDER_DRIVER=software', program, ...args],
+  });
+  // KDE games quit at start without a D-Bus session bus, and open smaller than the screen: run them
+  // under dbus-run-session and size the main window with Qt's -geometry. Qt ignores the keyboard
+  // focus Xvfb gives without a window manager, so they are driven by clicks only.
+  const kde = (program: string, args: string[]) => ({
+    program,
+    cmd: '/usr/bin/dbus-run-session',
+    args: ['--', program, '-geometry', '854x480+0+0', ...args],
   });
   sessions.push(
     game({
@@ -425,6 +435,110 @@ export function allSessions(): CaptureSession[] {
       driver: { keys: ['Left', 'Right', 'Up', 'Up', 'Down', 'space', 'Return'], every: [0.2, 1] },
       maxClips: 25,
     }),
+    game({
+      id: 'crawl-tiles',
+      subclass: 'strategy',
+      source: 'crawl-tiles',
+      pkg: 'crawl-tiles',
+      program: '/usr/games/crawl-tiles',
+      cmd: '/usr/games/crawl-tiles',
+      // Dungeon Crawl Stone Soup with its tile graphics: a new character on a seeded dungeon ("a" and
+      // the random keys get through the character menus: the species and background it ends with vary)
+      // explores a top-down tiled map; "o" auto-explores, Tab auto-fights.
+      args: [
+        '-name',
+        'vidkind',
+        '-species',
+        'Minotaur',
+        '-background',
+        'Fighter',
+        '-seed',
+        '7',
+        '-extra-opt-first',
+        'tile_full_screen=false',
+        '-extra-opt-first',
+        'tile_window_width=854',
+        '-extra-opt-first',
+        'tile_window_height=480',
+      ],
+      size: [854, 480],
+      warmup: 10,
+      startKeys: ['a'],
+      driver: { keys: ['o', 'o', 'o', 'o', 'Tab', 'Tab', 'h', 'j', 'k', 'l', 'y', 'u', 'b', 'n', 'greater', 'Escape'], every: [0.3, 1.2] },
+      maxClips: 25,
+    }),
+    game({
+      id: 'frozen-bubble',
+      subclass: 'arcade',
+      source: 'frozen-bubble',
+      pkg: 'frozen-bubble',
+      // A solo game straight away: coloured bubbles shot at a cluster (a 2D puzzle shooter).
+      ...sdl12('/usr/games/frozen-bubble', ['--solo', '--no-sound', '--no-fullscreen']),
+      size: [640, 480],
+      warmup: 10,
+      driver: { keys: ['Left', 'Right', 'Up', 'Up', 'Left', 'Right'], every: [0.1, 0.8] },
+      maxClips: 25,
+    }),
+    game({
+      id: 'kpat',
+      subclass: 'strategy',
+      source: 'kpat',
+      pkg: 'kpat',
+      // Klondike patience; the toolbar's "Demo" button makes the solver play the deal by itself.
+      ...kde('/usr/games/kpat', ['--gametype', 'klondike', '--start', '7']),
+      size: [854, 480],
+      warmup: 12,
+      startClicks: [[358, 40]],
+      // The demo wins the deal after about 80 s and then shows a static "Congratulations": 7 clips.
+      maxClips: 7,
+    }),
+    game({
+      id: 'kreversi',
+      subclass: 'strategy',
+      source: 'kreversi',
+      pkg: 'kreversi',
+      // Reversi on a wooden board, computer against computer: the new-game dialog's first player is
+      // switched to "Computer", then "Start game".
+      ...kde('/usr/games/kreversi', []),
+      size: [854, 480],
+      warmup: 12,
+      startClicks: [
+        [197, 82],
+        [357, 230],
+      ],
+      // The game is over after about 55 s (a static result dialog follows): 5 clips.
+      maxClips: 5,
+    }),
+    game({
+      id: 'kblocks',
+      subclass: 'arcade',
+      source: 'kblocks',
+      pkg: 'kblocks',
+      // Game > "Human vs AI": two falling-block wells side by side, the right one played by the AI.
+      ...kde('/usr/games/kblocks', []),
+      size: [854, 480],
+      warmup: 12,
+      startClicks: [
+        [25, 10],
+        [74, 59],
+      ],
+      // Nobody plays the left well, which fills up within about a minute and ends the game: 5 clips.
+      maxClips: 5,
+    }),
+    game({
+      id: 'gnome-mahjongg',
+      subclass: 'strategy',
+      source: 'gnome-mahjongg',
+      pkg: 'gnome-mahjongg',
+      program: '/usr/games/gnome-mahjongg',
+      cmd: '/usr/games/gnome-mahjongg',
+      args: [],
+      size: [854, 480],
+      warmup: 8,
+      // A mahjong solitaire layout of tiles; random clicks select tiles (and remove matching pairs).
+      driver: { clicks: true, every: [0.3, 1.2] },
+      maxClips: 25,
+    }),
   );
   // Flat: terminals, an editor, a pager, spreadsheets and application windows.
   const term = (
@@ -618,6 +732,10 @@ export async function record(session: CaptureSession, seconds: number, outFile: 
     const xdo = (args: string[]): Promise<string> => run('xdotool', args, { env, timeoutMs: 5000 }).catch(() => '');
     for (const k of session.startKeys ?? []) {
       await xdo(['key', k]);
+      await sleep(1500);
+    }
+    for (const [x, y] of session.startClicks ?? []) {
+      await xdo(['mousemove', String(x), String(y), 'click', '1']);
       await sleep(1500);
     }
     const rand = seededRandom(seed, `drive:${session.id}:${seconds}`);
