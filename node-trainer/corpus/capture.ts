@@ -346,9 +346,11 @@ export function allSessions(): CaptureSession[] {
       args: [],
       size: [640, 480],
       warmup: 6,
-      // Random clicks uncover cells, lose, and press "Play Again".
+      // Random clicks uncover cells, lose, and press "Play Again". In the seeded recording the window
+      // is gone after 69 s (a click on its close button, it seems) and the screen stays black: the
+      // first 6 clips end by 61 s.
       driver: { clicks: true, every: [0.3, 1.2] },
-      maxClips: 25,
+      maxClips: 6,
     }),
     game({
       id: 'blobwars',
