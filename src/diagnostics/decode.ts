@@ -22,6 +22,8 @@ export interface FrameSummary {
   checksum: string;
   /** Mean luma (0-255) of a 4x4 grid over the frame, row by row: for loose comparisons across decoders. */
   grid: number[];
+  /** Mean R, G, B (0-255) of the same 4x4 grid, three values per cell: colour comparisons across decoders. */
+  rgb: number[];
 }
 
 export interface DecodeSummary {
@@ -124,6 +126,7 @@ function summarise(f: DecodedFrame): FrameSummary {
     height: f.height,
     checksum: fnv1a(f.data),
     grid: lumaGrid(f.data, f.width, f.height, 4),
+    rgb: rgbGrid(f.data, f.width, f.height, 4),
   };
 }
 
@@ -131,6 +134,22 @@ function fnv1a(bytes: Uint8ClampedArray): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
   return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+/** Mean R, G, B per cell of a cells x cells grid over an RGBA frame (exported for tests that compare decoders). */
+export function rgbGrid(data: ArrayLike<number>, width: number, height: number, cells: number): number[] {
+  const sums = new Float64Array(cells * cells * 3);
+  const counts = new Float64Array(cells * cells);
+  for (let y = 0; y < height; y++) {
+    const cy = Math.min(cells - 1, Math.floor((y * cells) / height));
+    for (let x = 0; x < width; x++) {
+      const cell = cy * cells + Math.min(cells - 1, Math.floor((x * cells) / width));
+      const p = (y * width + x) * 4;
+      for (let c = 0; c < 3; c++) sums[cell * 3 + c]! += data[p + c]!;
+      counts[cell]! += 1;
+    }
+  }
+  return Array.from(sums, (s, i) => Math.round((s / counts[Math.floor(i / 3)]!) * 10) / 10);
 }
 
 function lumaGrid(data: Uint8ClampedArray, width: number, height: number, cells: number): number[] {

@@ -261,7 +261,9 @@ test('JSON export validates against the Result schema and matches `vidkind class
     expect('error' in c, JSON.stringify(c)).toBe(false);
     expect(b.label, name).toBe(c.label);
     const both = `browser ${JSON.stringify(b.probs)} vs cli ${JSON.stringify(c.probs)}`;
-    for (const k of CLASS_IDS) expect(Math.abs(b.probs[k] - c.probs[k]), `${name} p(${k}): ${both}`).toBeLessThanOrEqual(0.02);
+    // Both sides decode, convert (BT.601 for video that names no matrix) and resize alike: the
+    // probabilities agree to within 0.005 here; before the colour conversions matched they were 0.04 apart.
+    for (const k of CLASS_IDS) expect(Math.abs(b.probs[k] - c.probs[k]), `${name} p(${k}): ${both}`).toBeLessThanOrEqual(0.01);
     expect(b.models.ensemble).toBe(c.models.ensemble);
   }
 });

@@ -21,6 +21,7 @@ interface FrameSummary {
   height: number;
   checksum: string;
   grid: number[];
+  rgb: number[];
 }
 interface VideoInfo {
   durationS: number;
@@ -229,6 +230,47 @@ test('disposable H.264 frames are left out on the way to a sample, and every fra
       skipping.frames.map((f) => [f.actualTimestamp, f.checksum]),
       name,
     ).toEqual(full.frames.map((f) => [f.actualTimestamp, f.checksum]));
+  }
+});
+
+/** Mean R, G, B of a 4x4 grid over an RGBA frame, as src/diagnostics/decode.ts rgbGrid computes it. */
+function rgbGrid(data: Buffer, width: number, height: number): number[] {
+  const sums = new Float64Array(48);
+  const counts = new Float64Array(16);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const cell = Math.min(3, Math.floor((y * 4) / height)) * 4 + Math.min(3, Math.floor((x * 4) / width));
+      const p = (y * width + x) * 4;
+      for (let c = 0; c < 3; c++) sums[cell * 3 + c]! += data[p + c]!;
+      counts[cell]! += 1;
+    }
+  return Array.from(sums, (s, i) => s / counts[Math.floor(i / 3)]!);
+}
+
+/** Native ffmpeg's RGBA frame at `t` (what node-trainer decodes for training), with an optional forced input matrix. */
+function ffmpegGrid(name: string, t: number, width: number, height: number, matrix?: string): number[] {
+  const vf = [`scale=${width}:${height}:flags=area`, ...(matrix ? [`in_color_matrix=${matrix}`] : [])].join(':');
+  const rgba = execFileSync(
+    'ffmpeg',
+    ['-v', 'error', '-ss', String(t), '-i', path.join(MEDIA, name), '-frames:v', '1', '-vf', vf, '-pix_fmt', 'rgba', '-f', 'rawvideo', '-'],
+    { maxBuffer: 64 << 20 },
+  );
+  return rgbGrid(rgba, width, height);
+}
+
+const maxDiff = (a: number[], b: number[]) => Math.max(...a.map((v, i) => Math.abs(v - b[i]!)));
+
+test('video that names no YCbCr matrix gets the colours native ffmpeg (the training decoder) gives it: BT.601, not BT.709', async ({
+  page,
+}) => {
+  for (const name of ['h264.mp4', 'vp9.webm', 'rotated.mp4']) {
+    const s = ok(await decode(page, name, { frames: 2, forceDecoder: 'webcodecs' }));
+    for (const f of s.frames) {
+      const label = `${name} at ${f.actualTimestamp}`;
+      // Within a level or two of ffmpeg (scalers differ), and far from the BT.709 colours Chromium would give.
+      expect(maxDiff(f.rgb, ffmpegGrid(name, f.actualTimestamp, f.width, f.height)), label).toBeLessThan(3);
+      expect(maxDiff(f.rgb, ffmpegGrid(name, f.actualTimestamp, f.width, f.height, 'bt709')), label).toBeGreaterThan(15);
+    }
   }
 });
 

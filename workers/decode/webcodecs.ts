@@ -12,6 +12,7 @@ import {
   EncodedPacketSink,
   Input,
   UnsupportedInputFormatError,
+  VideoSample,
   VideoSampleSink,
   type EncodedPacket,
   type InputVideoTrack,
@@ -76,7 +77,9 @@ async function openInput(input: Input): Promise<OpenedVideo> {
     );
   }
   const info = await describe(track, containerName, codec);
-  return new WebCodecsVideo(input, track, info.startS, info.info);
+  // A track whose container and bitstream name no YCbCr matrix: see drawSample.
+  const untagged = !(await track.getColorSpace()).matrix;
+  return new WebCodecsVideo(input, track, info.startS, info.info, untagged);
 }
 
 async function describe(track: InputVideoTrack, containerName: string, codec: string): Promise<{ startS: number; info: VideoInfo }> {
@@ -106,6 +109,7 @@ class WebCodecsVideo implements OpenedVideo {
     private readonly track: InputVideoTrack,
     private readonly startS: number,
     readonly info: VideoInfo,
+    private readonly untaggedMatrix: boolean,
   ) {}
 
   async frames(
@@ -130,7 +134,7 @@ class WebCodecsVideo implements OpenedVideo {
         const sample = next.value;
         if (!sample) throw new VidkindError('corrupt-file', `No frame could be decoded at ${timestamps[i]!.toFixed(2)} s.`);
         try {
-          // Downscale (memory bound only) while drawing; drawWithFit applies the rotation metadata.
+          // Downscale (memory bound only) while drawing.
           const size = cappedSize(sample.displayWidth, sample.displayHeight, maxSide);
           if (!canvas || canvas.width !== size.width || canvas.height !== size.height) {
             canvas = new OffscreenCanvas(size.width, size.height);
@@ -138,7 +142,7 @@ class WebCodecsVideo implements OpenedVideo {
             if (!ctx) throw new VidkindError('internal', 'No 2D canvas in this worker.');
             ctx.imageSmoothingQuality = 'high';
           }
-          sample.drawWithFit(ctx!, { fit: 'fill' });
+          await this.drawSample(sample, ctx!);
           const image = ctx!.getImageData(0, 0, size.width, size.height);
           await emit(i, {
             actualTimestamp: roundUs(sample.timestamp - this.startS),
@@ -155,6 +159,47 @@ class WebCodecsVideo implements OpenedVideo {
       void samples.return?.(undefined).catch(() => undefined);
     }
     return { skippedPackets: skipper?.skipped ?? 0 };
+  }
+
+  /**
+   * Draws a sample to the canvas (drawWithFit applies the rotation metadata). Video that does not
+   * say which YCbCr matrix it uses is converted with BT.601, as ffmpeg does: node-trainer decodes
+   * the training clips (and `vidkind classify` its files) with ffmpeg, so the models learned colours
+   * converted that way. Chromium, through mediabunny, would assume BT.709 for such video, which
+   * shifts saturated colours by up to ~12 luma levels (measured on the fixtures). The decoded YUV
+   * planes are re-wrapped in a VideoFrame that names BT.601 (smpte170m), so the browser's own
+   * conversion runs with that matrix; tagged video is drawn as it is.
+   */
+  private async drawSample(sample: VideoSample, ctx: OffscreenCanvasRenderingContext2D): Promise<void> {
+    if (!this.untaggedMatrix || !sample.format) {
+      sample.drawWithFit(ctx, { fit: 'fill' });
+      return;
+    }
+    const frame = sample.toVideoFrame();
+    let retagged: VideoSample;
+    try {
+      // copyTo copies the visible rectangle; the new frame is exactly that rectangle.
+      const data = new Uint8Array(frame.allocationSize());
+      const layout = await frame.copyTo(data);
+      const init: VideoFrameBufferInit = {
+        format: frame.format!,
+        codedWidth: frame.visibleRect?.width ?? frame.codedWidth,
+        codedHeight: frame.visibleRect?.height ?? frame.codedHeight,
+        timestamp: frame.timestamp,
+        layout,
+        displayWidth: frame.displayWidth,
+        displayHeight: frame.displayHeight,
+        colorSpace: { ...frame.colorSpace.toJSON(), matrix: 'smpte170m' },
+      };
+      retagged = new VideoSample(new VideoFrame(data, init), { rotation: sample.rotation, flip: sample.flip, timestamp: sample.timestamp });
+    } finally {
+      frame.close();
+    }
+    try {
+      retagged.drawWithFit(ctx, { fit: 'fill' });
+    } finally {
+      retagged.close();
+    }
   }
 
   /** How this track frames its NAL units, when it is H.264; 'unknown' turns skipping off. */
