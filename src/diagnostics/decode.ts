@@ -118,6 +118,7 @@ export async function decodeAndCancel(
 }
 
 function summarise(f: DecodedFrame): FrameSummary {
+  const means = cellMeans(f.data, f.width, f.height, 4);
   return {
     index: f.index,
     timestamp: f.timestamp,
@@ -125,8 +126,9 @@ function summarise(f: DecodedFrame): FrameSummary {
     width: f.width,
     height: f.height,
     checksum: fnv1a(f.data),
-    grid: lumaGrid(f.data, f.width, f.height, 4),
-    rgb: rgbGrid(f.data, f.width, f.height, 4),
+    // Luma is linear in R, G, B, so the mean of the cell's luma is the luma of its mean colour.
+    grid: Array.from({ length: 16 }, (_, i) => round1(0.299 * means[i * 3]! + 0.587 * means[i * 3 + 1]! + 0.114 * means[i * 3 + 2]!)),
+    rgb: Array.from(means, round1),
   };
 }
 
@@ -136,8 +138,8 @@ function fnv1a(bytes: Uint8ClampedArray): string {
   return (h >>> 0).toString(16).padStart(8, '0');
 }
 
-/** Mean R, G, B per cell of a cells x cells grid over an RGBA frame (exported for tests that compare decoders). */
-export function rgbGrid(data: ArrayLike<number>, width: number, height: number, cells: number): number[] {
+/** Mean R, G, B of each cell of a cells x cells grid over an RGBA frame, row by row, three values per cell. */
+function cellMeans(data: Uint8ClampedArray, width: number, height: number, cells: number): Float64Array {
   const sums = new Float64Array(cells * cells * 3);
   const counts = new Float64Array(cells * cells);
   for (let y = 0; y < height; y++) {
@@ -149,20 +151,7 @@ export function rgbGrid(data: ArrayLike<number>, width: number, height: number, 
       counts[cell]! += 1;
     }
   }
-  return Array.from(sums, (s, i) => Math.round((s / counts[Math.floor(i / 3)]!) * 10) / 10);
+  return sums.map((s, i) => s / counts[Math.floor(i / 3)]!);
 }
 
-function lumaGrid(data: Uint8ClampedArray, width: number, height: number, cells: number): number[] {
-  const sums = new Float64Array(cells * cells);
-  const counts = new Float64Array(cells * cells);
-  for (let y = 0; y < height; y++) {
-    const cy = Math.min(cells - 1, Math.floor((y * cells) / height));
-    for (let x = 0; x < width; x++) {
-      const cx = Math.min(cells - 1, Math.floor((x * cells) / width));
-      const p = (y * width + x) * 4;
-      sums[cy * cells + cx]! += 0.299 * data[p]! + 0.587 * data[p + 1]! + 0.114 * data[p + 2]!;
-      counts[cy * cells + cx]! += 1;
-    }
-  }
-  return Array.from(sums, (s, i) => Math.round((s / counts[i]!) * 10) / 10);
-}
+const round1 = (v: number) => Math.round(v * 10) / 10;
