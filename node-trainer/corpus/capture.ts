@@ -116,10 +116,11 @@ export function allSessions(): CaptureSession[] {
   // KDE games quit at start without a D-Bus session bus, and open smaller than the screen: run them
   // under dbus-run-session and size the main window with Qt's -geometry. Qt ignores the keyboard
   // focus Xvfb gives without a window manager, so they are driven by clicks only.
-  const kde = (program: string, args: string[]) => ({
+  const kde = (program: string, args: string[], size: [number, number] = [854, 480]) => ({
     program,
     cmd: '/usr/bin/dbus-run-session',
-    args: ['--', program, '-geometry', '854x480+0+0', ...args],
+    args: ['--', program, '-geometry', `${size[0]}x${size[1]}+0+0`, ...args],
+    size,
   });
   sessions.push(
     game({
@@ -488,7 +489,6 @@ export function allSessions(): CaptureSession[] {
       pkg: 'kpat',
       // Klondike patience; the toolbar's "Demo" button makes the solver play the deal by itself.
       ...kde('/usr/games/kpat', ['--gametype', 'klondike', '--start', '7']),
-      size: [854, 480],
       warmup: 12,
       startClicks: [[358, 40]],
       // The demo wins the deal after about 80 s and then shows a static "Congratulations": 7 clips.
@@ -502,7 +502,6 @@ export function allSessions(): CaptureSession[] {
       // Reversi on a wooden board, computer against computer: the new-game dialog's first player is
       // switched to "Computer", then "Start game".
       ...kde('/usr/games/kreversi', []),
-      size: [854, 480],
       warmup: 12,
       startClicks: [
         [197, 82],
@@ -518,7 +517,6 @@ export function allSessions(): CaptureSession[] {
       pkg: 'kblocks',
       // Game > "Human vs AI": two falling-block wells side by side, the right one played by the AI.
       ...kde('/usr/games/kblocks', []),
-      size: [854, 480],
       warmup: 12,
       startClicks: [
         [25, 10],
