@@ -204,7 +204,7 @@ class WebCodecsVideo implements OpenedVideo {
 
   /** How this track frames its NAL units, when it is H.264; 'unknown' turns skipping off. */
   private async framing(): Promise<NalFraming | 'unknown'> {
-    if ((await this.track.getCodec()) !== 'avc') return 'unknown';
+    if (this.info.codec !== 'avc') return 'unknown';
     const config = await this.track.getDecoderConfig();
     return config ? avcFraming(config.description) : 'unknown';
   }
