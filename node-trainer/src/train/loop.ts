@@ -206,7 +206,8 @@ export async function trainHead(o: TrainRunOptions): Promise<TrainResult> {
   if (c.trainFrames !== undefined && c.trainFrames > trainSet.frames)
     throw new Error(`trainFrames ${c.trainFrames} is more than the ${trainSet.frames} frames per clip the feature store holds`);
   const valStored = loadPart(rc, o.features, 'val');
-  const valSet = c.trainFrames !== undefined && c.trainFrames < valStored.frames ? subsampleFrames(valStored, c.trainFrames) : valStored;
+  // subsampleFrames returns the set itself when trainFrames is every stored frame.
+  const valSet = c.trainFrames === undefined ? valStored : subsampleFrames(valStored, c.trainFrames);
   const stepsPerEpoch = Math.ceil(trainSet.keys.length / c.batch);
   const t0 = Math.max(1, Math.round(c.restartEpochs * stepsPerEpoch));
 
