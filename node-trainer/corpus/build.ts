@@ -4,10 +4,16 @@
  * seeded, label-independent encodings. Writes labels.csv, provenance.json and contact sheets.
  *
  *   npx tsx node-trainer/corpus/build.ts --out /work/corpus [--quick] [--per-class N]
+ *
+ * Clips that are black for most of their length are dropped (see blackdetect.ts). To list the
+ * clips of a built corpus that the filter would drop, without changing anything:
+ *
+ *   npx tsx node-trainer/corpus/build.ts --out /work/corpus --check-black > black-clips.txt
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { type BlackMeasure, describeBlack, isMostlyBlack, MAX_BLACK_SHARE, measureBlack } from './blackdetect.ts';
 import { allSessions, type CaptureSession, record } from './capture.ts';
 import { allPdfs, allScreenshots, renderPage } from './documents.ts';
 import { packageLicence, packageVersion, refuseReserved } from './provenance.ts';
@@ -58,6 +64,7 @@ const { values: opts } = parseArgs({
     'no-capture': { type: 'boolean', default: false },
     'capture-lanes': { type: 'string', default: '1' },
     'sheets-only': { type: 'boolean', default: false },
+    'check-black': { type: 'boolean', default: false },
   },
 });
 if (!opts.out) throw new Error('usage: build.ts --out <dir> [--quick] [--per-class N]');
@@ -68,7 +75,30 @@ const PER_CLASS = Number(opts['per-class'] ?? (opts.quick ? 110 : 400));
 const MAX_STILL_VARIANTS = 4;
 
 function log(msg: string): void {
-  console.log(`[${new Date().toISOString().slice(11, 19)}] ${msg}`);
+  // In --check-black mode stdout carries only the list of paths.
+  (opts['check-black'] ? console.error : console.log)(`[${new Date().toISOString().slice(11, 19)}] ${msg}`);
+}
+
+/** A clip measured after it was cut and dropped for being black. */
+interface DroppedClip extends BlackMeasure {
+  path: string;
+  class: ClassId;
+  source: string;
+  key: string;
+}
+
+/** Black measurements of clips already cut, keyed by path, size and mtime, so a rebuild measures only new clips. */
+const BLACK_CACHE = join(WORK, 'blackdetect.json');
+type BlackCache = Record<string, BlackMeasure & { size: number; mtimeMs: number }>;
+const blackCache: BlackCache = existsSync(BLACK_CACHE) ? (JSON.parse(readFileSync(BLACK_CACHE, 'utf8')) as BlackCache) : {};
+
+async function measureClip(rel: string): Promise<BlackMeasure> {
+  const { size, mtimeMs } = statSync(join(OUT, rel));
+  const hit = blackCache[rel];
+  if (hit && hit.size === size && hit.mtimeMs === mtimeMs) return hit;
+  const m = await measureBlack(join(OUT, rel));
+  blackCache[rel] = { ...m, size, mtimeMs };
+  return m;
 }
 
 function stillCandidates(): Candidate[] {
@@ -392,7 +422,7 @@ function writeLabels(rows: ProvenanceRow[]): void {
 }
 
 /** Clips per class, subclass and source, as Markdown for the README. */
-function statsMarkdown(rows: ProvenanceRow[]): string {
+function statsMarkdown(rows: ProvenanceRow[], dropped: DroppedClip[]): string {
   const lines = ['| class | clips | sources | subclasses (clips) | treatments (clips) |', '| --- | --- | --- | --- | --- |'];
   const count = (list: ProvenanceRow[], key: (r: ProvenanceRow) => string): string => {
     const m = new Map<string, number>();
@@ -420,6 +450,9 @@ function statsMarkdown(rows: ProvenanceRow[]): string {
     '',
     `Containers: ${count(rows, (r) => r.encoding.split(' ')[0]!)}.`,
     `Total ${rows.length} clips, ${(rows.reduce((s, r) => s + r.duration, 0) / 60).toFixed(1)} minutes.`,
+    `Dropped as black for >= ${MAX_BLACK_SHARE * 100}% of their length: ${dropped.length}${
+      dropped.length > 0 ? ` (${dropped.map((d) => `${d.class}/${d.source}`).join(', ')})` : ''
+    }.`,
   );
   return lines.join('\n') + '\n';
 }
@@ -444,6 +477,7 @@ async function main(): Promise<void> {
   const todo = chosen.map((c) => ({ c, ...clipPath(c) }));
   let done = 0;
   let failed = 0;
+  const dropped: DroppedClip[] = [];
   const finish = async (item: (typeof todo)[number]): Promise<void> => {
     const outPath = join(OUT, item.rel);
     if (!existsSync(outPath) && !opts['sheets-only']) {
@@ -457,6 +491,23 @@ async function main(): Promise<void> {
       }
     }
     if (!existsSync(outPath)) return;
+    // A clip black for most of its length (a capture whose window vanished, a lingering dark
+    // scene change) is dropped: not labelled, and deleted, so a later build cuts it again (a
+    // capture from a new recording). Its class stays one clip short; the summary says so.
+    let black: BlackMeasure;
+    try {
+      black = await measureClip(item.rel);
+    } catch (e) {
+      failed++;
+      log(`FAILED ${item.c.key}: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
+    if (isMostlyBlack(black)) {
+      dropped.push({ path: item.rel, class: item.c.classId, source: item.c.source, key: item.c.key, ...black });
+      rmSync(outPath, { force: true });
+      log(`DROPPED ${item.rel} (${item.c.key}): ${describeBlack(black)}`);
+      return;
+    }
     done++;
     if (done % 25 === 0) {
       log(`${done}/${todo.length} clips`);
@@ -490,7 +541,13 @@ async function main(): Promise<void> {
   // Games first: they are the only source of their class.
   // Clips that exist are labelled at once; the rest is taken class by class in turn, so that a
   // build stopped early is still balanced.
-  for (const item of todo.filter((t) => existsSync(join(OUT, t.rel)))) await finish(item);
+  // They are measured for black (the first time only, then cached), --jobs at a time.
+  const existing = todo.filter((t) => existsSync(join(OUT, t.rel)));
+  await Promise.all(
+    Array.from({ length: Math.max(1, Number(opts.jobs)) }, async () => {
+      for (let item = existing.shift(); item; item = existing.shift()) await finish(item);
+    }),
+  );
   const byClass = (items: typeof todo): typeof todo =>
     interleave(CLASSES.map((cls) => items.filter((t) => t.c.classId === cls && !existsSync(join(OUT, t.rel)))));
   stillQueue.splice(0, stillQueue.length, ...byClass(stillQueue));
@@ -511,6 +568,8 @@ async function main(): Promise<void> {
     ...Array.from({ length: Math.max(1, lanes - 1) }, () => stillLane()),
   ]);
   writeLabels(rows);
+  mkdirSync(WORK, { recursive: true });
+  writeFileSync(BLACK_CACHE, JSON.stringify(blackCache));
   const stats: Record<string, Record<string, number>> = {};
   for (const r of rows) {
     stats[r.class] ??= {};
@@ -521,9 +580,20 @@ async function main(): Promise<void> {
   for (const cls of CLASSES) sources[cls] = new Set(rows.filter((r) => r.class === cls).map((r) => r.source)).size;
   writeFileSync(
     join(OUT, 'stats.json'),
-    JSON.stringify({ clips: rows.length, failed, perSubclass: stats, sourcesPerClass: sources }, null, 1),
+    JSON.stringify({ clips: rows.length, failed, droppedBlack: dropped, perSubclass: stats, sourcesPerClass: sources }, null, 1),
   );
-  log(`wrote ${rows.length} clips (${failed} failed); sources per class ${JSON.stringify(sources)}`);
+  log(`wrote ${rows.length} clips (${failed} failed, ${dropped.length} dropped as black); sources per class ${JSON.stringify(sources)}`);
+  for (const cls of CLASSES) {
+    const short = dropped.filter((d) => d.class === cls);
+    if (short.length === 0) continue;
+    const bySource = new Map<string, number>();
+    for (const d of short) bySource.set(d.source, (bySource.get(d.source) ?? 0) + 1);
+    log(
+      `${cls}: ${rows.filter((r) => r.class === cls).length} of ${PER_CLASS} clips, ${short.length} short for black clips (${[...bySource]
+        .map(([s, n]) => `${s} -${n}`)
+        .join(', ')})`,
+    );
+  }
   // Clips of an earlier build that this allocation no longer picks would be unlabelled: remove.
   const keep = new Set(rows.map((r) => r.path));
   let removed = 0;
@@ -534,9 +604,31 @@ async function main(): Promise<void> {
         removed++;
       }
   if (removed > 0) log(`removed ${removed} clips that are no longer allocated`);
-  writeFileSync(join(OUT, 'stats.md'), statsMarkdown(rows));
+  writeFileSync(join(OUT, 'stats.md'), statsMarkdown(rows, dropped));
   await contactSheets(rows);
   log(`contact sheets in ${relative(process.cwd(), join(OUT, 'contact'))}`);
 }
 
-await main();
+/** Measures every clip in labels.csv as the build would and prints the paths it would drop. */
+async function checkBlack(): Promise<void> {
+  const lines = readFileSync(join(OUT, 'labels.csv'), 'utf8').trim().split('\n').slice(1);
+  const queue = lines.map((l) => l.split(',') as [string, ClassId, string, string]);
+  const total = queue.length;
+  const flagged: string[] = [];
+  let measured = 0;
+  const started = Date.now();
+  const lane = async (): Promise<void> => {
+    for (let row = queue.shift(); row; row = queue.shift()) {
+      const [path, cls, , source] = row;
+      const m = await measureBlack(join(OUT, path));
+      if (++measured % 100 === 0) log(`${measured}/${total} clips measured`);
+      if (m.black > 0) log(`${isMostlyBlack(m) ? 'WOULD DROP' : 'keep'} ${path} (${cls}/${source}): ${describeBlack(m)}`);
+      if (isMostlyBlack(m)) flagged.push(path);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Number(opts.jobs)) }, () => lane()));
+  for (const p of flagged.sort()) console.log(p);
+  log(`${flagged.length} of ${total} clips would be dropped as black; ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+await (opts['check-black'] ? checkBlack() : main());
