@@ -17,16 +17,17 @@ export const MAX_BLACK_SHARE = 0.5;
 
 /**
  * ffmpeg's blackdetect, not mean luma (signalstats YAVG): it counts the share of black pixels in
- * each frame, so a dark but detailed scene (a night level, a dark UI) is not black, while a blank
- * screen with only a mouse cursor still is. Its defaults (98% of pixels within 10% of the black
- * level) are too loose for the corpus: a scan of /work/corpus flagged a dark-navy beamer slide
- * deck (luma ~6% above black) and xscreensaver's morph3d and pipes (a small object or thin lines on
- * black, 1-2% of the frame). So a pixel is black within 3% of the black level (encoder noise on a
- * black screen stays within it) and a frame is black when 99.5% of its pixels are (a 640x360 frame
- * may hold ~1,100 other pixels: a cursor, not an object). d=0 reports every black run, however
- * short; they are summed.
+ * each frame, so a dark but detailed scene (a night level, a dark UI) or a few sprites on black (a
+ * starfield, xgalaga's attract screen) is not black, while a blank screen with only a mouse cursor
+ * still is. Its defaults (98% of pixels within 10% of the black level) are too loose for the
+ * corpus: a scan of /work/corpus flagged a dark-navy beamer slide deck (luma ~6% above black) and
+ * xscreensaver's morph3d, pipes and vermiculate (an object or thin lines on black, 0.2-2% of the
+ * frame). So a pixel is black within 3% of the black level (encoder noise on a black screen stays
+ * within it) and a frame is black when 99.8% of its pixels are (a 640x360 frame may hold ~460
+ * other pixels: a cursor, not a drawing). d=0 reports every black run, however short; they are
+ * summed.
  */
-const BLACKDETECT = 'blackdetect=d=0:pic_th=0.995:pix_th=0.03';
+const BLACKDETECT = 'blackdetect=d=0:pic_th=0.998:pix_th=0.03';
 
 /** Seconds of a clip and seconds of it that are black. */
 export interface BlackMeasure {

@@ -8,7 +8,10 @@
  * Clips that are black for most of their length are dropped (see blackdetect.ts). To list the
  * clips of a built corpus that the filter would drop, without changing anything:
  *
- *   npx tsx node-trainer/corpus/build.ts --out /work/corpus --check-black > black-clips.txt
+ *   npx tsx node-trainer/corpus/build.ts --out /work/corpus --check-black [--live-only] > black-clips.txt
+ *
+ * --live-only measures only live captures (from provenance.json): stills and rendered documents
+ * are drawn from pictures and pages and do not go black; it halves the scan.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -65,6 +68,7 @@ const { values: opts } = parseArgs({
     'capture-lanes': { type: 'string', default: '1' },
     'sheets-only': { type: 'boolean', default: false },
     'check-black': { type: 'boolean', default: false },
+    'live-only': { type: 'boolean', default: false },
   },
 });
 if (!opts.out) throw new Error('usage: build.ts --out <dir> [--quick] [--per-class N]');
@@ -612,7 +616,14 @@ async function main(): Promise<void> {
 /** Measures every clip in labels.csv as the build would and prints the paths it would drop. */
 async function checkBlack(): Promise<void> {
   const lines = readFileSync(join(OUT, 'labels.csv'), 'utf8').trim().split('\n').slice(1);
-  const queue = lines.map((l) => l.split(',') as [string, ClassId, string, string]);
+  const live = opts['live-only']
+    ? new Set(
+        (JSON.parse(readFileSync(join(OUT, 'provenance.json'), 'utf8')) as { clips: ProvenanceRow[] }).clips
+          .filter((r) => r.treatment === 'live capture')
+          .map((r) => r.path),
+      )
+    : undefined;
+  const queue = lines.map((l) => l.split(',') as [string, ClassId, string, string]).filter(([path]) => !live || live.has(path));
   const total = queue.length;
   const flagged: string[] = [];
   let measured = 0;
@@ -628,7 +639,9 @@ async function checkBlack(): Promise<void> {
   };
   await Promise.all(Array.from({ length: Math.max(1, Number(opts.jobs)) }, () => lane()));
   for (const p of flagged.sort()) console.log(p);
-  log(`${flagged.length} of ${total} clips would be dropped as black; ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  log(
+    `${flagged.length} of ${total} ${live ? 'live-capture ' : ''}clips (of ${lines.length} in labels.csv) would be dropped as black; ${((Date.now() - started) / 1000).toFixed(0)} s`,
+  );
 }
 
 await (opts['check-black'] ? checkBlack() : main());

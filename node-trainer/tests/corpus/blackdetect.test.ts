@@ -32,7 +32,7 @@ function encode(dir: string, name: string, source: string, filter = 'null'): str
   return out;
 }
 
-describe('black-clip detector (native ffmpeg blackdetect)', () => {
+describe.concurrent('black-clip detector (native ffmpeg blackdetect)', () => {
   let dir = '';
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'vidkind-black-'));
@@ -43,6 +43,11 @@ describe('black-clip detector (native ffmpeg blackdetect)', () => {
     const m = await measureBlack(encode(dir, 'black', 'color=c=black'));
     expect(m.duration).toBeCloseTo(2, 1);
     expect(m.black / m.duration).toBeGreaterThan(0.9);
+    expect(isMostlyBlack(m)).toBe(true);
+  });
+
+  it('flags a black screen that shows only a mouse cursor (0.08% of the frame)', async () => {
+    const m = await measureBlack(encode(dir, 'cursor', 'color=c=black', 'drawbox=x=70:y=50:w=4:h=4:c=white:t=fill'));
     expect(isMostlyBlack(m)).toBe(true);
   });
 
