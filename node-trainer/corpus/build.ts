@@ -483,6 +483,9 @@ async function main(): Promise<void> {
   let failed = 0;
   const dropped: DroppedClip[] = [];
   const finish = async (item: (typeof todo)[number]): Promise<void> => {
+    // An existing clip dropped as black is not remade in the same build: from the same still or
+    // recording it would come out the same.
+    if (dropped.some((d) => d.path === item.rel)) return;
     const outPath = join(OUT, item.rel);
     if (!existsSync(outPath) && !opts['sheets-only']) {
       mkdirSync(join(outPath, '..'), { recursive: true });
@@ -496,8 +499,8 @@ async function main(): Promise<void> {
     }
     if (!existsSync(outPath)) return;
     // A clip black for most of its length (a capture whose window vanished, a lingering dark
-    // scene change) is dropped: not labelled, and deleted, so a later build cuts it again (a
-    // capture from a new recording). Its class stays one clip short; the summary says so.
+    // scene change) is dropped: not labelled, and deleted, so a later build cuts it again. Its
+    // class stays one clip short; the summary says so.
     let black: BlackMeasure;
     try {
       black = await measureClip(item.rel);
