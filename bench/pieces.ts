@@ -9,8 +9,8 @@
  * onnxruntime-node), `ort-log` (onnxruntime-web's verbose session log: which graph transformers
  * ran), `infer` (the app's infer worker, each shipped backbone alone, vs onnxruntime-node, 1 and 2
  * threads), `decode` (mediabunny + WebCodecs alone vs with draw + getImageData), `skip` (the app's
-decode worker with and without leaving out disposable H.264 frames), `classify` (the
- * whole classify, 1 vs 2 WASM threads). Builds into bench/work/dist-pieces (not the bench's dist).
+ * decode worker with and without leaving out disposable H.264 frames), `classify` (the
+ * whole classify, 1 vs 2 WASM threads), `lanes` (the whole classify, the two backbones in one worker vs two). Builds into bench/work/dist-pieces (not the bench's dist).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
@@ -31,11 +31,14 @@ const { values: args, positionals } = parseArgs({
     dist: { type: 'string', default: 'bench/work/dist-pieces' },
     rounds: { type: 'string', default: '4' },
     runs: { type: 'string', default: '5' },
+    /** Frames per classify in `classify` / `lanes` (the shipped default samples 16). */
+    frames: { type: 'string', default: '16' },
   },
 });
 const DIST = args.dist!;
 const ROUNDS = Number(args.rounds);
 const RUNS = Number(args.runs);
+const FRAMES = Number(args.frames);
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -215,12 +218,31 @@ async function skipProbe(page: Page) {
   }
 }
 
-/** The whole classify with 1 and 2 WASM threads, alternating. */
-async function classifyProbe(page: Page) {
+type Variant = { threads: number; backboneWorkers?: number | 'auto' };
+const VARIANTS: Record<'classify' | 'lanes', Variant[]> = {
+  /** 1 vs 2 WASM threads in one worker. */
+  classify: [
+    { threads: 1, backboneWorkers: 1 },
+    { threads: 2, backboneWorkers: 1 },
+  ],
+  /** The ensemble's two backbones in one worker vs side by side in two (1 thread each). */
+  lanes: [
+    { threads: 1, backboneWorkers: 1 },
+    { threads: 1, backboneWorkers: 2 },
+  ],
+};
+
+/** The whole classify under each variant, alternating. */
+async function classifyProbe(page: Page, variants: Variant[]) {
   for (const id of ['10s', '60s'] as const) {
     const file = CLIPS[id][0];
-    const runs = await page.evaluate(([n, r]) => window.vidkindBench.pieces.classifyThreads(n, [1, 2], r), [file, ROUNDS] as const);
-    for (const [i, t] of [1, 2].entries()) {
+    const runs = await page.evaluate(([n, v, r, f]) => window.vidkindBench.pieces.classifyVariants(n, v, r, f), [
+      file,
+      variants,
+      ROUNDS,
+      FRAMES,
+    ] as const);
+    for (const [i, v] of variants.entries()) {
       const rs = runs[i]! as Array<{
         wallMs: number;
         timings: { decode: number; backbone: number };
@@ -230,7 +252,7 @@ async function classifyProbe(page: Page) {
         .map(([b]) => `${b} ${fmt(rs.map((x) => x.work.backbones[b]!.ms / x.work.backbones[b]!.runs))}/run`)
         .join('; ');
       console.log(
-        `${id} classify ${t}t: wall ${fmt(rs.map((x) => x.wallMs))}; decode ${fmt(rs.map((x) => x.timings.decode))}; preprocess ${fmt(rs.map((x) => x.work.preprocessMs))}; ${per}`,
+        `${id} classify ${v.threads}t ${v.backboneWorkers ?? 'auto'}w: wall ${fmt(rs.map((x) => x.wallMs))}; decode ${fmt(rs.map((x) => x.timings.decode))}; preprocess ${fmt(rs.map((x) => x.work.preprocessMs))}; ${per}`,
       );
     }
   }
@@ -257,7 +279,7 @@ try {
     if (what === 'decode') await decodeProbe(page);
     if (what === 'skip') await skipProbe(page);
     if (what === 'infer') await inferProbe(page);
-    if (what === 'classify') await classifyProbe(page);
+    if (what === 'classify' || what === 'lanes') await classifyProbe(page, VARIANTS[what]);
   }
 } finally {
   await browser.close();

@@ -129,15 +129,20 @@ const pieces = {
     }
   },
   /**
-   * The whole classify (decode worker + infer worker, default ensemble, no TTA, no feature cache)
-   * for each thread count in turn, `rounds` times, under fresh names.
+   * The whole classify (decode worker + infer worker(s), default ensemble, no TTA, no feature cache)
+   * for each pipeline variant in turn (WASM threads, backbone workers), `rounds` times, under fresh names.
    */
-  async classifyThreads(name: string, threadCounts: number[], rounds: number) {
+  async classifyVariants(
+    name: string,
+    variants: Array<{ threads: number; backboneWorkers?: number | 'auto' }>,
+    rounds: number,
+    frames = settings.frames,
+  ) {
     const picked = files().get(name);
     if (!picked) throw new Error(`no picked file named ${name}`);
     const { createClassifier } = await import('../../src/lib/classifier');
-    const cs = threadCounts.map((threads) => createClassifier({ manifestUrl: siteManifestUrl, threads, featureCache: false }));
-    const s: ClassifySettings = { frames: settings.frames, tta: false, backend: 'wasm' };
+    const cs = variants.map((v) => createClassifier({ manifestUrl: siteManifestUrl, ...v, featureCache: false }));
+    const s: ClassifySettings = { frames, tta: false, backend: 'wasm' };
     try {
       for (const c of cs) await c.classify(new File([picked], `warm-${name}`), s);
       const runs: Array<Array<{ wallMs: number; timings: unknown; work: unknown }>> = cs.map(() => []);

@@ -40,6 +40,8 @@ export interface ClassifierOptions {
   threads?: number;
   /** Use and fill the IndexedDB feature cache (default true). */
   featureCache?: boolean;
+  /** Inference workers the ensemble's backbones are spread over (default 'auto': see infer-client's `backboneLanes`). */
+  backboneWorkers?: number | 'auto';
   /** onnxruntime's verbose session log in the worker console (which provider took which node). */
   verboseLog?: boolean;
 }
@@ -93,7 +95,10 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
       infer.dispose();
       infer = undefined;
     }
-    infer ??= createInferClient({ backend: settings.backend, threads: options.threads, verboseLog: options.verboseLog });
+    infer ??= createInferClient(
+      { backend: settings.backend, threads: options.threads, verboseLog: options.verboseLog },
+      { backboneWorkers: options.backboneWorkers },
+    );
     const ensemble = pickEnsemble(loaded.manifest, settings.ensemble);
     const models = ensembleModels(loaded.manifest, ensemble);
     await infer.ensureModels(loaded, models, onModelProgress, signal);

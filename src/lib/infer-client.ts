@@ -55,18 +55,139 @@ export interface InferClientOptions {
   limits?: Pick<StageLimits, 'inferStallMs'>;
   /** The worker to start (tests); by default workers/infer.worker.ts. */
   createWorker?: () => Worker;
+  /**
+   * Workers the backbones are spread over (backbone i on worker i mod n; heads on the first).
+   * 'auto' (the default): 2 when the first worker runs WASM and twice its threads fit the cores
+   * (`cores`), else 1. See `backboneLanes`.
+   */
+  backboneWorkers?: number | 'auto';
+  /** Logical cores for 'auto' (tests); by default navigator.hardwareConcurrency. */
+  cores?: number;
+}
+
+/**
+ * How many workers the backbones of an ensemble run in. onnxruntime-web's own WASM threads were
+ * slower than one thread on a 2-core machine (bench/RESULTS.md), while two one-thread sessions in
+ * two workers share nothing and run side by side. On WebGPU the adapter is one queue: one worker.
+ */
+export function backboneLanes(device: Pick<InferDevice, 'backboneProvider' | 'threads'>, cores: number, backbones: number): number {
+  if (backbones < 2 || device.backboneProvider !== 'wasm') return 1;
+  return 2 * device.threads <= cores ? 2 : 1;
 }
 
 const startInferWorker = () =>
   new Worker(new URL('../../workers/infer.worker.ts', import.meta.url), { type: 'module', name: 'vidkind-infer' });
 
 /**
- * Starts an inference worker. One per provider/thread setting (onnxruntime fixes them per worker).
+ * Starts the inference worker(s): one, or (see `backboneLanes`) a second one that runs every other
+ * backbone of an ensemble on the same frames at the same time. Each is a lane (below).
+ */
+export function createInferClient(config: InferConfig, options: InferClientOptions = {}): InferClient {
+  const first = createLane(config, options);
+  const lanes: InferClient[] = [first];
+  /** Lane index of each loaded backbone. */
+  const laneOf = new Map<string, number>();
+  let devicePromise: Promise<InferDevice> | undefined;
+  let wanted = 1;
+
+  const firstDevice = () =>
+    (devicePromise ??= first.device().catch((e: unknown) => {
+      devicePromise = undefined;
+      throw e;
+    }));
+  const device = async (): Promise<InferDevice> => {
+    const d = await firstDevice();
+    if (wanted < 2) return d;
+    return { ...d, notes: [...d.notes, `The ensemble's backbones run side by side in ${wanted} workers of ${d.threads} thread(s) each.`] };
+  };
+
+  async function laneCount(backbones: number): Promise<number> {
+    const d = await firstDevice();
+    const setting = options.backboneWorkers ?? 'auto';
+    if (setting !== 'auto') return Math.max(1, Math.min(setting, backbones));
+    return backboneLanes(d, options.cores ?? globalThis.navigator?.hardwareConcurrency ?? 1, backbones);
+  }
+
+  function lane(i: number, threads: number): InferClient {
+    // The other lanes get the first one's thread count explicitly, so that every lane runs alike.
+    while (lanes.length <= i) lanes.push(createLane({ ...config, threads }, options));
+    return lanes[i]!;
+  }
+
+  return {
+    config,
+    device,
+    get backboneFrames() {
+      return lanes.reduce((a, l) => a + l.backboneFrames, 0);
+    },
+    async ensureModels(loaded, models, onProgress, signal) {
+      const d = await firstDevice();
+      wanted = Math.max(wanted, await laneCount(models.backbones.length));
+      const per = Array.from({ length: wanted }, () => [] as BackboneEntry[]);
+      models.backbones.forEach((b, i) => {
+        const at = laneOf.get(b.id) ?? i % wanted;
+        laneOf.set(b.id, at);
+        per[at]!.push(b);
+      });
+      const loadedModels = await Promise.all(
+        per.map((backbones, i) =>
+          lane(i, d.threads).ensureModels(loaded, { backbones, heads: i === 0 ? models.heads : [] }, onProgress, signal),
+        ),
+      );
+      return loadedModels.flat();
+    },
+    async embed(request) {
+      const ids = [request.backboneId, ...(request.moreBackboneIds ?? [])];
+      const groups = new Map<number, string[]>();
+      for (const id of ids) {
+        const at = laneOf.get(id) ?? 0;
+        groups.set(at, [...(groups.get(at) ?? []), id]);
+      }
+      if (groups.size === 1) return lanes[groups.keys().next().value!]!.embed(request);
+      // Each lane gets its own copy of the pixels (they are transferred); the last one takes the original.
+      const parts = [...groups.entries()];
+      const results = await Promise.all(
+        parts.map(([at, [id, ...more]], k) =>
+          lanes[at]!.embed({
+            ...request,
+            backboneId: id!,
+            moreBackboneIds: more,
+            frames: k === parts.length - 1 ? request.frames : request.frames.map((f) => ({ ...f, data: f.data.slice() })),
+            thumbnailMaxSide: k === 0 ? request.thumbnailMaxSide : undefined,
+          }),
+        ),
+      );
+      const byId = new Map(results.flatMap((r) => r.backbones.map((b) => [b.backboneId, b] as const)));
+      const main = byId.get(request.backboneId)!;
+      return {
+        features: main.features,
+        dim: main.dim,
+        preprocessMs: results.reduce((a, r) => a + r.preprocessMs, 0),
+        backboneMs: results.reduce((a, r) => a + r.backboneMs, 0),
+        backbones: ids.map((id) => byId.get(id)!),
+        thumbnails: results[0]!.thumbnails,
+      };
+    },
+    async timeBackbone(backboneId, runs, batch) {
+      return lanes[laneOf.get(backboneId) ?? 0]!.timeBackbone(backboneId, runs, batch);
+    },
+    async runHead(request) {
+      return first.runHead(request);
+    },
+    dispose() {
+      for (const l of lanes) l.dispose();
+      devicePromise = undefined;
+    },
+  };
+}
+
+/**
+ * One inference worker. One per provider/thread setting (onnxruntime fixes them per worker).
  * A worker that answers nothing for `inferStallMs` per unit of the call it should be running (the
  * worker runs its calls in order) is terminated: its calls fail with `timeout`, and the next call
  * starts a fresh worker, which `ensureModels` loads again (from the Cache API, verified).
  */
-export function createInferClient(config: InferConfig, options: InferClientOptions = {}): InferClient {
+function createLane(config: InferConfig, options: InferClientOptions): InferClient {
   let worker: Worker | null = null;
   let remote: Comlink.Remote<InferWorkerApi> | null = null;
   let devicePromise: Promise<InferDevice> | undefined;

@@ -187,15 +187,49 @@ export function writeTestModels(dir: string, options: { publicModels?: string; f
       testModel: true,
     };
   });
+  // A second backbone (generated, 16-d, another seed) under its own head: the 'test-two' ensemble
+  // runs two backbones on the same frames, as the shipped default does (one or two workers).
+  const secondBytes = testBackboneBytes(224, 16, 7);
+  write('backbones/test-cnn-b.onnx', secondBytes);
+  const second: BackboneEntry = {
+    id: 'test-cnn-b',
+    name: 'Test CNN B (generated, random weights)',
+    file: 'backbones/test-cnn-b.onnx',
+    sha256: sha256(secondBytes),
+    bytes: secondBytes.length,
+    input: { name: 'frames', width: 224, height: 224, layout: 'NHWC', range: [0, 1] },
+    output: { name: 'embedding', dim: 16 },
+    quantization: 'none',
+    provenance: { source: 'tests/e2e/infer-models.ts (seeded random weights)' },
+    licence: 'MIT',
+    testModel: true,
+  };
+  const secondHeadBytes = exportedTestHeadBytes(16, subKeys.length, 103);
+  write('heads/test-head-3.onnx', secondHeadBytes);
+  heads.push({
+    ...heads[0]!,
+    id: 'test-head-3',
+    backbone: second.id,
+    file: 'heads/test-head-3.onnx',
+    sha256: sha256(secondHeadBytes),
+    bytes: secondHeadBytes.length,
+  });
   const manifest = parseManifest({
     schemaVersion: 1,
     version: `test-${sha256(new TextEncoder().encode(heads.map((h) => h.sha256).join() + backbone.sha256)).slice(0, 12)}`,
     taxonomy: DEFAULT_TAXONOMY,
-    backbones: [backbone],
+    backbones: [backbone, second],
     heads,
     ensembles: [
       { id: 'test-single', name: 'Test head 1', members: ['test-head-1'], temperature: 1.5, oodThreshold: 0.9 },
       { id: 'test-pair', name: 'Test heads 1+2', members: ['test-head-1', 'test-head-2'], temperature: 1.5, oodThreshold: 0.9 },
+      {
+        id: 'test-two',
+        name: 'Test heads 1+3 (two backbones)',
+        members: ['test-head-1', 'test-head-3'],
+        temperature: 1.5,
+        oodThreshold: 0.9,
+      },
     ],
     defaultEnsemble: 'test-single',
     tta: {

@@ -39,12 +39,16 @@ type ModelsOut = { embedding?: number[]; logits?: number[]; subLogits?: number[]
 interface InferDiagnostics {
   init(
     settings: Partial<ClassifySettings>,
-    options?: { featureCache?: boolean },
+    options?: { featureCache?: boolean; threads?: number; backboneWorkers?: number | 'auto' },
   ): Promise<
     | { version: string; device: { provider: string; threads: number; notes: string[] }; progress: Array<{ fromCache: boolean }> }
     | { error: ErrorInfo }
   >;
-  classify(file: File, settings: Partial<ClassifySettings>, options?: { featureCache?: boolean }): Promise<Classified>;
+  classify(
+    file: File,
+    settings: Partial<ClassifySettings>,
+    options?: { featureCache?: boolean; threads?: number; backboneWorkers?: number | 'auto' },
+  ): Promise<Classified>;
   classifyAndCancel(file: File, afterMs: number, settings: Partial<ClassifySettings>): Promise<unknown>;
   runModels(config: { backend: ClassifySettings['backend'] }, request: Record<string, unknown>): Promise<ModelsOut | { error: ErrorInfo }>;
   fetchModelBytes(id: string): Promise<{ bytes: number } | { error: ErrorInfo }>;
@@ -94,7 +98,7 @@ function classify(
   page: Page,
   name: string,
   settings: Partial<ClassifySettings>,
-  options: { featureCache?: boolean } = {},
+  options: { featureCache?: boolean; threads?: number; backboneWorkers?: number | 'auto' } = {},
 ): Promise<Classified> {
   return page.evaluate(
     async ([name, settings, options]) => {
@@ -143,6 +147,32 @@ test('classifies a real video on WASM into a valid Result with segments, attenti
   expect(c.work.backboneFrames).toBe(8);
   expect(c.thumbnails).toHaveLength(8);
   expect(c.stages).toEqual(expect.arrayContaining(['loading-models', 'decoding', 'classifying', 'done']));
+});
+
+test('two backbones in one worker or side by side in two: the same probabilities, and each backbone runs once per frame', async ({
+  page,
+}) => {
+  await open(page);
+  const settings = { frames: 8, backend: 'wasm' as const, ensemble: 'test-two' };
+  const out: Record<number, Classified> = {};
+  for (const backboneWorkers of [1, 2]) {
+    const init = await page.evaluate(([s, o]) => (window as unknown as DiagWindow).vidkindDiagnostics.infer.init(s, o), [
+      settings,
+      { featureCache: false, backboneWorkers },
+    ] as const);
+    if ('error' in init) throw new Error(init.error.message);
+    expect(init.device.notes.some((n) => /side by side in 2 workers/.test(n))).toBe(backboneWorkers === 2);
+    out[backboneWorkers] = await classify(page, 'h264.mp4', settings, { featureCache: false, threads: 1, backboneWorkers });
+  }
+  const [one, two] = [success(out[1]!), success(out[2]!)];
+  expect(one.models.backbones).toEqual([models.manifest.backbones[0]!.id, 'test-cnn-b']);
+  expect(two.models.backbones).toEqual(one.models.backbones);
+  expect(maxDiff(probVector(one), probVector(two))).toBeLessThan(1e-6);
+  expect(maxDiff(one.attention, two.attention)).toBeLessThan(1e-6);
+  for (const c of [out[1]!, out[2]!]) {
+    expect(c.work.backboneFrames).toBe(8 * 2);
+    expect(c.thumbnails).toHaveLength(8);
+  }
 });
 
 test('WASM and WebGPU give the same probabilities within 1e-3 (SwiftShader, 2 frames)', async ({ page }) => {

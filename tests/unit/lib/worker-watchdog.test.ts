@@ -8,37 +8,12 @@ import * as Comlink from 'comlink';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDecodeClient } from '../../../src/lib/decode-client';
 import { createInferClient } from '../../../src/lib/infer-client';
+import { workerFactory } from './fake-worker';
 import type { DecodedFrame, DecodeOutput, DecodeProgress, DecodeRequest } from '../../../workers/decode/api';
 import type { EmbedRequest, InferConfig } from '../../../workers/infer/api';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const never = () => new Promise<never>(() => {});
-
-/** Starts fake workers exposing `makeApi(n)` (n = 0 for the first worker started, 1 for the next, ...). */
-function workerFactory(makeApi: (n: number) => object) {
-  const started: Array<{ terminated: boolean }> = [];
-  const ports: MessagePort[] = [];
-  const createWorker = () => {
-    const { port1, port2 } = new MessageChannel();
-    ports.push(port1, port2);
-    Comlink.expose(makeApi(started.length), port2);
-    const state = { terminated: false };
-    started.push(state);
-    const worker = {
-      postMessage: (m: unknown, transfer?: Transferable[]) => port1.postMessage(m, transfer ?? []),
-      addEventListener: port1.addEventListener.bind(port1),
-      removeEventListener: port1.removeEventListener.bind(port1),
-      start: () => port1.start(),
-      terminate: () => {
-        state.terminated = true;
-        port1.close();
-        port2.close();
-      },
-    };
-    return worker as unknown as Worker;
-  };
-  return { createWorker, started, close: () => ports.forEach((p) => p.close()) };
-}
 
 const file = new Blob([new Uint8Array(16)]) as File;
 const frame = (index: number): DecodedFrame => ({
