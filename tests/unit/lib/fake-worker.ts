@@ -29,4 +29,3 @@ export function workerFactory(makeApi: (n: number) => object) {
   };
   return { createWorker, started, close: () => ports.forEach((p) => p.close()) };
 }
-
