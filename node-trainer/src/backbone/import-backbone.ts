@@ -2,6 +2,7 @@
  * `vidkind import-backbone`, the work behind the command: source model (TF.js or ONNX) -> ONNX with
  * one `frames` input and one `embedding` [N, D] output, weights stored as asked, a parity check
  * against the source's own runtime on real images, the file written and its manifest entry upserted.
+ * With `taps`, `embedding` also carries the spatial mean and std of intermediate feature maps.
  * Deterministic: the same source and options give byte-identical files.
  */
 import { createHash } from 'node:crypto';
@@ -11,19 +12,24 @@ import type { BackboneEntry } from '../../../src/core/manifest.ts';
 import { frameTensorSize, frameToTensor, type InputSpec } from '../../../src/core/preprocess.ts';
 import { writeFileAtomic } from '../fs-atomic.ts';
 import { upsertBackbone } from '../manifest-file.ts';
-import { encodeModel, type Graph } from './onnx-graph.ts';
+import { attr, encodeModel, int64Tensor, node, OPSET, pruneAndSort, type Graph, type NodeProto } from './onnx-graph.ts';
 import { loadOnnxBackbone } from './onnx-source.ts';
-import { compareEmbeddings, runOnnx, runTfjs, type ParityStats } from './parity.ts';
+import { compareEmbeddings, runOnnx, runOnnxOutputs, runTfjs, appendTapStatistics, columns, type ParityStats } from './parity.ts';
 import { DEFAULT_PARITY_IMAGES, loadParityImages } from './parity-images.ts';
 import { storeWeights, type Quantization } from './quantize.ts';
 import { loadTfjsModel } from './tfjs-source.ts';
-import { tfjsToOnnx } from './tfjs-to-onnx.ts';
+import { tfjsToOnnx, type Tap } from './tfjs-to-onnx.ts';
 
 export interface ImportOptions {
   from: 'tfjs' | 'onnx';
   /** TF.js model directory / package path, or .onnx file. */
   source: string;
   embedding?: string;
+  /**
+   * Intermediate feature maps (Keras layer / TF node names for tfjs, value names for onnx) whose
+   * per-channel spatial mean and std are appended, in this order, to the embedding.
+   */
+  taps?: string[];
   id: string;
   name?: string;
   /** Directory the .onnx goes to; the manifest is the one in its parent when that is `.../backbones`. */
@@ -49,14 +55,20 @@ export interface ImportResult {
   file: string;
   bytes: Uint8Array;
   entry: BackboneEntry;
-  parity: ParityStats & { reference: string; images: number };
+  /** With taps, `parts` compares the source's embedding and the tap statistics separately. */
+  parity: ParityStats & { reference: string; images: number; parts?: { embedding: ParityStats; taps: ParityStats } };
 }
 
 interface Prepared {
   graph: Graph;
   spec: InputSpec;
+  /** The whole `embedding` width: the source's embedding plus 2 * channels per tap. */
   dim: number;
+  /** The width of the source's own embedding (the first `baseDim` values). */
+  baseDim: number;
   embeddingNode: string;
+  /** Source names of the taps, in order, with their channel counts. */
+  taps: Tap[];
   provenance: BackboneEntry['provenance'];
   licence: string;
   defaultName: string;
@@ -70,24 +82,32 @@ const IMAGENET_STD: [number, number, number] = [0.229, 0.224, 0.225];
 
 async function prepareTfjs(o: ImportOptions): Promise<Prepared> {
   const model = loadTfjsModel(o.source);
-  const converted = tfjsToOnnx(model, o.embedding);
+  const taps = o.taps ?? [];
+  const converted = tfjsToOnnx(model, o.embedding, taps);
   const where = model.pkg ? relative(model.pkg.root, model.dir).split('\\').join('/') : basename(model.dir);
   return {
-    graph: converted.graph,
+    graph: poolTapsIntoEmbedding(converted.graph, converted.dim, converted.taps),
     // TF.js image models take NHWC; nsfwjs (and most TF.js image models) feed pixels / 255.
     spec: { ...converted.inputSize, layout: 'NHWC', range: o.range ?? [0, 1], mean: o.mean, std: o.std },
-    dim: converted.dim,
+    dim: tappedDim(converted.dim, converted.taps),
+    baseDim: converted.dim,
     embeddingNode: converted.embeddingNode,
+    taps: converted.taps,
     provenance: {
       source: 'tfjs',
       package: model.pkg?.name,
       version: model.pkg?.version,
       path: where,
-      notes: [`TF.js ${model.format} model; embedding = output of "${converted.embeddingNode}".`, o.notes].filter(Boolean).join(' '),
+      notes: [
+        `TF.js ${model.format} model; embedding = output of "${converted.embeddingNode}"${tapNotes(converted.dim, converted.taps)}.`,
+        o.notes,
+      ]
+        .filter(Boolean)
+        .join(' '),
     },
     licence: o.licence ?? model.pkg?.licence ?? 'unspecified',
     defaultName: model.pkg ? `${model.pkg.name} ${basename(model.dir)}` : basename(model.dir),
-    reference: (batch, dims) => runTfjs(model, converted.embeddingNode, batch, dims),
+    reference: (batch, dims) => runTfjs(model, converted.embeddingNode, batch, dims, taps),
     referenceName: `tfjs (${model.pkg ? `${model.pkg.name}@${model.pkg.version} ` : ''}TF.js runtime)`,
   };
 }
@@ -100,10 +120,11 @@ async function prepareOnnx(o: ImportOptions): Promise<Prepared> {
   } catch {
     throw new Error(`Cannot read ONNX file "${o.source}".`);
   }
-  const b = await loadOnnxBackbone(bytes, o.source, o.embedding);
+  const b = await loadOnnxBackbone(bytes, o.source, o.embedding, o.taps);
   const nchw = b.layout === 'NCHW';
+  const taps = b.reference.taps.map((name, i) => ({ name, channels: b.taps[i]!.channels }));
   return {
-    graph: b.graph,
+    graph: poolTapsIntoEmbedding(b.graph, b.dim, b.taps),
     spec: {
       ...b.inputSize,
       layout: b.layout,
@@ -112,20 +133,81 @@ async function prepareOnnx(o: ImportOptions): Promise<Prepared> {
       mean: o.mean ?? (nchw ? IMAGENET_MEAN : undefined),
       std: o.std ?? (nchw ? IMAGENET_STD : undefined),
     },
-    dim: b.dim,
+    dim: tappedDim(b.dim, b.taps),
+    baseDim: b.dim,
     embeddingNode: b.embeddingNode,
+    taps,
     provenance: {
       source: 'onnx',
       path: basename(file),
-      notes: [`ONNX import; embedding = "${b.embeddingNode}"; source sha256 ${createHash('sha256').update(bytes).digest('hex')}.`, o.notes]
+      notes: [
+        `ONNX import; embedding = "${b.embeddingNode}"${tapNotes(b.dim, taps)}; source sha256 ${createHash('sha256').update(bytes).digest('hex')}.`,
+        o.notes,
+      ]
         .filter(Boolean)
         .join(' '),
     },
     licence: o.licence ?? 'unspecified',
     defaultName: basename(file).replace(/\.onnx$/i, ''),
-    reference: (batch, dims) => runOnnx(b.reference.bytes, b.reference.input, b.reference.output, batch, dims),
+    reference: async (batch, dims) => {
+      const [emb, ...maps] = await runOnnxOutputs(
+        b.reference.bytes,
+        b.reference.input,
+        [b.reference.output, ...b.reference.taps],
+        batch,
+        dims,
+      );
+      return appendTapStatistics(emb!.data, dims[0]!, maps, 'NCHW');
+    },
     referenceName: 'onnx fp32 (source model in onnxruntime-node)',
   };
+}
+
+const tappedDim = (dim: number, taps: Tap[]) => dim + 2 * taps.reduce((n, t) => n + t.channels, 0);
+
+/** What the provenance notes say about taps (nothing without taps). */
+function tapNotes(dim: number, taps: Tap[]): string {
+  if (!taps.length) return '';
+  const list = taps.map((t) => `${t.name} (${t.channels})`).join(', ');
+  return ` (${dim}-d), then per tap its spatial mean then its spatial std (population, per channel) over ${list}: ${tappedDim(dim, taps)}-d in all`;
+}
+
+/**
+ * Pools each tap (an NCHW value of `g`, kept as an extra output by the converter) into its
+ * per-channel spatial mean and std and makes `embedding` = concat([embedding, mean_1, std_1, ...], 1).
+ * std is computed centred, sqrt(ReduceMean((x - mean)^2)), which is stable in float32. Without taps the
+ * graph is returned as it is, so plain imports stay byte-identical.
+ */
+export function poolTapsIntoEmbedding(g: Graph, dim: number, taps: Tap[]): Graph {
+  if (!taps.length) return g;
+  // ReduceMean takes `axes` as an attribute up to opset 17, as an input from 18 (ONNX imports keep their opset).
+  const opset = g.opsetImports?.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? OPSET;
+  const constants = [...g.constants];
+  const hw = 'taps/axes_hw';
+  if (opset >= 18) constants.push(int64Tensor(hw, [2, 3]));
+  const reduceMean = (x: string, out: string, keepdims: number): NodeProto =>
+    opset >= 18
+      ? node('ReduceMean', [x, hw], [out], out, [attr.int('keepdims', keepdims)])
+      : node('ReduceMean', [x], [out], out, [attr.ints('axes', [2, 3]), attr.int('keepdims', keepdims)]);
+  const base = 'embedding/base';
+  const nodes = g.nodes.map((n) =>
+    (n.output ?? []).includes('embedding') ? { ...n, output: n.output!.map((o) => (o === 'embedding' ? base : o)) } : n,
+  );
+  const parts = [base];
+  taps.forEach((t, i) => {
+    const p = `taps/${i}`;
+    nodes.push(
+      reduceMean(t.name, `${p}/mean_nchw`, 1),
+      node('Flatten', [`${p}/mean_nchw`], [`${p}/mean`], `${p}/mean`, [attr.int('axis', 1)]),
+      node('Sub', [t.name, `${p}/mean_nchw`], [`${p}/centred`], `${p}/centred`),
+      node('Mul', [`${p}/centred`, `${p}/centred`], [`${p}/squared`], `${p}/squared`),
+      reduceMean(`${p}/squared`, `${p}/var`, 0),
+      node('Sqrt', [`${p}/var`], [`${p}/std`], `${p}/std`),
+    );
+    parts.push(`${p}/mean`, `${p}/std`);
+  });
+  nodes.push(node('Concat', parts, ['embedding'], 'embedding/taps', [attr.int('axis', 1)]));
+  return pruneAndSort({ ...g, nodes, constants, outputs: [{ name: 'embedding', dims: ['N', tappedDim(dim, taps)] }] });
 }
 
 /** Preprocesses the parity images into one batch with the entry's own spec (src/core/preprocess). */
@@ -140,9 +222,12 @@ export function parityBatch(spec: InputSpec, dir = DEFAULT_PARITY_IMAGES): { bat
 
 /** Builds the ONNX bytes only (no parity, nothing written): what the determinism test compares. */
 export async function convertBackbone(o: ImportOptions): Promise<{ bytes: Uint8Array; prepared: Prepared }> {
+  const twice = (o.taps ?? []).find((t, i, all) => all.indexOf(t) !== i);
+  if (twice !== undefined) throw new Error(`--taps names "${twice}" twice.`);
   const prepared = o.from === 'tfjs' ? await prepareTfjs(o) : await prepareOnnx(o);
   const stored = storeWeights(prepared.graph.weights, o.quantize);
   const bytes = encodeModel(prepared.graph, stored.initializers, stored.nodes, {
+    ...(prepared.taps.length ? { 'vidkind.backbone.taps': prepared.taps.map((t) => t.name).join(',') } : {}),
     'vidkind.backbone.id': o.id,
     'vidkind.backbone.embedding_node': prepared.embeddingNode,
     'vidkind.backbone.quantization': o.quantize,
@@ -164,10 +249,18 @@ export async function importBackbone(o: ImportOptions, log: (line: string) => vo
   const { batch, dims, count } = parityBatch(prepared.spec, o.images);
   const [ref, got] = await Promise.all([prepared.reference(batch, dims), runOnnx(bytes, 'frames', 'embedding', batch, dims)]);
   const stats = compareEmbeddings(ref, got, prepared.dim);
-  log(
-    `parity vs ${prepared.referenceName} on ${count} images: max |diff| ${stats.maxAbsDiff.toExponential(3)}, ` +
-      `mean cosine ${stats.meanCosine.toFixed(6)} (min ${stats.minCosine.toFixed(6)})`,
-  );
+  const describe = (s: ParityStats) =>
+    `max |diff| ${s.maxAbsDiff.toExponential(3)}, mean cosine ${s.meanCosine.toFixed(6)} (min ${s.minCosine.toFixed(6)})`;
+  log(`parity vs ${prepared.referenceName} on ${count} images: ${describe(stats)}`);
+  let parts: ImportResult['parity']['parts'];
+  if (prepared.taps.length) {
+    // The tap statistics are on their own scale: say how each part fares (the check itself is on the whole vector).
+    const baseDim = prepared.baseDim;
+    const part = (from: number, to: number) => compareEmbeddings(columns(ref, count, from, to), columns(got, count, from, to), to - from);
+    parts = { embedding: part(0, baseDim), taps: part(baseDim, prepared.dim) };
+    log(`  embedding part (${baseDim}-d): ${describe(parts.embedding)}`);
+    log(`  tap statistics (${prepared.dim - baseDim}-d): ${describe(parts.taps)}`);
+  }
   const minCosine = o.minCosine ?? 0.999;
   if (!(stats.meanCosine >= minCosine))
     throw new Error(
@@ -209,5 +302,5 @@ export async function importBackbone(o: ImportOptions, log: (line: string) => vo
   log(
     `wrote ${relative(process.cwd(), file)} (${(bytes.length / 1e6).toFixed(2)} MB, ${o.quantize}, ${prepared.dim}-d, sha256 ${entry.sha256.slice(0, 12)}…)`,
   );
-  return { file, bytes, entry, parity: { ...stats, reference: prepared.referenceName, images: count } };
+  return { file, bytes, entry, parity: { ...stats, reference: prepared.referenceName, images: count, ...(parts ? { parts } : {}) } };
 }

@@ -15,6 +15,7 @@ import {
   type NodeProto,
   type TensorProto,
 } from './onnx-graph.ts';
+import type { Tap } from './tfjs-to-onnx.ts';
 
 export interface OnnxBackbone {
   graph: Graph;
@@ -23,8 +24,10 @@ export interface OnnxBackbone {
   layout: 'NCHW' | 'NHWC';
   inputSize: { width: number; height: number };
   dim: number;
-  /** The source model cut at the embedding, fp32, unmodified otherwise: the parity reference. */
-  reference: { bytes: Uint8Array; input: string; output: string };
+  /** Intermediate NCHW feature maps kept as extra graph outputs (value names renamed as in the graph). */
+  taps: Tap[];
+  /** The source model cut at the embedding (and taps), fp32, unmodified otherwise: the parity reference. */
+  reference: { bytes: Uint8Array; input: string; output: string; taps: string[] };
 }
 
 function floatData(t: TensorProto, file: string): Float32Array {
@@ -40,8 +43,11 @@ function floatData(t: TensorProto, file: string): Float32Array {
   return Float32Array.from(t.floatData ?? []);
 }
 
-/** Loads an ONNX backbone, choosing the embedding output (default: the model's only output). */
-export async function loadOnnxBackbone(bytes: Uint8Array, file: string, embedding?: string): Promise<OnnxBackbone> {
+/**
+ * Loads an ONNX backbone, choosing the embedding output (default: the model's only output); `taps`
+ * names intermediate NCHW feature maps to keep as extra outputs.
+ */
+export async function loadOnnxBackbone(bytes: Uint8Array, file: string, embedding?: string, taps: string[] = []): Promise<OnnxBackbone> {
   const model = decodeModel(bytes, file);
   const g = model.graph;
   if (!g || !g.node?.length) throw new Error(`${file} has no graph nodes: not a model.`);
@@ -70,20 +76,24 @@ export async function loadOnnxBackbone(bytes: Uint8Array, file: string, embeddin
   const target = embedding ?? (outputs.length === 1 ? outputs[0]! : undefined);
   if (!target) throw new Error(`${file} has ${outputs.length} outputs (${outputs.join(', ')}): name the embedding with --embedding.`);
   if (!produced.has(target)) throw new Error(`${file} has no output or value named "${target}" (outputs: ${outputs.join(', ')}).`);
+  for (const tap of taps)
+    if (!produced.has(tap)) throw new Error(`${file} has no value named "${tap}" for --taps (values: ${[...produced].join(', ')}).`);
 
-  // Cut the source at the embedding: the same graph with that value as its only output.
-  const cutGraph = { ...g, output: [{ name: target }] };
-  const cut = { ...model, graph: pruneRaw(cutGraph as typeof g, target) };
+  // Cut the source at the embedding (and taps): the same graph with those values as its only outputs.
+  const cutGraph = { ...g, output: [target, ...taps].map((name) => ({ name })) };
+  const cut = { ...model, graph: pruneRaw(cutGraph as typeof g, [target, ...taps]) };
   const { onnx } = await import('./onnx-graph.ts');
   const referenceBytes = onnx.ModelProto.encode(onnx.ModelProto.create(cut)).finish();
 
   // The embedding's shape decides whether it needs flattening: ask onnxruntime, with one frame.
   let outDims: readonly number[];
+  let tapDims: Array<readonly number[]>;
   try {
     const session = await ort.InferenceSession.create(referenceBytes);
     const shape = layout === 'NCHW' ? [1, 3, h, w] : [1, h, w, 3];
     const probe = await session.run({ [input.name!]: new ort.Tensor('float32', new Float32Array(3 * h * w), shape) });
     outDims = probe[target]!.dims;
+    tapDims = taps.map((t) => probe[t]!.dims);
     await session.release();
   } catch (e) {
     throw new Error(`${file} does not run in onnxruntime: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`, { cause: e });
@@ -92,6 +102,12 @@ export async function loadOnnxBackbone(bytes: Uint8Array, file: string, embeddin
   if (!(outDims.length === 2 || spatialOne))
     throw new Error(`The embedding "${target}" has shape [${outDims.join(', ')}], not [N, D]: choose a pooled output with --embedding.`);
   const dim = outDims[1]!;
+  taps.forEach((tap, i) => {
+    if (tapDims[i]!.length !== 4)
+      throw new Error(
+        `The tap "${tap}" has shape [${tapDims[i]!.join(', ')}], not a feature map [N, C, H, W]: --taps takes convolution outputs.`,
+      );
+  });
 
   // The input becomes `frames`; a source value already called `embedding` (a vidkind export
   // re-imported) is renamed so the new output node does not feed itself.
@@ -116,7 +132,8 @@ export async function loadOnnxBackbone(bytes: Uint8Array, file: string, embeddin
   const graph = pruneAndSort({
     name: g.name || 'backbone',
     input: { name: 'frames', dims: layout === 'NCHW' ? ['N', 3, h, w] : ['N', h, w, 3] },
-    outputs: [{ name: 'embedding', dims: ['N', dim] }],
+    // Taps are graph outputs here so that pruning keeps them; import-backbone pools them into `embedding`.
+    outputs: [{ name: 'embedding', dims: ['N', dim] }, ...taps.map((t, i) => ({ name: rename(t), dims: ['N', ...tapDims[i]!.slice(1)] }))],
     nodes,
     weights,
     constants,
@@ -129,18 +146,19 @@ export async function loadOnnxBackbone(bytes: Uint8Array, file: string, embeddin
     layout,
     inputSize: { width: w, height: h },
     dim,
-    reference: { bytes: referenceBytes, input: input.name!, output: target },
+    taps: taps.map((t, i) => ({ name: rename(t), channels: tapDims[i]![1]! })),
+    reference: { bytes: referenceBytes, input: input.name!, output: target, taps },
   };
 }
 
-/** Drops nodes the target does not depend on (raw protobuf graph), keeping the source's node order. */
+/** Drops nodes the targets do not depend on (raw protobuf graph), keeping the source's node order. */
 function pruneRaw<
   T extends { node?: NodeProto[] | null; initializer?: TensorProto[] | null; input?: Array<{ name?: string | null }> | null },
->(g: T, target: string): T {
+>(g: T, targets: string[]): T {
   const producer = new Map<string, NodeProto>();
   for (const n of g.node ?? []) for (const o of n.output ?? []) producer.set(o, n);
   const keep = new Set<NodeProto>();
-  const stack = [target];
+  const stack = [...targets];
   while (stack.length) {
     const p = producer.get(stack.pop()!);
     if (!p || keep.has(p)) continue;

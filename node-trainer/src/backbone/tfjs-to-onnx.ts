@@ -16,6 +16,14 @@ export interface ConvertedBackbone {
   embeddingNode: string;
   inputSize: { width: number; height: number };
   dim: number;
+  /** Intermediate feature maps kept as extra graph outputs (NCHW), in the order asked: see `--taps`. */
+  taps: Tap[];
+}
+
+/** A feature map the graph exposes besides the embedding: its value name and channel count. */
+export interface Tap {
+  name: string;
+  channels: number;
 }
 
 type Shape = number[];
@@ -215,16 +223,46 @@ function emitEmbedding(e: Emitter, value: string, what: string): number {
   return shape[1]!;
 }
 
-function finish(e: Emitter, input: Graph['input'], name: string, embeddingNode: string, dim: number): ConvertedBackbone {
+/** Checks that every tap is a 4-D feature map; returns them with their channel counts. */
+function tapShapes(e: Emitter, taps: string[], what: 'layer' | 'node'): Array<Tap & { shape: Shape }> {
+  return taps.map((name) => {
+    const shape = e.shapes.get(name);
+    if (!shape || shape.length !== 4)
+      throw new Error(
+        `The tap ${what} "${name}" is ${shape ? `of shape [${shape.join(', ')}]` : 'a constant'}, not a feature map [N, H, W, C]: ` +
+          `--taps takes the outputs of convolutional ${what}s.`,
+      );
+    return { name, channels: shape[3]!, shape };
+  });
+}
+
+function finish(
+  e: Emitter,
+  input: Graph['input'],
+  name: string,
+  embeddingNode: string,
+  dim: number,
+  taps: Array<Tap & { shape: Shape }> = [],
+): ConvertedBackbone {
   const graph = pruneAndSort({
     name,
     input,
-    outputs: [{ name: 'embedding', dims: ['N', dim] }],
+    // Taps are graph outputs here so that pruning keeps them; import-backbone pools them into `embedding`.
+    outputs: [
+      { name: 'embedding', dims: ['N', dim] },
+      ...taps.map((t) => ({ name: t.name, dims: ['N', t.shape[3]!, t.shape[1]!, t.shape[2]!] })),
+    ],
     nodes: e.nodes,
     weights: e.weights,
     constants: e.constants,
   });
-  return { graph, embeddingNode, inputSize: { width: input.dims[2] as number, height: input.dims[1] as number }, dim };
+  return {
+    graph,
+    embeddingNode,
+    inputSize: { width: input.dims[2] as number, height: input.dims[1] as number },
+    dim,
+    taps: taps.map((t) => ({ name: t.name, channels: t.channels })),
+  };
 }
 
 // ---------------------------------------------------------------- Keras layers models
@@ -265,7 +303,7 @@ function pair(v: unknown): [number, number] {
   return Array.isArray(v) ? [Number(v[0]), Number(v[1])] : [Number(v), Number(v)];
 }
 
-function convertLayers(model: TfjsModel, embedding: string | undefined): ConvertedBackbone {
+function convertLayers(model: TfjsModel, embedding: string | undefined, taps: string[]): ConvertedBackbone {
   const topo = model.topology as {
     model_config?: { config: { layers: KerasLayer[]; output_layers: unknown[] } };
     config?: { layers: KerasLayer[] };
@@ -279,9 +317,11 @@ function convertLayers(model: TfjsModel, embedding: string | undefined): Convert
     ((config as { output_layers?: Array<[string]> }).output_layers?.[0]?.[0] as string | undefined) ?? layers.at(-1)!.name;
   const target = embedding ?? (firstDense ? inputsOf(firstDense)[0]! : outputLayer);
   if (!byName.has(target)) throw new Error(`No layer named "${target}" in the model (layers: ${layers.map((l) => l.name).join(', ')}).`);
+  for (const tap of taps)
+    if (!byName.has(tap)) throw new Error(`No layer named "${tap}" for --taps (layers: ${layers.map((l) => l.name).join(', ')}).`);
 
   const needed = new Set<string>();
-  const stack = [target];
+  const stack = [target, ...taps];
   while (stack.length) {
     const n = stack.pop()!;
     if (needed.has(n)) continue;
@@ -431,8 +471,9 @@ function convertLayers(model: TfjsModel, embedding: string | undefined): Convert
     }
   }
   if (!input) throw new Error('The model has no InputLayer on the path to the embedding.');
+  const tapInfo = tapShapes(e, taps, 'layer');
   const dim = emitEmbedding(e, target, target);
-  return finish(e, input, 'backbone', target, dim);
+  return finish(e, input, 'backbone', target, dim, tapInfo);
 }
 
 // ---------------------------------------------------------------- TF graph models
@@ -480,30 +521,36 @@ const text = (b64: string | undefined) => (b64 === undefined ? '' : Buffer.from(
 const ints = (a: { list?: { i?: string[] } } | undefined) => (a?.list?.i ?? []).map(Number);
 const clean = (input: string) => input.replace(/^\^/, '').replace(/:0$/, '');
 
-function convertGraph(model: TfjsModel, embedding: string | undefined): ConvertedBackbone {
+function convertGraph(model: TfjsModel, embedding: string | undefined, taps: string[]): ConvertedBackbone {
   const nodes = (model.topology as { node: TfNode[] }).node;
   const byName = new Map(nodes.map((n) => [n.name, n]));
   const dataInputs = (n: TfNode) => (n.input ?? []).filter((i) => !i.startsWith('^')).map(clean);
   const firstMatMul = nodes.find((n) => n.op === 'MatMul' || n.op === '_FusedMatMul');
   const target = embedding ?? (firstMatMul ? dataInputs(firstMatMul)[0]! : nodes.at(-1)!.name);
   if (!byName.has(target)) throw new Error(`No node named "${target}" in the graph model.`);
+  for (const tap of taps)
+    if (!byName.has(tap)) throw new Error(`No node named "${tap}" for --taps (nodes: ${nodes.map((n) => n.name).join(', ')}).`);
 
-  // Depth-first from the embedding: the needed nodes, producers first.
+  // Depth-first from the embedding (then from each tap): the needed nodes, producers first.
   const order: TfNode[] = [];
   const seen = new Set<string>();
-  const stack: Array<{ n: TfNode; i: number }> = [{ n: byName.get(target)!, i: 0 }];
-  seen.add(target);
-  while (stack.length) {
-    const top = stack[stack.length - 1]!;
-    const ins = dataInputs(top.n);
-    if (top.i < ins.length) {
-      const name = ins[top.i++]!;
-      if (seen.has(name)) continue;
-      const p = byName.get(name);
-      if (!p) throw new Error(`Node "${top.n.name}" reads "${name}", which the graph does not define.`);
-      seen.add(name);
-      stack.push({ n: p, i: 0 });
-    } else order.push(stack.pop()!.n);
+  const stack: Array<{ n: TfNode; i: number }> = [];
+  for (const root of [target, ...taps]) {
+    if (seen.has(root)) continue;
+    seen.add(root);
+    stack.push({ n: byName.get(root)!, i: 0 });
+    while (stack.length) {
+      const top = stack[stack.length - 1]!;
+      const ins = dataInputs(top.n);
+      if (top.i < ins.length) {
+        const name = ins[top.i++]!;
+        if (seen.has(name)) continue;
+        const p = byName.get(name);
+        if (!p) throw new Error(`Node "${top.n.name}" reads "${name}", which the graph does not define.`);
+        seen.add(name);
+        stack.push({ n: p, i: 0 });
+      } else order.push(stack.pop()!.n);
+    }
   }
   const unsupported = order.filter((n) => !GRAPH_SUPPORTED.has(n.op)).map((n) => `${n.op} (node "${n.name}")`);
   if (unsupported.length) throw new UnsupportedOpError(unsupported);
@@ -674,11 +721,15 @@ function convertGraph(model: TfjsModel, embedding: string | undefined): Converte
     }
   }
   if (!input) throw new Error('The graph model has no Placeholder input on the path to the embedding.');
+  const tapInfo = tapShapes(e, taps, 'node');
   const dim = emitEmbedding(e, target, target);
-  return finish(e, input, 'backbone', target, dim);
+  return finish(e, input, 'backbone', target, dim, tapInfo);
 }
 
-/** Converts the part of a TF.js model up to the embedding node (default: the input of the first Dense / MatMul). */
-export function tfjsToOnnx(model: TfjsModel, embedding?: string): ConvertedBackbone {
-  return model.format === 'layers' ? convertLayers(model, embedding) : convertGraph(model, embedding);
+/**
+ * Converts the part of a TF.js model up to the embedding node (default: the input of the first Dense / MatMul),
+ * plus the part up to each tap (layer / node names of 4-D feature maps), which are kept as extra outputs.
+ */
+export function tfjsToOnnx(model: TfjsModel, embedding?: string, taps: string[] = []): ConvertedBackbone {
+  return model.format === 'layers' ? convertLayers(model, embedding, taps) : convertGraph(model, embedding, taps);
 }

@@ -12,6 +12,12 @@ function numbers(n: number) {
   };
 }
 
+function names(value: string): string[] {
+  const parts = value.split(',').map((v) => v.trim());
+  if (parts.some((v) => !v)) throw new InvalidArgumentError('expected comma-separated names');
+  return parts;
+}
+
 function cosine(value: string): number {
   const v = Number(value);
   if (!(v >= -1 && v <= 1)) throw new InvalidArgumentError('expected a number in [-1, 1]');
@@ -33,6 +39,12 @@ export function register(program: Command): void {
       '--embedding <node>',
       'TF.js layer/node or ONNX output whose value is the embedding (default: input of the first Dense/MatMul for TF.js, the only output for ONNX)',
     )
+    .option(
+      '--taps <names>',
+      'comma-separated intermediate feature maps (TF.js layer/node names, ONNX value names) whose per-channel spatial mean and std ' +
+        'are appended, in order, to the embedding: D + 2 * sum(C) values',
+      names,
+    )
     .option('--out <dir>', 'output directory for <id>.onnx', 'public/models/backbones/')
     .option('--models-dir <dir>', 'directory holding manifest.json (default: the parent of --out)')
     .addOption(new Option('--quantize <mode>', 'weight storage').choices(QUANTIZATIONS).default('uint8'))
@@ -52,6 +64,7 @@ export function register(program: Command): void {
           id: opts.id as string,
           name: opts.name as string | undefined,
           embedding: opts.embedding as string | undefined,
+          taps: opts.taps as string[] | undefined,
           out: opts.out as string,
           modelsDir: opts.modelsDir as string | undefined,
           quantize: opts.quantize as Quantization,
