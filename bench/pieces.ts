@@ -167,7 +167,13 @@ async function inferProbe(page: Page) {
 }
 
 const MEDIA = join(ROOT, 'bench/work/media');
-const CLIPS = { '10s': ['h264_720p30_10s.mp4', 10], '60s': ['h264_720p30_60s.mp4', 60], '1h': ['h264_720p30_3600s.mp4', 3600] } as const;
+const CLIPS = {
+  '10s': ['h264_720p30_10s.mp4', 10],
+  '60s': ['h264_720p30_60s.mp4', 60],
+  '1h': ['h264_720p30_3600s.mp4', 3600],
+  vp9: ['vp9_1080p30_10s.webm', 10],
+  avi: ['mpeg4_720p30_10s.avi', 10],
+} as const;
 
 /** Decode alone vs decode + draw + getImageData (full size and model size), alternating, per clip. */
 async function decodeProbe(page: Page) {
@@ -175,7 +181,7 @@ async function decodeProbe(page: Page) {
     samplePlan(d: number, o: { frames: number; frameRate: number }): { unique: number[] };
   };
   for (const [id, [file, duration]] of Object.entries(CLIPS)) {
-    if (id === '1h') continue;
+    if (id !== '10s' && id !== '60s') continue;
     const ts = samplePlan(duration, { frames: 32, frameRate: 30 }).unique;
     const variants = [
       ['decode only', 'decode', undefined],
@@ -233,8 +239,8 @@ const VARIANTS: Record<'classify' | 'lanes', Variant[]> = {
 };
 
 /** The whole classify under each variant, alternating. */
-async function classifyProbe(page: Page, variants: Variant[]) {
-  for (const id of ['10s', '60s'] as const) {
+async function classifyProbe(page: Page, variants: Variant[], ids: Array<keyof typeof CLIPS>) {
+  for (const id of ids) {
     const file = CLIPS[id][0];
     const runs = await page.evaluate(([n, v, r, f]) => window.vidkindBench.pieces.classifyVariants(n, v, r, f), [
       file,
@@ -279,7 +285,9 @@ try {
     if (what === 'decode') await decodeProbe(page);
     if (what === 'skip') await skipProbe(page);
     if (what === 'infer') await inferProbe(page);
-    if (what === 'classify' || what === 'lanes') await classifyProbe(page, VARIANTS[what]);
+    if (what === 'classify') await classifyProbe(page, VARIANTS[what], ['10s', '60s']);
+    // Also the decode-heavy clips (1080p VP9, and MPEG-4 through ffmpeg.wasm), where the decoder needs the core most.
+    if (what === 'lanes') await classifyProbe(page, VARIANTS[what], ['10s', '60s', 'vp9', 'avi']);
   }
 } finally {
   await browser.close();
