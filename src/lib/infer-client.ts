@@ -68,7 +68,10 @@ export interface InferClientOptions {
 /**
  * How many workers the backbones of an ensemble run in. onnxruntime-web's own WASM threads were
  * slower than one thread on a 2-core machine (bench/RESULTS.md), while two one-thread sessions in
- * two workers share nothing and run side by side. On WebGPU the adapter is one queue: one worker.
+ * two workers share nothing and run side by side. Measured there (`bench/pieces.ts lanes`, one vs
+ * two workers alternating), two were faster on every clip although the decoder shares the cores:
+ * 10 s 720p -8 %, 60 s -12 %, 1080p VP9 -8 %, MPEG-4 via ffmpeg.wasm -2 %. On WebGPU the adapter
+ * is one queue: one worker.
  */
 export function backboneLanes(device: Pick<InferDevice, 'backboneProvider' | 'threads'>, cores: number, backbones: number): number {
   if (backbones < 2 || device.backboneProvider !== 'wasm') return 1;
