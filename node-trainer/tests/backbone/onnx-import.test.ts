@@ -10,23 +10,9 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { parseManifest } from '../../../src/core/manifest.ts';
 import { importBackbone } from '../../src/backbone/import-backbone.ts';
-import { attr, encodeModel, node, type FloatWeight, type Graph } from '../../src/backbone/onnx-graph.ts';
+import { attr, encodeModel, node, type Graph } from '../../src/backbone/onnx-graph.ts';
 import { storeWeights } from '../../src/backbone/quantize.ts';
-
-/** Deterministic pseudo-random weights (mulberry32), roughly He-scaled. */
-function weights(name: string, dims: number[], seed: number): FloatWeight {
-  let s = seed >>> 0;
-  const rand = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const fanIn = dims.slice(1).reduce((a, b) => a * b, 1);
-  const data = new Float32Array(dims.reduce((a, b) => a * b, 1)).map(() => (rand() * 2 - 1) * Math.sqrt(6 / fanIn));
-  return { name, dims, data };
-}
+import { weights } from './random-weights.ts';
 
 /** A torchvision-like little CNN: NCHW [N,3,64,64] -> pooled [N,32,1,1] and logits [N,10]. */
 function torchStyleModel(extraNode?: string): Uint8Array {

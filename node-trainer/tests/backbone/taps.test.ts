@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { convertBackbone, importBackbone, parityBatch } from '../../src/backbone/import-backbone.ts';
-import { attr, decodeModel, encodeModel, node, onnx, type FloatWeight, type Graph } from '../../src/backbone/onnx-graph.ts';
+import { attr, decodeModel, encodeModel, node, onnx, type Graph } from '../../src/backbone/onnx-graph.ts';
 import { storeWeights } from '../../src/backbone/quantize.ts';
+import { weights } from './random-weights.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'vidkind-taps-'));
 
@@ -114,21 +115,6 @@ describe('import-backbone --taps (TF.js MobileNetV2 1.0)', () => {
     await expect(convertBackbone({ ...o, taps: ['Conv1_relu', 'Conv1_relu'] })).rejects.toThrow(/--taps names "Conv1_relu" twice/);
   });
 });
-
-/** Deterministic pseudo-random weights (mulberry32), roughly He-scaled. */
-function weights(name: string, dims: number[], seed: number): FloatWeight {
-  let s = seed >>> 0;
-  const rand = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const fanIn = dims.slice(1).reduce((a, b) => a * b, 1);
-  const data = new Float32Array(dims.reduce((a, b) => a * b, 1)).map(() => (rand() * 2 - 1) * Math.sqrt(6 / fanIn));
-  return { name, dims, data };
-}
 
 /** A torchvision-like little CNN, NCHW [N,3,64,64] -> [N,32], at the given opset. */
 function smallCnn(opset: number): Uint8Array {
