@@ -1,34 +1,14 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isMostlyBlack, measureBlack } from '../../corpus/blackdetect.ts';
+import { makeClip } from '../extract/test-models.ts';
 
 /** Encodes 2 s of a lavfi source at 160x120, 15 fps, as the corpus encodes clips (H.264 in MP4). */
 function encode(dir: string, name: string, source: string, filter = 'null'): string {
   const out = join(dir, `${name}.mp4`);
-  execFileSync('nice', [
-    '-n',
-    '10',
-    'ffmpeg',
-    '-v',
-    'error',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    `${source}${source.includes('=') ? ':' : '='}s=160x120:r=15:d=2`,
-    '-vf',
-    filter,
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-pix_fmt',
-    'yuv420p',
-    out,
-  ]);
+  makeClip(out, `${source}${source.includes('=') ? ':' : '='}s=160x120:r=15:d=2`, 2, filter);
   return out;
 }
 

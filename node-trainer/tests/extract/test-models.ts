@@ -77,8 +77,8 @@ export const TOY_SOURCES = {
   flat: (s: number) => `smptebars=size=160x120:rate=25,hue=s=${1 - s * 0.2}`,
 } as const;
 
-/** Writes a short H.264 clip from a lavfi source. */
-export function makeClip(file: string, source: string, seconds = 2): void {
+/** Writes a short H.264 clip from a lavfi source, through a video filter when given one. */
+export function makeClip(file: string, source: string, seconds = 2, filter?: string): void {
   execFileSync('ffmpeg', [
     '-v',
     'error',
@@ -89,6 +89,7 @@ export function makeClip(file: string, source: string, seconds = 2): void {
     source,
     '-t',
     String(seconds),
+    ...(filter ? ['-vf', filter] : []),
     '-c:v',
     'libx264',
     '-preset',
