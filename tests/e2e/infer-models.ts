@@ -151,23 +151,26 @@ export function writeTestModels(dir: string, options: { publicModels?: string; f
     }
   }
   const realBackbone = backbone !== undefined;
-  if (!backbone) {
-    const bytes = testBackboneBytes(224, 32);
-    write('backbones/test-cnn.onnx', bytes);
-    backbone = {
-      id: 'test-cnn',
-      name: 'Test CNN (generated, random weights)',
-      file: 'backbones/test-cnn.onnx',
+  /** A generated backbone with the real one's interface, written under backbones/<id>.onnx. */
+  const generated = (id: string, name: string, dim: number, seed: number): BackboneEntry => {
+    const bytes = testBackboneBytes(224, dim, seed);
+    const file = `backbones/${id}.onnx`;
+    write(file, bytes);
+    return {
+      id,
+      name,
+      file,
       sha256: sha256(bytes),
       bytes: bytes.length,
       input: { name: 'frames', width: 224, height: 224, layout: 'NHWC', range: [0, 1] },
-      output: { name: 'embedding', dim: 32 },
+      output: { name: 'embedding', dim },
       quantization: 'none',
       provenance: { source: 'tests/e2e/infer-models.ts (seeded random weights)' },
       licence: 'MIT',
       testModel: true,
     };
-  }
+  };
+  backbone ??= generated('test-cnn', 'Test CNN (generated, random weights)', 32, 1);
   const D = backbone.output.dim;
   const heads = [1, 2].map((k) => {
     const bytes = exportedTestHeadBytes(D, subKeys.length, 100 + k);
@@ -189,21 +192,7 @@ export function writeTestModels(dir: string, options: { publicModels?: string; f
   });
   // A second backbone (generated, 16-d, another seed) under its own head: the 'test-two' ensemble
   // runs two backbones on the same frames, as the shipped default does (one or two workers).
-  const secondBytes = testBackboneBytes(224, 16, 7);
-  write('backbones/test-cnn-b.onnx', secondBytes);
-  const second: BackboneEntry = {
-    id: 'test-cnn-b',
-    name: 'Test CNN B (generated, random weights)',
-    file: 'backbones/test-cnn-b.onnx',
-    sha256: sha256(secondBytes),
-    bytes: secondBytes.length,
-    input: { name: 'frames', width: 224, height: 224, layout: 'NHWC', range: [0, 1] },
-    output: { name: 'embedding', dim: 16 },
-    quantization: 'none',
-    provenance: { source: 'tests/e2e/infer-models.ts (seeded random weights)' },
-    licence: 'MIT',
-    testModel: true,
-  };
+  const second = generated('test-cnn-b', 'Test CNN B (generated, random weights)', 16, 7);
   const secondHeadBytes = exportedTestHeadBytes(16, subKeys.length, 103);
   write('heads/test-head-3.onnx', secondHeadBytes);
   heads.push({
