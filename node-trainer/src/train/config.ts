@@ -33,6 +33,12 @@ export const TrainConfigSchema = z.object({
    * samples them. Unset: every stored frame, in both.
    */
   trainFrames: z.number().int().positive().optional(),
+  /**
+   * Train on standardised features ((x - mean) / std per dimension, statistics of the training
+   * split), folded into the input projection when weights are saved (train/standardize.ts): needed
+   * when a backbone's feature dimensions differ in scale, as pooled early-block taps do.
+   */
+  standardize: z.boolean().default(false),
   /** Fractions of every class's sources that go to train / val / test. */
   split: z.tuple([z.number().min(0), z.number().min(0), z.number().min(0)]).default([0.7, 0.2, 0.1]),
 });

@@ -25,6 +25,7 @@ import { Rng } from './rng.ts';
 import { readRunConfig, runPaths, writeRunConfig, type EpochRecord, type RunConfig } from './run-dir.ts';
 import { cosineWarmRestartLr } from './schedule.ts';
 import { splitBySource, type SplitPart } from './split.ts';
+import { foldInputStats, inputStats, standardizeTensor } from './standardize.ts';
 import { hasTrainState, loadTrainState, saveTrainState, type TrainState } from './state.ts';
 
 export interface TrainProgress {
@@ -129,7 +130,10 @@ export function loadPart(rc: RunConfig, features: string, part: SplitPart): Clip
   return loadClipSet(features, items, rc.data.frames, rc.data.featureDim);
 }
 
-/** One optimisation step in place (forward, backward, clip, AdamW); returns the batch loss. */
+/**
+ * One optimisation step in place (forward, backward, clip, AdamW); returns the batch loss. With
+ * `norm`, the batch is standardised first (config.standardize; see standardize.ts).
+ */
 export function trainStep(
   head: HeadConfig,
   names: string[],
@@ -142,14 +146,17 @@ export function trainStep(
   rng: Rng,
   c: TrainConfig,
   lr: number,
+  norm?: { mean: tf.Tensor1D; scale: tf.Tensor1D },
 ): number {
   const labels = idx.map((i) => set.labels[i]!);
   const subLabels = idx.map((i) => set.subLabels[i]!);
   const inputs = params.map((p, i) => tf.tensor(p, shapes[i]));
-  const x =
+  const raw =
     c.trainFrames !== undefined && c.trainFrames < set.frames
       ? jitteredBatchTensor(set, idx, c.trainFrames, () => rng.next())
       : batchTensor(set, idx);
+  const x = norm ? tf.tidy(() => standardizeTensor(raw, norm)) : raw;
+  if (x !== raw) raw.dispose();
   const out = tf.tidy(() => {
     const f = (...ts: tf.Tensor[]) => {
       const o = headForward(head, new Map(names.map((n, i) => [n, ts[i]!])), x, rng);
@@ -255,7 +262,14 @@ export async function trainHead(o: TrainRunOptions): Promise<TrainResult> {
     return result('already-done');
   }
   const save = () => saveTrainState(paths.state, { ...st, rngState: rng.state, adamStep: adam.step }, { params, m: adam.m, v: adam.v });
-  const weightsMap = (): HeadWeights => new Map(names.map((n, i) => [n, params[i]!]));
+  // Statistics of the training split (deterministic, so a resumed run recomputes the same ones).
+  const stats = c.standardize ? inputStats(trainSet) : null;
+  const norm = stats ? { mean: tf.tensor1d(stats.mean), scale: tf.tensor1d(stats.scale) } : undefined;
+  // What validation and best/ see: weights on raw features (the statistics folded into proj).
+  const weightsMap = (): HeadWeights => {
+    const w: HeadWeights = new Map(names.map((n, i) => [n, params[i]!]));
+    return stats ? foldInputStats(head, w, stats) : w;
+  };
   const lrAt = (step: number) => cosineWarmRestartLr(step, { lrMax: c.lr, lrMin: c.lrMin, t0, tMult: c.tMult });
 
   let status: TrainResult['status'] = 'finished';
@@ -274,11 +288,12 @@ export async function trainHead(o: TrainRunOptions): Promise<TrainResult> {
       if (o.shouldStop?.()) {
         st.epochSeconds += (performance.now() - since) / 1000;
         save();
+        if (norm) tf.dispose([norm.mean, norm.scale]);
         return result('interrupted');
       }
       const idx = st.order.slice(st.stepInEpoch * c.batch, (st.stepInEpoch + 1) * c.batch);
       const lr = lrAt(st.globalStep);
-      const loss = trainStep(head, names, shapes, params, adam, decay, trainSet, idx, rng, c, lr);
+      const loss = trainStep(head, names, shapes, params, adam, decay, trainSet, idx, rng, c, lr, norm);
       st.epochLossSum += loss * idx.length;
       st.epochLossCount += idx.length;
       st.stepInEpoch++;
@@ -351,6 +366,7 @@ export async function trainHead(o: TrainRunOptions): Promise<TrainResult> {
   }
   st.done = true;
   save();
+  if (norm) tf.dispose([norm.mean, norm.scale]);
   finishBest(paths.best, st.history.length, status);
   return result(status);
 }

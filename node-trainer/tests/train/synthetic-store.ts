@@ -11,6 +11,9 @@ export interface SyntheticStoreOptions {
   seed: number;
   /** Distance between class means relative to the noise (higher = easier). */
   separation?: number;
+  /** Feature d is stored as value * scale(d) + offset(d) (features on different scales, as taps are). */
+  scale?: (d: number) => number;
+  offset?: (d: number) => number;
 }
 
 /** Writes the store; returns the number of clips. */
@@ -26,7 +29,9 @@ export function writeSyntheticStore(dir: string, o: SyntheticStoreOptions): numb
       for (let k = 0; k < o.clipsPerSource; k++) {
         const path = `/clips/${cls}/source${s}/clip${k}.mp4`;
         const f = new Float32Array(o.frames * o.dim);
-        for (let t = 0; t < o.frames; t++) for (let d = 0; d < o.dim; d++) f[t * o.dim + d] = means[c]![d]! + rng.uniform(-1, 1);
+        for (let t = 0; t < o.frames; t++)
+          for (let d = 0; d < o.dim; d++)
+            f[t * o.dim + d] = (means[c]![d]! + rng.uniform(-1, 1)) * (o.scale?.(d) ?? 1) + (o.offset?.(d) ?? 0);
         // Every third clip has no subclass label: the subclass loss must skip it.
         const subclass = k % 3 === 2 ? '' : subs[(s + k) % subs.length]!.id;
         writeItem(dir, { key: itemKey(path), path, class: cls, subclass, source: `${cls}-source${s}`, durationS: 10, frames: o.frames }, f);

@@ -1,0 +1,140 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { toHalf } from '../../src/features/float16.ts';
+import { loadHead } from '../../src/head/checkpoint.ts';
+import { headParamShapes } from '../../src/head/params.ts';
+import { initBackend, tf } from '../../src/train/backend.ts';
+import { parseTrainConfig } from '../../src/train/config.ts';
+import { initHeadWeights } from '../../src/train/init.ts';
+import { headConfigFor, loadPart, trainHead } from '../../src/train/loop.ts';
+import { headForward } from '../../src/train/model.ts';
+import { weightTensors } from '../../src/train/predict.ts';
+import { Rng } from '../../src/train/rng.ts';
+import { readRunConfig, runPaths } from '../../src/train/run-dir.ts';
+import { loadTrainState } from '../../src/train/state.ts';
+import { foldInputStats, inputStats, standardizeTensor, VARIANCE_FLOOR } from '../../src/train/standardize.ts';
+import { batchTensor, type ClipSet } from '../../src/train/data.ts';
+import { writeSyntheticStore } from './synthetic-store.ts';
+
+await initBackend();
+
+/** A set of clips from float values [clips][frames * dim] (stored as float16, as stores hold them). */
+function clipSet(values: number[][], frames: number, dim: number): ClipSet {
+  return {
+    frames,
+    dim,
+    keys: values.map((_, i) => `k${i}`),
+    labels: new Int32Array(values.length),
+    subLabels: new Int32Array(values.length).fill(-1),
+    half: values.map((v) => Uint16Array.from(v, toHalf)),
+  };
+}
+
+describe('inputStats', () => {
+  it('takes every frame of every clip; floors the variance of a nearly constant dimension', () => {
+    // dim 0: 1, 3, 5, 7 (mean 4, variance 5); dim 1: always 2 (variance 0); dim 2: -8, 8, -8, 8 (variance 64).
+    const s = inputStats(
+      clipSet(
+        [
+          [1, 2, -8, 3, 2, 8],
+          [5, 2, -8, 7, 2, 8],
+        ],
+        2,
+        3,
+      ),
+    );
+    expect(Array.from(s.mean)).toEqual([4, 2, 0]);
+    const floor = (VARIANCE_FLOOR * (5 + 0 + 64)) / 3;
+    expect(s.scale[0]).toBeCloseTo(1 / Math.sqrt(5 + floor), 6);
+    expect(s.scale[1]).toBeCloseTo(1 / Math.sqrt(floor), 5);
+    expect(s.scale[2]).toBeCloseTo(1 / Math.sqrt(64 + floor), 6);
+  });
+});
+
+describe('foldInputStats', () => {
+  it('weights on raw features give what the trained weights give on standardised ones', () => {
+    const c = headConfigFor(parseTrainConfig({ projDim: 12, lstmHidden: 6, lstmLayers: 1, attnHeads: 2, poolHidden: 5, dropout: 0 }), 10);
+    const rng = new Rng(3);
+    const w = initHeadWeights(c, rng);
+    // Dimensions on very different scales and offsets, as pooled taps are.
+    const D = c.featureDim;
+    const raw = Float32Array.from({ length: 2 * 5 * D }, (_, i) => rng.uniform(-1, 1) * 10 ** ((i % D) - 4) + (i % D) * 3);
+    const stats = {
+      mean: Float32Array.from({ length: D }, (_, d) => d * 3 + 0.01),
+      scale: Float32Array.from({ length: D }, (_, d) => 10 ** (4 - d)),
+    };
+    const x = tf.tensor3d(raw, [2, 5, D]);
+    const norm = { mean: tf.tensor1d(stats.mean), scale: tf.tensor1d(stats.scale) };
+    const trained = weightTensors(c, w);
+    const folded = weightTensors(c, foldInputStats(c, w, stats));
+    const a = headForward(c, trained, standardizeTensor(x, norm));
+    const b = headForward(c, folded, x);
+    const diff = (p: tf.Tensor, q: tf.Tensor) => tf.max(tf.abs(tf.sub(p, q))).dataSync()[0]!;
+    expect(diff(a.logits, b.logits)).toBeLessThan(1e-4);
+    expect(diff(a.attention, b.attention)).toBeLessThan(1e-5);
+    // Only the input projection changes.
+    const f = foldInputStats(c, w, stats);
+    for (const [name, t] of w) if (!name.startsWith('proj/')) expect(f.get(name)).toBe(t);
+    expect(() => foldInputStats(c, w, { mean: new Float32Array(3), scale: new Float32Array(3) })).toThrow(/3 dimensions, the head 10/);
+  });
+});
+
+describe('training with standardize', () => {
+  const root = mkdtempSync(join(tmpdir(), 'vidkind-standardize-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const features = join(root, 'features');
+  // Dimension d spans 10^-2 .. 10^2 times the signal, plus an offset that grows with d.
+  writeSyntheticStore(features, {
+    clipsPerSource: 4,
+    sourcesPerClass: 5,
+    frames: 6,
+    dim: 16,
+    seed: 7,
+    separation: 3,
+    scale: (d) => 10 ** ((d % 5) - 2),
+    offset: (d) => d * 4,
+  });
+  const config = parseTrainConfig({
+    projDim: 16,
+    lstmHidden: 8,
+    lstmLayers: 1,
+    attnHeads: 2,
+    poolHidden: 8,
+    epochs: 6,
+    batch: 8,
+    patience: 100,
+    seed: 4,
+    standardize: true,
+  });
+
+  it('learns; best/ takes the raw features and gives what the trained weights give on standardised ones', async () => {
+    const r = await trainHead({ features, out: join(root, 'run'), config, resume: false });
+    expect(r.status).toBe('finished');
+    expect(r.bestF1).toBeGreaterThan(0.5);
+
+    // One epoch: best/ is the final state's weights, which the state checkpoint holds unfolded.
+    const out = join(root, 'one');
+    await trainHead({ features, out, config: { ...config, epochs: 1 }, resume: false });
+    const rc = readRunConfig(out);
+    const { head, weights } = loadHead(runPaths(out).best);
+    const shapes = headParamShapes(head.config);
+    const trained = loadTrainState(
+      runPaths(out).state,
+      shapes.map((s) => s.shape.reduce((a, b) => a * b, 1)),
+    ).tensors.params;
+    const stats = inputStats(loadPart(rc, features, 'train'));
+    const val = loadPart(rc, features, 'val');
+    const x = batchTensor(val, [0, 1, 2, 3]);
+    const norm = { mean: tf.tensor1d(stats.mean), scale: tf.tensor1d(stats.scale) };
+    const onRaw = headForward(head.config, weightTensors(head.config, weights), x).logits;
+    const onStandardised = headForward(
+      head.config,
+      weightTensors(head.config, new Map(shapes.map((s, i) => [s.name, trained[i]!]))),
+      standardizeTensor(x, norm),
+    ).logits;
+    expect(tf.max(tf.abs(tf.sub(onRaw, onStandardised))).dataSync()[0]).toBeLessThan(1e-3);
+    expect(tf.max(tf.abs(onRaw)).dataSync()[0]).toBeGreaterThan(0.01);
+  });
+});
