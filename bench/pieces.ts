@@ -13,6 +13,7 @@
  * whole classify, 1 vs 2 WASM threads), `lanes` (the whole classify, the two backbones in one worker vs two). Builds into bench/work/dist-pieces (not the bench's dist).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -44,7 +45,11 @@ const median = (xs: number[]) => {
   const m = s.length >> 1;
   return s.length ? (s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2) : NaN;
 };
-const ORT_MODELS = ['backbones/mobilenet-v2-1.0.onnx', 'backbones/mobilenet-v2-1.4.onnx'];
+/** The shipped backbones, from the site's manifest. */
+const BACKBONES = (
+  JSON.parse(readFileSync(join(ROOT, 'public/models/manifest.json'), 'utf8')) as { backbones: Array<{ id: string; file: string }> }
+).backbones;
+const ORT_MODELS = BACKBONES.map((b) => b.file);
 const fmt = (xs: number[]) => `median ${median(xs).toFixed(1)} ms (min ${Math.min(...xs).toFixed(1)}, n=${xs.length})`;
 
 function build() {
@@ -136,9 +141,7 @@ async function ortProbe(page: Page) {
 }
 
 async function ortLog(page: Page) {
-  const setups = [
-    { build: 'wasm', threads: 1, modelUrl: 'backbones/mobilenet-v2-1.0.onnx', batch: 1, optimization: 'all', verbose: true, profile: true },
-  ];
+  const setups = [{ build: 'wasm', threads: 1, modelUrl: ORT_MODELS[0]!, batch: 1, optimization: 'all', verbose: true, profile: true }];
   const w = await page.evaluate(([s, n]) => window.vidkindBench.pieces.ortRun(s as never, n, 1), [setups, 3] as const);
   console.log(JSON.stringify(w));
 }
@@ -147,10 +150,9 @@ async function ortLog(page: Page) {
 async function inferProbe(page: Page) {
   for (const threads of [2, 1]) {
     const node: Record<string, (runs: number) => Promise<number[]>> = {};
-    for (const id of ['mobilenet-v2-1.0', 'mobilenet-v2-1.4'])
-      node[id] = await ortNodeSession(join(ROOT, `public/models/backbones/${id}.onnx`), threads, 1);
-    const nodeTimes: Record<string, number[]> = { 'mobilenet-v2-1.0': [], 'mobilenet-v2-1.4': [] };
-    const webTimes: Record<string, number[]> = { 'mobilenet-v2-1.0': [], 'mobilenet-v2-1.4': [] };
+    for (const b of BACKBONES) node[b.id] = await ortNodeSession(join(ROOT, 'public/models', b.file), threads, 1);
+    const nodeTimes: Record<string, number[]> = Object.fromEntries(BACKBONES.map((b) => [b.id, []]));
+    const webTimes: Record<string, number[]> = Object.fromEntries(BACKBONES.map((b) => [b.id, []]));
     // One browser worker for all rounds (sessions are created once); node runs between its rounds.
     const rounds = ROUNDS;
     for (let r = 0; r < rounds; r++) {

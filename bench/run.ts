@@ -772,7 +772,7 @@ const extractScript = 'node-trainer/bench/extract.ts';
 if (SKIP_TRAINING) results.training.extract = 'not measured: skipped (--skip-training)';
 else if (!existsSync(extractScript)) results.training.extract = `not measured: ${extractScript} not found`;
 else {
-  const backbone = ensembleBackbones[0]?.id ?? 'mobilenet-v2-1.0';
+  const backbone = ensembleBackbones[0]?.id ?? 'mobilenet-v2-1.0-taps';
   const r = await runChild(
     'node',
     [

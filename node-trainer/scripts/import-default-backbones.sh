@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Regenerates the two backbones the site ships, from nsfwjs (a devDependency), into
-# public/models/backbones/ and their entries in public/models/manifest.json.
+# public/models/backbones/ and their entries in public/models/manifest.json. MobileNetV2 1.0 ships with
+# style taps: its embedding also carries the per-channel spatial mean and std of four intermediate
+# feature maps (1280 + 2 x (144 + 192 + 384 + 576) = 3872 values), which tell rendered from filmed
+# content far better than the pooled last layer alone (node-trainer/README.md, "Style taps").
 # Deterministic: running it again gives byte-identical .onnx files (tests/backbone checks the sha256).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -8,7 +11,8 @@ QUANTIZE="${QUANTIZE:-uint8}"
 NOTES="ImageNet-initialised MobileNetV2, fine-tuned by the nsfwjs authors for 5 epochs on a 5-class image-safety dataset (Drawing/Hentai/Neutral/Porn/Sexy); vidkind uses the global-average-pooled features and drops that classifier head."
 
 node node-trainer/bin/vidkind.mjs import-backbone --from tfjs nsfwjs/dist/models/mobilenet_v2 \
-  --id mobilenet-v2-1.0 --name "MobileNetV2 1.0 (nsfwjs)" --quantize "$QUANTIZE" \
+  --id mobilenet-v2-1.0-taps --name "MobileNetV2 1.0 (nsfwjs) + style taps" --quantize "$QUANTIZE" \
+  --taps block_3_expand_relu,block_6_expand_relu,block_10_expand_relu,block_13_expand_relu \
   --out public/models/backbones/ --licence MIT --notes "Keras MobileNetV2 alpha 1.0, 224x224. $NOTES"
 
 node node-trainer/bin/vidkind.mjs import-backbone --from tfjs nsfwjs/dist/models/mobilenet_v2_mid \

@@ -1,7 +1,7 @@
 /**
  * The two backbones the site ships: converting afresh from nsfwjs gives byte-identical files (same
  * sha256 as the committed files and their manifest entries), and the 8-bit files match TF.js on
- * real images.
+ * real images (MobileNetV2 1.0 with its style taps: embedding and tap statistics).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -14,13 +14,15 @@ import { loadTfjsModel } from '../../src/backbone/tfjs-source.ts';
 
 const MODELS = fileURLToPath(new URL('../../../public/models/', import.meta.url));
 const manifest = parseManifest(JSON.parse(readFileSync(`${MODELS}manifest.json`, 'utf8')));
+const TAPS = ['block_3_expand_relu', 'block_6_expand_relu', 'block_10_expand_relu', 'block_13_expand_relu'];
 const SHIPPED = [
-  { id: 'mobilenet-v2-1.0', source: 'nsfwjs/dist/models/mobilenet_v2', dim: 1280 },
-  { id: 'mobilenet-v2-1.4', source: 'nsfwjs/dist/models/mobilenet_v2_mid', dim: 1792 },
+  // 1280 + 2 x (144 + 192 + 384 + 576) channels: the embedding, then each tap's means and stds.
+  { id: 'mobilenet-v2-1.0-taps', source: 'nsfwjs/dist/models/mobilenet_v2', dim: 3872, taps: TAPS },
+  { id: 'mobilenet-v2-1.4', source: 'nsfwjs/dist/models/mobilenet_v2_mid', dim: 1792, taps: [] },
 ];
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-describe.each(SHIPPED)('shipped backbone $id', ({ id, source, dim }) => {
+describe.each(SHIPPED)('shipped backbone $id', ({ id, source, dim, taps }) => {
   const entry = manifest.backbones.find((b) => b.id === id)!;
 
   it('has a manifest entry that matches the committed file', () => {
@@ -34,10 +36,10 @@ describe.each(SHIPPED)('shipped backbone $id', ({ id, source, dim }) => {
   });
 
   it('converts afresh to the same bytes (deterministic)', async () => {
-    const { bytes } = await convertBackbone({ from: 'tfjs', source, id, out: '/unused', quantize: 'uint8' });
+    const { bytes } = await convertBackbone({ from: 'tfjs', source, id, out: '/unused', quantize: 'uint8', taps });
     expect(sha256(bytes)).toBe(entry.sha256);
     // And once more in the same process: no hidden state.
-    const again = await convertBackbone({ from: 'tfjs', source, id, out: '/unused', quantize: 'uint8' });
+    const again = await convertBackbone({ from: 'tfjs', source, id, out: '/unused', quantize: 'uint8', taps });
     expect(sha256(again.bytes)).toBe(entry.sha256);
   });
 
@@ -46,8 +48,8 @@ describe.each(SHIPPED)('shipped backbone $id', ({ id, source, dim }) => {
     const { batch, dims, count } = parityBatch(spec);
     expect(count).toBeGreaterThanOrEqual(5);
     const model = loadTfjsModel(source);
-    const embeddingNode = (await convertBackbone({ from: 'tfjs', source, id, out: '/unused', quantize: 'none' })).prepared.embeddingNode;
-    const ref = await runTfjs(model, embeddingNode, batch, dims);
+    const embeddingNode = (await convertBackbone({ from: 'tfjs', source, id, out: '/unused', quantize: 'none', taps })).prepared.embeddingNode;
+    const ref = await runTfjs(model, embeddingNode, batch, dims, taps);
     const got = await runOnnx(readFileSync(`${MODELS}${entry.file}`), 'frames', 'embedding', batch, dims);
     expect(got.length).toBe(count * dim);
     const stats = compareEmbeddings(ref, got, dim);
