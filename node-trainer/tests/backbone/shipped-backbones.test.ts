@@ -48,7 +48,8 @@ describe.each(SHIPPED)('shipped backbone $id', ({ id, source, dim, taps }) => {
     const { batch, dims, count } = parityBatch(spec);
     expect(count).toBeGreaterThanOrEqual(5);
     const model = loadTfjsModel(source);
-    const embeddingNode = (await convertBackbone({ from: 'tfjs', source, id, out: '/unused', quantize: 'none', taps })).prepared.embeddingNode;
+    const embeddingNode = (await convertBackbone({ from: 'tfjs', source, id, out: '/unused', quantize: 'none', taps })).prepared
+      .embeddingNode;
     const ref = await runTfjs(model, embeddingNode, batch, dims, taps);
     const got = await runOnnx(readFileSync(`${MODELS}${entry.file}`), 'frames', 'embedding', batch, dims);
     expect(got.length).toBe(count * dim);
