@@ -9,6 +9,9 @@
 #   seed's run of that configuration exported to public/models.
 # Usage: node-trainer/corpus/train-defaults.sh --corpus DIR --work DIR [--build-corpus] [--no-extract]
 #        [--config JSON] [--seeds "1 2 3"] [--frames "32 16"] [--to public/models]
+#        [--backbones "mobilenet-v2-1.0-taps mobilenet-v2-1.4"] [--members N]
+# --members N (default: one per backbone): member i trains on backbone i mod the number of backbones,
+# with seed + i, so 3 members on one backbone are a 3-head ensemble of that backbone.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -21,6 +24,8 @@ corpus=/work/corpus work=/work/train build=0 extract=1 to="$root/public/models"
 # was chosen").
 config='{"epochs":7,"patience":4,"standardize":true,"dropout":0.5,"weightDecay":0.05,"trainFrames":16}'
 seeds="1 2 3"
+backbones=(mobilenet-v2-1.0-taps mobilenet-v2-1.4)
+members=""
 frame_counts="32 16"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -32,6 +37,8 @@ while [ $# -gt 0 ]; do
     --to) to="$2"; shift 2 ;;
     --seeds) seeds="$2"; shift 2 ;;
     --frames) frame_counts="$2"; shift 2 ;;
+    --backbones) read -r -a backbones <<<"$2"; shift 2 ;;
+    --members) members="$2"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -40,7 +47,6 @@ done
 corpus="$(realpath -m "$corpus")" work="$(realpath -m "$work")" to="$(realpath -m "$to")"
 cd "$root"
 vidkind() { node "$root/node-trainer/bin/vidkind.mjs" "$@"; }
-backbones=(mobilenet-v2-1.0-taps mobilenet-v2-1.4)
 mkdir -p "$work"
 
 [ "$build" = 1 ] && "$here/build.sh" --out "$corpus"
@@ -56,14 +62,16 @@ if [ "$extract" = 1 ]; then
 fi
 
 node --import tsx "$here/common-items.ts" --labels "$corpus/labels.csv" "$work/common" "${backbones[@]/#/$work/feat-}"
-features="$work/common/feat-${backbones[0]},$work/common/feat-${backbones[1]}"
+features="$(printf "$work/common/feat-%s," "${backbones[@]}")"
+features="${features%,}"
+members="${members:-${#backbones[@]}}"
 runs=()
 for seed in $seeds; do
   run="$work/run-s$seed"
   runs+=("$run")
   [ -f "$run/scored" ] && continue
   rm -rf "$run"
-  vidkind train --features "$features" --members 2 --out "$run" --no-progress \
+  vidkind train --features "$features" --members "$members" --out "$run" --no-progress \
     --config "$(node -e 'const c = JSON.parse(process.argv[1]); c.seed = Number(process.argv[2]); console.log(JSON.stringify(c))' "$config" "$seed")"
   for n in $frame_counts; do
     for part in val test; do
@@ -77,7 +85,7 @@ done
 node --import tsx "$here/seed-summary.ts" "$work/seeds.md" "$work/choice.json" "${runs[@]}"
 choice() { node -e 'const c = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(eval(process.argv[2]))' "$work/choice.json" "$1"; }
 ship="${runs[0]}"
-name="Default ensemble (MobileNetV2 1.0 with style taps + 1.4, $(choice c.frames) frames)"
+name="Default ensemble ($members heads on $(choice '[...new Set(c.backbones)].join(" + ")'), $(choice c.frames) frames)"
 if [ "$(choice c.id)" != ensemble ]; then
   ship="${runs[0]}/$(choice c.id)"
   name="Default ($(choice 'c.backbones.join(" + ")'), $(choice c.frames) frames)"

@@ -67,9 +67,19 @@ export function cardSection(c: CardInput): string {
   }
   if (c.train) {
     const t = c.train;
-    const keys = ['epochs', 'batch', 'lr', 'weightDecay', 'dropout', 'focalGamma', 'labelSmoothing', 'clipNorm', 'seed'].filter(
-      (k) => k in t,
-    );
+    const keys = [
+      'epochs',
+      'batch',
+      'lr',
+      'weightDecay',
+      'dropout',
+      'focalGamma',
+      'labelSmoothing',
+      'clipNorm',
+      'trainFrames',
+      'standardize',
+      'seed',
+    ].filter((k) => k in t && t[k] !== undefined);
     lines.push(
       `- Training: ${keys.map((k) => `${k} ${String(t[k])}`).join(', ')} (AdamW, cosine annealing with warm restarts, focal loss).`,
     );

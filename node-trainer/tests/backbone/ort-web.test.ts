@@ -14,7 +14,7 @@ const MODELS = fileURLToPath(new URL('../../../public/models/', import.meta.url)
 const manifest = parseManifest(JSON.parse(readFileSync(`${MODELS}manifest.json`, 'utf8')));
 ortWeb.env.wasm.numThreads = 1;
 
-describe.each(['mobilenet-v2-1.0', 'mobilenet-v2-1.4'])('%s in onnxruntime-web (WASM)', (id) => {
+describe.each(manifest.backbones.map((b) => b.id))('%s in onnxruntime-web (WASM)', (id) => {
   it('matches onnxruntime-node within 1e-4', async () => {
     const entry = manifest.backbones.find((b) => b.id === id)!;
     const bytes = new Uint8Array(readFileSync(`${MODELS}${entry.file}`));
