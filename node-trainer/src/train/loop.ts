@@ -310,7 +310,8 @@ export async function trainHead(o: TrainRunOptions): Promise<TrainResult> {
       });
     }
     st.epochSeconds += (performance.now() - since) / 1000;
-    const v = validate(head, weightsMap(), valSet, c);
+    const weights = weightsMap();
+    const v = validate(head, weights, valSet, c);
     const record: EpochRecord = {
       epoch: st.epoch,
       trainLoss: st.epochLossSum / Math.max(1, st.epochLossCount),
@@ -351,7 +352,7 @@ export async function trainHead(o: TrainRunOptions): Promise<TrainResult> {
             train: c,
           },
         },
-        weightsMap(),
+        weights,
       );
     }
     writeJsonAtomic(paths.history, st.history);

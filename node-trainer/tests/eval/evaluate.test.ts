@@ -8,18 +8,14 @@ import { writeJsonAtomic } from '../../src/fs-atomic.ts';
 import { parseTrainConfig } from '../../src/train/config.ts';
 import { makeSplit, trainHead } from '../../src/train/loop.ts';
 import { readIndex } from '../../src/features/store.ts';
-import { writeSyntheticStore } from '../train/synthetic-store.ts';
+import { TINY_HEAD, writeSyntheticStore } from '../train/synthetic-store.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'vidkind-eval-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const features = join(root, 'features');
 writeSyntheticStore(features, { clipsPerSource: 3, sourcesPerClass: 6, frames: 6, dim: 12, seed: 2, separation: 2 });
 const config = parseTrainConfig({
-  projDim: 16,
-  lstmHidden: 8,
-  lstmLayers: 1,
-  attnHeads: 2,
-  poolHidden: 8,
+  ...TINY_HEAD,
   epochs: 6,
   batch: 8,
   seed: 5,

@@ -16,7 +16,7 @@ import { readRunConfig, runPaths } from '../../src/train/run-dir.ts';
 import { loadTrainState } from '../../src/train/state.ts';
 import { foldInputStats, inputStats, standardizeTensor, VARIANCE_FLOOR } from '../../src/train/standardize.ts';
 import { batchTensor, type ClipSet } from '../../src/train/data.ts';
-import { writeSyntheticStore } from './synthetic-store.ts';
+import { TINY_HEAD, writeSyntheticStore } from './synthetic-store.ts';
 
 await initBackend();
 
@@ -97,11 +97,7 @@ describe('training with standardize', () => {
     offset: (d) => d * 4,
   });
   const config = parseTrainConfig({
-    projDim: 16,
-    lstmHidden: 8,
-    lstmLayers: 1,
-    attnHeads: 2,
-    poolHidden: 8,
+    ...TINY_HEAD,
     epochs: 6,
     batch: 8,
     patience: 100,

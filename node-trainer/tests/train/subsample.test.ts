@@ -9,7 +9,7 @@ import { parseTrainConfig } from '../../src/train/config.ts';
 import { binFrames, jitteredBatchTensor, subsampleFrames, type ClipSet } from '../../src/train/data.ts';
 import { trainHead } from '../../src/train/loop.ts';
 import { Rng } from '../../src/train/rng.ts';
-import { writeSyntheticStore } from './synthetic-store.ts';
+import { TINY_HEAD, writeSyntheticStore } from './synthetic-store.ts';
 
 /** A set of one clip whose frame t holds the values t*10 + d (as float16 bit patterns, opaque here). */
 function set(frames: number, dim: number): ClipSet {
@@ -84,11 +84,7 @@ describe('training with trainFrames', () => {
   writeSyntheticStore(features, { clipsPerSource: 4, sourcesPerClass: 5, frames: 8, dim: 16, seed: 2, separation: 3 });
   const config = (extra: object) =>
     parseTrainConfig({
-      projDim: 16,
-      lstmHidden: 8,
-      lstmLayers: 1,
-      attnHeads: 2,
-      poolHidden: 8,
+      ...TINY_HEAD,
       epochs: 8,
       batch: 8,
       patience: 100,

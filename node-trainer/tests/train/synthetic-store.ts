@@ -16,6 +16,9 @@ export interface SyntheticStoreOptions {
   offset?: (d: number) => number;
 }
 
+/** The head sizes the training tests share: small enough to train in seconds on these stores. */
+export const TINY_HEAD = { projDim: 16, lstmHidden: 8, lstmLayers: 1, attnHeads: 2, poolHidden: 8 } as const;
+
 /** Writes the store; returns the number of clips. */
 export function writeSyntheticStore(dir: string, o: SyntheticStoreOptions): number {
   openStore(dir, { format: 'vidkind-features/1', backbone: 'synthetic', dim: o.dim, frames: o.frames });
