@@ -10,6 +10,7 @@ type Registrar = (program: Command) => void;
 const COMMANDS: Record<string, () => Promise<{ register: Registrar }>> = {
   train: () => import('./commands/train.ts'),
   eval: () => import('./commands/eval.ts'),
+  cv: () => import('./commands/cv.ts'),
   'import-backbone': () => import('./commands/import-backbone.ts'),
   extract: () => import('./commands/extract.ts'),
   export: () => import('./commands/export.ts'),

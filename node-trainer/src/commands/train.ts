@@ -17,7 +17,7 @@ interface TrainCliOptions {
 }
 
 /** --config takes a JSON file or inline JSON; on --resume without it, the run's own config is reused. */
-function resolveConfig(o: TrainCliOptions): TrainConfig {
+export function resolveConfig(o: Pick<TrainCliOptions, 'config' | 'resume' | 'out'>): TrainConfig {
   if (o.config) {
     const text = o.config.trim().startsWith('{') ? o.config : readFileSync(o.config, 'utf8');
     return parseTrainConfig(JSON.parse(text));

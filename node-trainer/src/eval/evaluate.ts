@@ -104,6 +104,25 @@ export async function evaluateRun(
   onMember?: (i: number, n: number) => void,
   frames?: number,
 ): Promise<EvalMetrics> {
+  return (await scoreRun(run, part, onMember, frames)).metrics;
+}
+
+/** evaluateRun's metrics and the clip-by-clip results behind them. */
+export interface ScoredRun {
+  metrics: EvalMetrics;
+  /** The part's clips in key order, their class labels and calibrated (ensemble) class probabilities. */
+  keys: string[];
+  labels: Int32Array;
+  probs: number[][];
+}
+
+/** evaluateRun, keeping each clip's result (cross-validation pools them over folds). */
+export async function scoreRun(
+  run: string,
+  part: SplitPart = 'test',
+  onMember?: (i: number, n: number) => void,
+  frames?: number,
+): Promise<ScoredRun> {
   await initBackend();
   const dirs = runMembers(run);
   const outs = dirs.map((d, i) => {
@@ -154,7 +173,7 @@ export async function evaluateRun(
     };
   });
 
-  return {
+  const metrics: EvalMetrics = {
     format: 'vidkind-metrics/1',
     split: part,
     frames: first.partSet.frames,
@@ -177,4 +196,5 @@ export async function evaluateRun(
     reliabilityAfter: calAfter.bins,
     members,
   };
+  return { metrics, keys: first.partSet.keys, labels, probs: after };
 }

@@ -56,7 +56,8 @@ export interface RepeatedSummary {
   chosen: CandidateSummary;
 }
 
-function stat(xs: number[]): Stat {
+/** Mean, sample standard deviation (0 for one value), min and max. */
+export function stat(xs: number[]): Stat {
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
   const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : 0;
   return { mean, sd, min: Math.min(...xs), max: Math.max(...xs) };

@@ -41,10 +41,20 @@ export const TrainConfigSchema = z.object({
   standardize: z.boolean().default(false),
   /** Fractions of every class's sources that go to train / val / test. */
   split: z.tuple([z.number().min(0), z.number().min(0), z.number().min(0)]).default([0.7, 0.2, 0.1]),
+  /**
+   * Cross-validation by source (`vidkind cv` sets these): the sources are dealt into `folds` folds,
+   * stratified by class and seeded by `seed`; fold `fold` is the test part, and the other sources go
+   * to train and val by the first two `split` fractions. Unset: one split by `split`.
+   */
+  folds: z.number().int().min(2).optional(),
+  fold: z.number().int().min(0).optional(),
 });
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
 
 /** Parses a (partial) config object; unknown keys are refused so a typo never silently does nothing. */
 export function parseTrainConfig(input: unknown): TrainConfig {
-  return TrainConfigSchema.strict().parse(input ?? {});
+  const c = TrainConfigSchema.strict().parse(input ?? {});
+  if ((c.folds === undefined) !== (c.fold === undefined)) throw new RangeError('"folds" and "fold" go together: set both or neither');
+  if (c.folds !== undefined && c.fold! >= c.folds) throw new RangeError(`"fold" must be below "folds" (${c.folds}), got ${c.fold}`);
+  return c;
 }

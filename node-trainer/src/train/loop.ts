@@ -24,7 +24,7 @@ import { predict, weightTensors } from './predict.ts';
 import { Rng } from './rng.ts';
 import { readRunConfig, runPaths, writeRunConfig, type EpochRecord, type RunConfig } from './run-dir.ts';
 import { cosineWarmRestartLr } from './schedule.ts';
-import { splitBySource, type SplitPart } from './split.ts';
+import { crossValidationSplit, splitBySource, type SplitPart } from './split.ts';
 import { foldInputStats, inputStats, standardizeTensor } from './standardize.ts';
 import { hasTrainState, loadTrainState, saveTrainState, type TrainState } from './state.ts';
 
@@ -77,7 +77,9 @@ export function headConfigFor(c: TrainConfig, featureDim: number): HeadConfig {
 
 /** The store's split for a seed (its own RNG stream, so it never shifts the training randomness). */
 export function makeSplit(items: FeatureItem[], c: TrainConfig): Record<string, SplitPart> {
-  return Object.fromEntries(splitBySource(items, c.split, new Rng(c.seed ^ 0x5b1d)));
+  const rng = new Rng(c.seed ^ 0x5b1d);
+  if (c.folds !== undefined) return Object.fromEntries(crossValidationSplit(items, c.split, c.folds, c.fold ?? 0, rng));
+  return Object.fromEntries(splitBySource(items, c.split, rng));
 }
 
 /** Creates config.json for a fresh run, or reads it back on --resume (refusing a different config). */

@@ -23,22 +23,7 @@ export function splitBySource(items: SplitItem[], fractions: readonly [number, n
   const total = fractions[0] + fractions[1] + fractions[2];
   if (!(total > 0)) throw new RangeError('split fractions must not all be 0');
   const frac = fractions.map((f) => f / total);
-  const bySource = new Map<string, SplitItem[]>();
-  for (const it of [...items].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
-    const list = bySource.get(it.source) ?? [];
-    list.push(it);
-    bySource.set(it.source, list);
-  }
-  const sourcesByClass = new Map<string, Array<{ source: string; items: SplitItem[] }>>();
-  for (const source of [...bySource.keys()].sort()) {
-    const list = bySource.get(source)!;
-    const counts = new Map<string, number>();
-    for (const it of list) counts.set(it.class, (counts.get(it.class) ?? 0) + 1);
-    const major = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]![0];
-    const group = sourcesByClass.get(major) ?? [];
-    group.push({ source, items: list });
-    sourcesByClass.set(major, group);
-  }
+  const sourcesByClass = sourcesByMajorityClass(items);
   const out = new Map<string, SplitPart>();
   for (const cls of [...sourcesByClass.keys()].sort()) {
     const group = rng.shuffle(sourcesByClass.get(cls)!);
@@ -78,6 +63,76 @@ export function splitBySource(items: SplitItem[], fractions: readonly [number, n
       }
       place(g, best);
     }
+  }
+  return out;
+}
+
+/**
+ * Deals the sources into k folds for cross-validation: stratified by each source's majority class
+ * (every class's sources spread over the folds), within a class shuffled (seeded) and placed largest
+ * first into the fold holding the fewest clips of that class (ties: fewest clips overall, then the
+ * lowest index). A class with fewer than k sources leaves some folds without it.
+ */
+export function foldsBySource(items: SplitItem[], k: number, rng: Rng): Map<string, number> {
+  if (!Number.isInteger(k) || k < 2) throw new RangeError(`folds must be an integer >= 2, got ${k}`);
+  const sourcesByClass = sourcesByMajorityClass(items);
+  const out = new Map<string, number>();
+  const total = new Array<number>(k).fill(0);
+  for (const cls of [...sourcesByClass.keys()].sort()) {
+    const group = rng.shuffle(sourcesByClass.get(cls)!);
+    group.sort((a, b) => b.items.length - a.items.length);
+    const mine = new Array<number>(k).fill(0);
+    for (const g of group) {
+      let best = 0;
+      for (let f = 1; f < k; f++) if (mine[f]! < mine[best]! || (mine[f] === mine[best] && total[f]! < total[best]!)) best = f;
+      mine[best]! += g.items.length;
+      total[best]! += g.items.length;
+      for (const it of g.items) out.set(it.key, best);
+    }
+  }
+  return out;
+}
+
+/**
+ * The split of one cross-validation fold: the sources foldsBySource deals into fold `fold` are the
+ * test part; the other sources go to train and val by splitBySource with the first two fractions.
+ * Every fold of a cross-validation uses the same seed, so the folds partition the sources.
+ */
+export function crossValidationSplit(
+  items: SplitItem[],
+  fractions: readonly [number, number, number],
+  folds: number,
+  fold: number,
+  rng: Rng,
+): Map<string, SplitPart> {
+  if (!Number.isInteger(fold) || fold < 0 || fold >= folds) throw new RangeError(`fold must be an integer in [0, ${folds}), got ${fold}`);
+  const foldOf = foldsBySource(items, folds, rng);
+  const rest = items.filter((it) => foldOf.get(it.key) !== fold);
+  const out = splitBySource(rest, [fractions[0], fractions[1], 0], rng);
+  for (const it of items) if (foldOf.get(it.key) === fold) out.set(it.key, 'test');
+  return out;
+}
+
+/**
+ * The sources (each with its clips in key order) grouped by their majority class (ties: the first
+ * class by name), sources in name order: independent of the input order.
+ */
+function sourcesByMajorityClass(items: SplitItem[]): Map<string, Array<{ source: string; items: SplitItem[] }>> {
+  const bySource = new Map<string, SplitItem[]>();
+  for (const it of [...items].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
+    const list = bySource.get(it.source) ?? [];
+    list.push(it);
+    bySource.set(it.source, list);
+  }
+  const out = new Map<string, Array<{ source: string; items: SplitItem[] }>>();
+  for (const source of [...bySource.keys()].sort()) {
+    const list = bySource.get(source)!;
+    const counts = new Map<string, number>();
+    for (const it of list) counts.set(it.class, (counts.get(it.class) ?? 0) + 1);
+    const major = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]![0];
+    const group = out.get(major) ?? [];
+    group.push({ source, items: list });
+    out.set(major, group);
   }
   return out;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/train/rng.ts';
-import { splitBySource, type SplitItem } from '../../src/train/split.ts';
+import { parseTrainConfig } from '../../src/train/config.ts';
+import { crossValidationSplit, foldsBySource, splitBySource, type SplitItem } from '../../src/train/split.ts';
 
 function corpus(seed: number): SplitItem[] {
   const rng = new Rng(seed);
@@ -63,5 +64,65 @@ describe('source-grouped stratified split', () => {
       testSources.add([...test].sort().join('+'));
     }
     expect(testSources.size).toBeGreaterThan(3);
+  });
+});
+
+describe('cross-validation folds by source', () => {
+  const items = corpus(7);
+  const sources = [...new Set(items.map((i) => i.source))];
+
+  it('deals every source into one fold, each class spread evenly over the folds', () => {
+    const folds = foldsBySource(items, 5, new Rng(3));
+    expect(folds.size).toBe(items.length);
+    const foldOf = new Map<string, Set<number>>();
+    for (const it of items) foldOf.set(it.source, (foldOf.get(it.source) ?? new Set()).add(folds.get(it.key)!));
+    for (const s of sources) expect(foldOf.get(s)!.size, s).toBe(1);
+    for (const cls of ['animation', 'gaming', 'natural', 'flat']) {
+      const mine = items.filter((i) => i.class === cls);
+      const perFold = [0, 1, 2, 3, 4].map((f) => mine.filter((i) => folds.get(i.key) === f).length);
+      // 30 sources of 1-12 clips each per class, placed largest first into the emptiest fold.
+      expect(Math.max(...perFold) - Math.min(...perFold), `${cls}: ${perFold.join(' ')}`).toBeLessThanOrEqual(12);
+      const sourcesPerFold = [0, 1, 2, 3, 4].map((f) => new Set(mine.filter((i) => folds.get(i.key) === f).map((i) => i.source)).size);
+      expect(Math.min(...sourcesPerFold)).toBeGreaterThanOrEqual(3);
+    }
+    expect(() => foldsBySource(items, 1, new Rng(3))).toThrow(RangeError);
+  });
+
+  it('makes each fold the test part once: the folds partition the clips, train and val never share a source with it', () => {
+    const tested = new Map<string, number>();
+    for (let f = 0; f < 4; f++) {
+      const split = crossValidationSplit(items, [0.7, 0.2, 0.1], 4, f, new Rng(9));
+      expect(split.size).toBe(items.length);
+      const partsOf = new Map<string, Set<string>>();
+      for (const it of items) partsOf.set(it.source, (partsOf.get(it.source) ?? new Set()).add(split.get(it.key)!));
+      for (const [s, parts] of partsOf) expect(parts.size, s).toBe(1);
+      for (const it of items)
+        if (split.get(it.key) === 'test') {
+          expect(tested.has(it.key), it.key).toBe(false);
+          tested.set(it.key, f);
+        }
+      // Of the rest, about 70/(70+20) train and 20/(70+20) val.
+      const rest = items.filter((i) => split.get(i.key) !== 'test');
+      const val = rest.filter((i) => split.get(i.key) === 'val').length / rest.length;
+      expect(val).toBeGreaterThan(0.15);
+      expect(val).toBeLessThan(0.3);
+    }
+    expect(tested.size).toBe(items.length);
+    // The same seed gives the same folds; another seed other folds.
+    expect([...crossValidationSplit(items, [0.7, 0.2, 0.1], 4, 2, new Rng(9)).entries()].sort()).toEqual(
+      [...crossValidationSplit([...items].reverse(), [0.7, 0.2, 0.1], 4, 2, new Rng(9)).entries()].sort(),
+    );
+    expect([...crossValidationSplit(items, [0.7, 0.2, 0.1], 4, 2, new Rng(10)).entries()].sort()).not.toEqual(
+      [...crossValidationSplit(items, [0.7, 0.2, 0.1], 4, 2, new Rng(9)).entries()].sort(),
+    );
+    expect(() => crossValidationSplit(items, [0.7, 0.2, 0.1], 4, 4, new Rng(9))).toThrow(RangeError);
+  });
+
+  it('is asked for in a training config by "folds" and "fold", together', () => {
+    expect(parseTrainConfig({ folds: 5, fold: 4 })).toMatchObject({ folds: 5, fold: 4 });
+    expect(() => parseTrainConfig({ folds: 5 })).toThrow(/go together/);
+    expect(() => parseTrainConfig({ fold: 1 })).toThrow(/go together/);
+    expect(() => parseTrainConfig({ folds: 5, fold: 5 })).toThrow(/below/);
+    expect(parseTrainConfig({})).not.toHaveProperty('folds');
   });
 });

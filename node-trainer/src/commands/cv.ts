@@ -1,0 +1,135 @@
+/** `vidkind cv`: cross-validation by source, pooled out-of-fold metrics and the sources it gets wrong. */
+import { availableParallelism } from 'node:os';
+import { Option, type Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { crossValidate, cvReportPath, type CrossValidationReport } from '../eval/cross-validate.ts';
+import { resolveConfig } from './train.ts';
+
+interface CvCliOptions {
+  features: string;
+  out: string;
+  config?: string;
+  folds: string;
+  members: string;
+  jobs?: string;
+  frames?: string;
+  resume?: boolean;
+  progress: boolean;
+}
+
+function positiveInt(name: string, value: string, min = 1): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got "${value}"`);
+  return n;
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+/** The console summary: pooled figures, each fold, the confusion matrix and the worst sources. */
+export function summary(r: CrossValidationReport, worst = 12): string {
+  const lines = [
+    `${r.folds}-fold cross-validation by source: ${r.clips} clips, each held out once, ${r.frames} frames each`,
+    `pooled: accuracy ${pct(r.accuracy)}, macro-F1 ${r.macroF1.toFixed(4)}; per fold macro-F1 ${r.foldMacroF1.mean.toFixed(4)} ± ${r.foldMacroF1.sd.toFixed(4)} (${r.foldMacroF1.min.toFixed(3)}–${r.foldMacroF1.max.toFixed(3)})`,
+    ...r.perFold.map(
+      (f) =>
+        `  fold ${f.fold}: ${f.clips} clips from ${f.sources.length} sources, accuracy ${pct(f.accuracy)}, macro-F1 ${f.macroF1.toFixed(4)} (val ${f.valMacroF1.map((v) => v.toFixed(3)).join(' / ')})`,
+    ),
+    `per class (F1): ${r.classes.map((c) => `${c} ${r.perClass[c]!.f1.toFixed(3)}`).join(', ')}`,
+    `confusion (rows true, columns predicted: ${r.classes.join(', ')}):`,
+    ...r.confusion.map((row, i) => `  ${r.classes[i]!.padEnd(10)} ${row.map((v) => String(v).padStart(5)).join('')}`),
+    `sources with the fewest clips right (of ${r.perSource.length}):`,
+    ...r.perSource.slice(0, worst).map(
+      (s) =>
+        `  ${s.source} (${s.class}): ${s.correct}/${s.clips} right; predicted ${Object.entries(s.predicted)
+          .filter(([, n]) => n > 0)
+          .map(([c, n]) => `${c} ${n}`)
+          .join(', ')}`,
+    ),
+  ];
+  return lines.join('\n');
+}
+
+async function run(o: CvCliOptions): Promise<void> {
+  const base = resolveConfig({ config: o.config, resume: false, out: o.out });
+  if (base.folds !== undefined || base.fold !== undefined) throw new Error('set the number of folds with --folds, not in --config');
+  const folds = positiveInt('--folds', o.folds, 2);
+  const members = positiveInt('--members', o.members);
+  const jobs =
+    o.jobs === undefined ? Math.max(1, Math.min(folds, Math.floor(availableParallelism() / members))) : positiveInt('--jobs', o.jobs);
+  const frames = o.frames === undefined ? undefined : positiveInt('--frames', o.frames);
+  const bars = o.progress
+    ? new cliProgress.MultiBar(
+        {
+          format: ' {name} |{bar}| {percentage}% | epoch {epoch}/{epochs} | loss {loss} | ETA {eta_formatted}',
+          hideCursor: true,
+          clearOnComplete: false,
+        },
+        cliProgress.Presets.shades_classic,
+      )
+    : null;
+  const foldBars = new Map<string, cliProgress.SingleBar>();
+  const log = (line: string) => (bars ? bars.log(line + '\n') : console.error(line));
+  const h = crossValidate({
+    features: o.features.split(',').filter(Boolean),
+    out: o.out,
+    config: base,
+    folds,
+    members,
+    jobs,
+    resume: !!o.resume,
+    frames,
+    onProgress: (fold, m, p) => {
+      if (!bars) return;
+      const name = members > 1 ? `fold ${fold} member ${m}` : `fold ${fold}`;
+      const payload = { name, epoch: p.epoch + 1, epochs: p.epochs, loss: p.loss.toFixed(4) };
+      let bar = foldBars.get(name);
+      if (!bar) foldBars.set(name, (bar = bars.create(p.totalSteps, p.globalStep, payload)));
+      bar.update(p.globalStep, payload);
+    },
+    onEpoch: (fold, m, r) =>
+      log(
+        `fold ${fold}${members > 1 ? ` member ${m}` : ''} epoch ${r.epoch + 1}: val macro-F1 ${r.valMacroF1.toFixed(4)} (${r.seconds.toFixed(1)} s)`,
+      ),
+    onFold: (f) => log(`fold ${f.fold} held out ${f.sources.length} sources (${f.clips} clips): macro-F1 ${f.macroF1.toFixed(4)}`),
+  });
+  let stopRequested = false;
+  const onSigint = () => {
+    if (stopRequested) process.exit(130);
+    stopRequested = true;
+    log('vidkind cv: stopping the running folds after their current step, with checkpoints (Ctrl-C again to quit at once)');
+    h.stop();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const outcome = await h.done;
+    bars?.stop();
+    if (outcome.status === 'interrupted') {
+      console.log(`vidkind cv: interrupted; continue with the same command and --resume (finished folds are kept in ${o.out})`);
+      process.exitCode = 130;
+      return;
+    }
+    console.log(summary(outcome.report));
+    console.log(`wrote ${cvReportPath(o.out)}`);
+  } finally {
+    bars?.stop();
+    process.off('SIGINT', onSigint);
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('cv')
+    .description(
+      "Cross-validate a training config by source: k runs, each holding out 1/k of every class's sources, scored on them and pooled (cv.json), with the sources it gets wrong.",
+    )
+    .requiredOption('--features <dir>', 'features directory written by `vidkind extract` (comma-separated: one per backbone)')
+    .requiredOption('--out <dir>', 'output directory: fold-<i>/ run directories and cv.json')
+    .option('--config <json>', 'training config for every fold: a JSON file, or inline JSON such as \'{"epochs":10}\'')
+    .addOption(new Option('--folds <k>', 'number of folds').default('5'))
+    .addOption(new Option('--members <k>', 'heads per fold (an ensemble when > 1)').default('1'))
+    .option('--jobs <n>', 'folds trained at once (default: CPU cores / members, at most the folds)')
+    .option('--frames <n>', 'score each clip on n evenly spaced frames of the stored ones (as an app sampling n frames would)')
+    .option('--resume', 'continue an interrupted cross-validation in --out')
+    .option('--no-progress', 'no progress bars (logs only)')
+    .action((opts: CvCliOptions) => run(opts));
+}

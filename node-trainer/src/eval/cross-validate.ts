@@ -1,0 +1,221 @@
+/**
+ * `vidkind cv`: k-fold cross-validation by source. The sources are dealt into k folds (stratified by
+ * class); for each fold a run is trained with that fold's sources held out as its test part (and
+ * validation drawn from the other sources), then scored on them. Every clip is predicted exactly
+ * once by a model that never saw its source, so the pooled out-of-fold metrics cover every source,
+ * where one 70/20/10 split tests one or two sources per class and swings with which ones it drew.
+ * The fold runs are ordinary run directories (`<out>/fold-<i>`): eval, export and classify read them.
+ */
+import { join } from 'node:path';
+import { argmax } from '../../../src/core/postprocess.ts';
+import { readIndex, type FeatureItem } from '../features/store.ts';
+import { writeJsonAtomic } from '../fs-atomic.ts';
+import type { TrainConfig } from '../train/config.ts';
+import { trainEnsemble, type EnsembleHandle } from '../train/ensemble.ts';
+import type { TrainProgress, TrainResult } from '../train/loop.ts';
+import type { EpochRecord } from '../train/run-dir.ts';
+import { scoreRun } from './evaluate.ts';
+import { classificationMetrics, type ClassScores } from './metrics.ts';
+import { stat, type Stat } from './repeated.ts';
+
+export interface CrossValidateOptions {
+  /** Feature stores, one per backbone (members take them in turn, as in `vidkind train`). */
+  features: string[];
+  out: string;
+  /** The training config of every fold; `folds` and `fold` are set per fold. */
+  config: TrainConfig;
+  folds: number;
+  /** Heads per fold (an ensemble when > 1). */
+  members: number;
+  /** Folds trained at once (each member is a worker thread). */
+  jobs: number;
+  resume: boolean;
+  /** Score every clip on this many of its stored frames (as the app samples them). */
+  frames?: number;
+  onProgress?: (fold: number, member: number, p: TrainProgress) => void;
+  onEpoch?: (fold: number, member: number, r: EpochRecord) => void;
+  onFold?: (score: FoldScore) => void;
+}
+
+export interface FoldScore {
+  fold: number;
+  /** Held-out clips and their sources. */
+  clips: number;
+  sources: string[];
+  accuracy: number;
+  macroF1: number;
+  /** Best validation macro-F1 of each member (what picked its weights). */
+  valMacroF1: number[];
+}
+
+export interface SourceScore {
+  source: string;
+  class: string;
+  fold: number;
+  clips: number;
+  correct: number;
+  /** How many of its clips went to each class. */
+  predicted: Record<string, number>;
+}
+
+export interface CrossValidationReport {
+  format: 'vidkind-cv/1';
+  folds: number;
+  members: number;
+  /** Frames per clip the heads saw when scored. */
+  frames: number;
+  config: TrainConfig;
+  classes: string[];
+  /** Pooled over every fold's held-out clips: each clip of the store once. */
+  clips: number;
+  accuracy: number;
+  macroF1: number;
+  perClass: Record<string, ClassScores>;
+  /** confusion[true][predicted], in `classes` order. */
+  confusion: number[][];
+  /** Spread of the per-fold figures. */
+  foldMacroF1: Stat;
+  foldAccuracy: Stat;
+  perFold: FoldScore[];
+  /** Worst first (lowest share of clips right). */
+  perSource: SourceScore[];
+}
+
+export type CrossValidationOutcome = { status: 'finished'; report: CrossValidationReport } | { status: 'interrupted' };
+
+export interface CrossValidationHandle {
+  /** Asks every running fold to checkpoint and stop; no further fold starts. */
+  stop(): void;
+  done: Promise<CrossValidationOutcome>;
+}
+
+export const foldDir = (out: string, fold: number) => join(out, `fold-${fold}`);
+export const cvReportPath = (out: string) => join(out, 'cv.json');
+
+/** Trains and scores the folds (`jobs` at a time), then pools them into `<out>/cv.json`. */
+export function crossValidate(o: CrossValidateOptions): CrossValidationHandle {
+  if (!Number.isInteger(o.folds) || o.folds < 2) throw new RangeError(`folds must be an integer >= 2, got ${o.folds}`);
+  if (!Number.isInteger(o.jobs) || o.jobs < 1) throw new RangeError(`jobs must be a positive integer, got ${o.jobs}`);
+  const items = new Map(readIndex(o.features[0]!).map((it) => [it.key, it]));
+  const running = new Set<EnsembleHandle>();
+  let stopped = false;
+  const queue = Array.from({ length: o.folds }, (_, f) => f);
+  const scored: Array<{ score: FoldScore; keys: string[]; labels: Int32Array; probs: number[][]; classes: string[]; frames: number }> = [];
+
+  const runFold = async (fold: number): Promise<boolean> => {
+    const h = trainEnsemble({
+      features: o.features,
+      out: foldDir(o.out, fold),
+      config: { ...o.config, folds: o.folds, fold },
+      members: o.members,
+      resume: o.resume,
+      onProgress: (m, p) => o.onProgress?.(fold, m, p),
+      onEpoch: (m, r) => o.onEpoch?.(fold, m, r),
+    });
+    running.add(h);
+    let results: TrainResult[];
+    try {
+      results = await h.done;
+    } finally {
+      running.delete(h);
+    }
+    if (results.some((r) => r.status === 'interrupted')) return false;
+    const s = await scoreRun(foldDir(o.out, fold), 'test', undefined, o.frames);
+    const score: FoldScore = {
+      fold,
+      clips: s.metrics.clips,
+      sources: [...new Set(s.keys.map((k) => items.get(k)!.source))].sort(),
+      accuracy: s.metrics.accuracy,
+      macroF1: s.metrics.macroF1,
+      valMacroF1: results.map((r) => r.bestF1),
+    };
+    scored.push({ score, keys: s.keys, labels: s.labels, probs: s.probs, classes: s.metrics.classes, frames: s.metrics.frames });
+    o.onFold?.(score);
+    return true;
+  };
+
+  const lane = async (): Promise<void> => {
+    for (let f = queue.shift(); f !== undefined && !stopped; f = queue.shift()) if (!(await runFold(f))) stopped = true;
+  };
+
+  const done = (async (): Promise<CrossValidationOutcome> => {
+    try {
+      await Promise.all(Array.from({ length: Math.min(o.jobs, o.folds) }, lane));
+    } catch (e) {
+      // One fold failed: the others cannot make a complete cross-validation, so stop them too.
+      stopped = true;
+      for (const h of running) h.stop();
+      throw e;
+    }
+    if (stopped || scored.length < o.folds) return { status: 'interrupted' };
+    const report = pool(o, items, scored);
+    writeJsonAtomic(cvReportPath(o.out), report);
+    return { status: 'finished', report };
+  })();
+
+  return {
+    stop: () => {
+      stopped = true;
+      for (const h of running) h.stop();
+    },
+    done,
+  };
+}
+
+/** Pools the folds' held-out predictions into one report. */
+function pool(
+  o: CrossValidateOptions,
+  items: Map<string, FeatureItem>,
+  scored: Array<{ score: FoldScore; keys: string[]; labels: Int32Array; probs: number[][]; classes: string[]; frames: number }>,
+): CrossValidationReport {
+  scored.sort((a, b) => a.score.fold - b.score.fold);
+  const classes = scored[0]!.classes;
+  const truth: number[] = [];
+  const pred: number[] = [];
+  const bySource = new Map<string, SourceScore>();
+  const seen = new Set<string>();
+  for (const s of scored)
+    s.keys.forEach((key, i) => {
+      // Folds partition the sources, so no clip is held out twice; a repeat means a broken split.
+      if (seen.has(key)) throw new Error(`clip ${key} was held out by two folds`);
+      seen.add(key);
+      const y = s.labels[i]!;
+      const p = argmax(s.probs[i]!);
+      truth.push(y);
+      pred.push(p);
+      const item = items.get(key)!;
+      const src = bySource.get(item.source) ?? {
+        source: item.source,
+        class: item.class,
+        fold: s.score.fold,
+        clips: 0,
+        correct: 0,
+        predicted: Object.fromEntries(classes.map((c) => [c, 0])),
+      };
+      src.clips++;
+      if (p === y) src.correct++;
+      src.predicted[classes[p]!]!++;
+      bySource.set(item.source, src);
+    });
+  const m = classificationMetrics(truth, pred, classes.length);
+  const perFold = scored.map((s) => s.score);
+  return {
+    format: 'vidkind-cv/1',
+    folds: o.folds,
+    members: o.members,
+    frames: scored[0]!.frames,
+    config: o.config,
+    classes,
+    clips: truth.length,
+    accuracy: m.accuracy,
+    macroF1: m.macroF1,
+    perClass: Object.fromEntries(classes.map((c, i) => [c, m.perClass[i]!])),
+    confusion: m.confusion,
+    foldMacroF1: stat(perFold.map((f) => f.macroF1)),
+    foldAccuracy: stat(perFold.map((f) => f.accuracy)),
+    perFold,
+    perSource: [...bySource.values()].sort(
+      (a, b) => a.correct / a.clips - b.correct / b.clips || b.clips - a.clips || (a.source < b.source ? -1 : 1),
+    ),
+  };
+}

@@ -1,0 +1,101 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { CrossValidationReport } from '../../src/eval/cross-validate.ts';
+import { evaluateRun } from '../../src/eval/evaluate.ts';
+import { readIndex } from '../../src/features/store.ts';
+import { readRunConfig } from '../../src/train/run-dir.ts';
+import { TINY_HEAD, writeSyntheticStore } from '../train/synthetic-store.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'vidkind-cv-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const bin = join(import.meta.dirname, '../../bin/vidkind.mjs');
+const features = join(root, 'features');
+writeSyntheticStore(features, { clipsPerSource: 3, sourcesPerClass: 6, frames: 6, dim: 12, seed: 2, separation: 2 });
+const items = readIndex(features);
+const config = JSON.stringify({ ...TINY_HEAD, epochs: 4, batch: 8, seed: 5, lr: 3e-3, patience: 100 });
+
+function cv(args: string[], onStart?: (kill: (sig: NodeJS.Signals) => void) => void): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, [bin, 'cv', '--features', features, '--no-progress', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  onStart?.((sig) => child.kill(sig));
+  return new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code: signal ? null : code, out })));
+}
+
+async function waitFor(file: string, timeoutMs = 60_000): Promise<void> {
+  const t0 = Date.now();
+  while (!existsSync(file)) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`${file} never appeared`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('vidkind cv', () => {
+  const out = join(root, 'cv');
+
+  it('stops on Ctrl-C with checkpoints, and --resume finishes it: every clip held out once, pooled and per source', async () => {
+    const first = await cv(
+      ['--out', out, '--folds', '3', '--jobs', '2', '--config', config],
+      (kill) => void waitFor(join(out, 'fold-0', 'members', '0', 'state', 'state.json')).then(() => kill('SIGINT')),
+    );
+    expect(first.code, first.out).toBe(130);
+    expect(first.out).toContain('--resume');
+    expect(existsSync(join(out, 'cv.json'))).toBe(false);
+
+    const second = await cv(['--out', out, '--folds', '3', '--jobs', '2', '--config', config, '--resume']);
+    expect(second.code, second.out).toBe(0);
+    expect(second.out).toContain('3-fold cross-validation by source: 72 clips');
+    const r = JSON.parse(readFileSync(join(out, 'cv.json'), 'utf8')) as CrossValidationReport;
+
+    // Every clip is held out by exactly one fold; the folds partition the 24 sources, each class's 6
+    // sources two to a fold.
+    expect(r.clips).toBe(items.length);
+    expect(r.confusion.flat().reduce((a, b) => a + b, 0)).toBe(items.length);
+    const heldOut = r.perFold.flatMap((f) => f.sources);
+    expect(new Set(heldOut).size).toBe(heldOut.length);
+    expect(new Set(heldOut)).toEqual(new Set(items.map((i) => i.source)));
+    for (const f of r.perFold)
+      for (const cls of r.classes)
+        expect(
+          f.sources.filter((s) => s.startsWith(`${cls}-`)),
+          `fold ${f.fold}`,
+        ).toHaveLength(2);
+
+    for (const f of r.perFold) {
+      // A fold's run is an ordinary run: its test part is exactly its held-out sources, and eval agrees.
+      const rc = readRunConfig(join(out, `fold-${f.fold}`));
+      expect(rc.train).toMatchObject({ folds: 3, fold: f.fold, seed: 5 });
+      const test = items.filter((i) => rc.split[i.key] === 'test');
+      expect(new Set(test.map((i) => i.source))).toEqual(new Set(f.sources));
+      expect(test).toHaveLength(f.clips);
+      expect(rc.data.clips.val).toBeGreaterThan(0);
+      const m = await evaluateRun(join(out, `fold-${f.fold}`), 'test');
+      expect(m.macroF1).toBeCloseTo(f.macroF1, 12);
+      expect(m.accuracy).toBeCloseTo(f.accuracy, 12);
+    }
+    // Pooled accuracy is the clip-weighted mean of the folds'; per-source counts add up to it.
+    const weighted = r.perFold.reduce((a, f) => a + f.accuracy * f.clips, 0) / r.clips;
+    expect(r.accuracy).toBeCloseTo(weighted, 12);
+    expect(r.perSource).toHaveLength(24);
+    expect(r.perSource.reduce((a, s) => a + s.correct, 0)).toBe(Math.round(r.accuracy * r.clips));
+    for (const s of r.perSource) expect(Object.values(s.predicted).reduce((a, b) => a + b, 0)).toBe(s.clips);
+    const shares = r.perSource.map((s) => s.correct / s.clips);
+    expect(shares).toEqual([...shares].sort((a, b) => a - b));
+    // Separable synthetic classes: clearly above chance (0.25).
+    expect(r.accuracy).toBeGreaterThan(0.5);
+    expect(r.foldMacroF1.min).toBeLessThanOrEqual(r.foldMacroF1.max);
+  });
+
+  it('refuses folds set in --config (they are --folds)', async () => {
+    const bad = await cv(['--out', join(root, 'bad'), '--config', JSON.stringify({ folds: 3, fold: 0 })]);
+    expect(bad.code).toBe(1);
+    expect(bad.out).toContain('--folds');
+    expect(existsSync(join(root, 'bad'))).toBe(false);
+  });
+});
