@@ -22,6 +22,7 @@ export function register(program: Command): void {
       '--frames <n>',
       'frames the app samples per video (default: the frames the heads were trained on; evaluate with the same --frames first)',
     )
+    .option('--cv <dir>', 'a `vidkind cv` output of the same training config: its pooled cross-validation goes into the model card')
     .action(async (opts: Record<string, unknown>) => {
       const r = await exportRun({
         run: resolve(opts.run as string),
@@ -32,6 +33,7 @@ export function register(program: Command): void {
         makeDefault: opts.default === true,
         tfjsParity: opts.tfjsParity !== false,
         ...(opts.frames !== undefined ? { frames: Number(opts.frames) } : {}),
+        ...(opts.cv !== undefined ? { cv: resolve(opts.cv as string) } : {}),
       });
       console.log(
         JSON.stringify({

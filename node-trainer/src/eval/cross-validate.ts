@@ -6,9 +6,11 @@
  * where one 70/20/10 split tests one or two sources per class and swings with which ones it drew.
  * The fold runs are ordinary run directories (`<out>/fold-<i>`): eval, export and classify read them.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { argmax } from '../../../src/core/postprocess.ts';
-import { readIndex, type FeatureItem } from '../features/store.ts';
+import { readIndex, readStoreInfo, type FeatureItem } from '../features/store.ts';
 import { writeJsonAtomic } from '../fs-atomic.ts';
 import type { TrainConfig } from '../train/config.ts';
 import { trainEnsemble, type EnsembleHandle } from '../train/ensemble.ts';
@@ -62,6 +64,8 @@ export interface CrossValidationReport {
   format: 'vidkind-cv/1';
   folds: number;
   members: number;
+  /** The backbone of each features directory, in the order given. */
+  backbones: string[];
   /** Frames per clip the heads saw when scored. */
   frames: number;
   config: TrainConfig;
@@ -87,6 +91,42 @@ export interface CrossValidationHandle {
   /** Asks every running fold to checkpoint and stop; no further fold starts. */
   stop(): void;
   done: Promise<CrossValidationOutcome>;
+}
+
+const StatSchema = z.object({ mean: z.number(), sd: z.number(), min: z.number(), max: z.number() });
+
+/** What readers of cv.json (export's model-card section) rely on. */
+export const CrossValidationFileSchema = z.object({
+  format: z.literal('vidkind-cv/1'),
+  folds: z.number().int(),
+  members: z.number().int(),
+  backbones: z.array(z.string()),
+  frames: z.number().int(),
+  config: z.record(z.string(), z.unknown()),
+  classes: z.array(z.string()),
+  clips: z.number().int(),
+  accuracy: z.number(),
+  macroF1: z.number(),
+  perClass: z.record(z.string(), z.object({ precision: z.number(), recall: z.number(), f1: z.number(), support: z.number() })),
+  confusion: z.array(z.array(z.number())),
+  foldMacroF1: StatSchema,
+  foldAccuracy: StatSchema,
+  perSource: z.array(
+    z.object({
+      source: z.string(),
+      class: z.string(),
+      clips: z.number(),
+      correct: z.number(),
+      predicted: z.record(z.string(), z.number()),
+    }),
+  ),
+});
+export type CrossValidationFile = z.infer<typeof CrossValidationFileSchema>;
+
+/** Reads `<dir>/cv.json` (a `vidkind cv` output directory, or the file itself). */
+export function readCrossValidation(dirOrFile: string): CrossValidationFile {
+  const file = dirOrFile.endsWith('.json') ? dirOrFile : cvReportPath(dirOrFile);
+  return CrossValidationFileSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
 }
 
 export const foldDir = (out: string, fold: number) => join(out, `fold-${fold}`);
@@ -203,6 +243,7 @@ function pool(
     format: 'vidkind-cv/1',
     folds: o.folds,
     members: o.members,
+    backbones: o.features.map((f) => readStoreInfo(f).backbone),
     frames: scored[0]!.frames,
     config: o.config,
     classes,

@@ -14,6 +14,7 @@ import { writeFileAtomic } from '../fs-atomic.ts';
 import { loadHead, type HeadFile } from '../head/checkpoint.ts';
 import type { HeadWeights } from '../head/params.ts';
 import { pruneHeads, readManifestFile, upsertEnsemble, upsertHead } from '../manifest-file.ts';
+import { readCrossValidation, type CrossValidationFile } from '../eval/cross-validate.ts';
 import { HEAD_IO, headToOnnx } from './head-onnx.ts';
 import { updateModelCard } from './model-card.ts';
 import { assertParity, checkHeadParity, type ParityReport } from './parity.ts';
@@ -61,6 +62,11 @@ export interface ExportOptions {
    * temperature and OOD threshold hold for it.
    */
   frames?: number;
+  /**
+   * A `vidkind cv` output directory (or its cv.json) for the same training config, backbones, member
+   * count and frames as this run: its pooled out-of-fold figures go into the model card.
+   */
+  cv?: string;
 }
 
 export interface ExportResult {
@@ -156,6 +162,36 @@ function checkHeadAgainstManifest(m: Manifest, head: HeadFile, dir: string): str
   return head.config.subclasses > 0 ? keys : [];
 }
 
+/** Training settings that do not change what is trained: the seed, and which fold a cv run held out. */
+const NOT_CONFIG = new Set(['seed', 'folds', 'fold']);
+
+/**
+ * The cross-validation, if it validated this run's configuration: the same training settings (all but
+ * the seed), the same backbones and number of members, scored at the frames the app will sample.
+ */
+function checkCrossValidation(
+  cv: CrossValidationFile,
+  run: { train?: Record<string, unknown>; backbones: string[]; frames: number },
+): CrossValidationFile {
+  const refuse = (why: string) => {
+    throw new VidkindError('internal', `The cross-validation given with --cv is not of this run: ${why}.`);
+  };
+  if (!run.train) refuse("the run's config.json has no training config to compare");
+  const keys = [...new Set([...Object.keys(cv.config), ...Object.keys(run.train!)])].filter((k) => !NOT_CONFIG.has(k)).sort();
+  const differ = keys.filter((k) => JSON.stringify(cv.config[k]) !== JSON.stringify(run.train![k]));
+  if (differ.length)
+    refuse(
+      `its training config differs in ${differ.map((k) => `${k} (${JSON.stringify(cv.config[k])} vs ${JSON.stringify(run.train![k])})`).join(', ')}`,
+    );
+  if (cv.members !== run.backbones.length) refuse(`${cv.members} member(s) per fold, the run has ${run.backbones.length}`);
+  const mine = [...new Set(run.backbones)].sort().join(', ');
+  const theirs = [...new Set(cv.backbones)].sort().join(', ');
+  if (mine !== theirs) refuse(`backbones ${theirs}, the run ${mine}`);
+  if (cv.frames !== run.frames)
+    refuse(`it scored ${cv.frames} frames per clip, the app will sample ${run.frames} (vidkind cv --frames ${run.frames})`);
+  return cv;
+}
+
 /** Exports a run; returns the entries written. */
 export async function exportRun(o: ExportOptions): Promise<ExportResult> {
   if (!existsSync(o.run)) throw new VidkindError('internal', `No training run at ${o.run}.`);
@@ -189,6 +225,16 @@ export async function exportRun(o: ExportOptions): Promise<ExportResult> {
       'internal',
       `${join(o.run, 'metrics.json')} scores ${String(evaluated)} frames per clip, not ${frames}: run vidkind eval --frames ${frames} first, so the shipped metrics and calibration hold.`,
     );
+
+  const cfg = RunConfigLite.safeParse(readJson(join(dirs[0]!, 'config.json')));
+  const cv =
+    o.cv === undefined
+      ? undefined
+      : checkCrossValidation(readCrossValidation(o.cv), {
+          train: cfg.success ? cfg.data.train : undefined,
+          backbones: members.map((mb) => mb.head.backbone),
+          frames,
+        });
 
   // Parity first: nothing is written unless every runtime agrees.
   const onnx: Uint8Array[] = [];
@@ -248,7 +294,6 @@ export async function exportRun(o: ExportOptions): Promise<ExportResult> {
   const { manifest: written, removed } = pruneHeads(o.to);
   for (const h of removed) rmSync(join(o.to, h.file), { force: true });
 
-  const cfg = RunConfigLite.safeParse(readJson(join(dirs[0]!, 'config.json')));
   updateModelCard(o.to, {
     ensemble,
     heads,
@@ -259,6 +304,7 @@ export async function exportRun(o: ExportOptions): Promise<ExportResult> {
     parity,
     testModel: o.testModel === true,
     backbones: written.backbones.filter((b) => heads.some((h) => h.backbone === b.id)),
+    cv,
   });
   return { ensemble, heads, parity, manifestVersion: written.version };
 }

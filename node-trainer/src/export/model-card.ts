@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackboneEntry, EnsembleEntry, HeadEntry } from '../../../src/core/manifest.ts';
+import type { CrossValidationFile } from '../eval/cross-validate.ts';
 import { writeFileAtomic } from '../fs-atomic.ts';
 import type { HeadConfig } from '../head/params.ts';
 import type { ParityReport } from './parity.ts';
@@ -21,6 +22,8 @@ export interface CardInput {
   parity: Array<{ head: string } & ParityReport>;
   testModel: boolean;
   backbones: BackboneEntry[];
+  /** `vidkind cv` of the same configuration (export --cv). */
+  cv?: CrossValidationFile;
 }
 
 const pct = (v: unknown) => (typeof v === 'number' ? `${(v * 100).toFixed(1)}%` : '–');
@@ -90,12 +93,44 @@ export function cardSection(c: CardInput): string {
   lines.push('', `Calibration temperature ${e.temperature}; out-of-distribution threshold ${e.oodThreshold} on normalised entropy.`);
   const perClass = c.runMetrics?.perClass ?? (c.runMetrics?.test as Record<string, unknown> | undefined)?.perClass;
   if (perClass && typeof perClass === 'object') lines.push('', `Per-class: \`${JSON.stringify(perClass)}\``);
+  if (c.cv) lines.push('', ...cvLines(c.cv));
   lines.push('', '### Export parity', '');
   for (const p of c.parity)
     lines.push(
       `- \`${p.head}\`: max abs diff from the reference forward — onnxruntime-node ${p.maxAbsDiff.onnxruntimeNode.toExponential(1)}, onnxruntime-web (WASM) ${p.maxAbsDiff.onnxruntimeWeb.toExponential(1)}, tfjs ${p.maxAbsDiff.tfjs === null ? 'not run' : p.maxAbsDiff.tfjs.toExponential(1)} (bound ${p.tolerance}; T ∈ {${p.cases.map((x) => x.t).join(', ')}}).`,
     );
   return lines.join('\n') + '\n';
+}
+
+/** The card's cross-validation subsection: pooled figures, per class, confusion, the folds' spread, the worst sources. */
+function cvLines(cv: CrossValidationFile, worst = 8): string[] {
+  const f = cv.foldMacroF1;
+  const lines = [
+    '### Cross-validation by source',
+    '',
+    `\`vidkind cv\`, ${cv.folds} folds of the sources (stratified by class), ${cv.members > 1 ? `${cv.members} heads per fold, ` : ''}the same training settings, scored on ${cv.frames} frames per clip: each of the ${cv.clips} clips is predicted once, by a model that never saw its source.`,
+    '',
+    `- Pooled: accuracy ${pct(cv.accuracy)}, macro-F1 ${cv.macroF1.toFixed(3)}.`,
+    `- Per fold macro-F1: ${f.mean.toFixed(3)} ± ${f.sd.toFixed(3)} (${f.min.toFixed(3)}–${f.max.toFixed(3)}).`,
+    `- F1 per class: ${cv.classes.map((k) => `${k} ${cv.perClass[k]?.f1.toFixed(3) ?? '–'}`).join(', ')}.`,
+    '',
+    `| true \\ predicted | ${cv.classes.join(' | ')} |`,
+    `|---|${cv.classes.map(() => '---').join('|')}|`,
+    ...cv.confusion.map((row, i) => `| ${cv.classes[i]} | ${row.join(' | ')} |`),
+    '',
+    `Sources with the fewest clips right (of ${cv.perSource.length}):`,
+    '',
+    ...cv.perSource.slice(0, worst).map(
+      (s) =>
+        `- \`${s.source}\` (${s.class}): ${s.correct}/${s.clips}; taken for ${
+          Object.entries(s.predicted)
+            .filter(([k, n]) => n > 0 && k !== s.class)
+            .map(([k, n]) => `${k} ${n}`)
+            .join(', ') || '–'
+        }.`,
+    ),
+  ];
+  return lines;
 }
 
 /** Replaces (or appends) the ensemble's section of MODEL_CARD.md. */

@@ -1,12 +1,15 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CrossValidationReport } from '../../src/eval/cross-validate.ts';
 import { evaluateRun } from '../../src/eval/evaluate.ts';
+import { exportRun } from '../../src/export/export-run.ts';
+import { readManifestFile } from '../../src/manifest-file.ts';
 import { readIndex } from '../../src/features/store.ts';
 import { readRunConfig } from '../../src/train/run-dir.ts';
+import { makeModelsDir } from '../extract/test-models.ts';
 import { TINY_HEAD, writeSyntheticStore } from '../train/synthetic-store.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'vidkind-cv-'));
@@ -90,6 +93,29 @@ describe('vidkind cv', () => {
     // Separable synthetic classes: clearly above chance (0.25).
     expect(r.accuracy).toBeGreaterThan(0.5);
     expect(r.foldMacroF1.min).toBeLessThanOrEqual(r.foldMacroF1.max);
+  });
+
+  it('goes into the model card with export --cv, and only for the configuration it validated', async () => {
+    const r = JSON.parse(readFileSync(join(out, 'cv.json'), 'utf8')) as CrossValidationReport;
+    expect(r.backbones).toEqual(['synthetic']);
+    const models = join(root, 'models');
+    makeModelsDir(models, 'synthetic', 12);
+    const fold = join(out, 'fold-0');
+    await exportRun({ run: fold, to: models, id: 'cv-fold', testModel: true, tfjsParity: false, cv: out });
+    const card = readFileSync(join(models, 'MODEL_CARD.md'), 'utf8');
+    expect(card).toContain('### Cross-validation by source');
+    expect(card).toContain('3 folds of the sources');
+    expect(card).toContain(`each of the ${items.length} clips is predicted once`);
+    expect(card).toContain(`- Pooled: accuracy ${(100 * r.accuracy).toFixed(1)}%, macro-F1 ${r.macroF1.toFixed(3)}.`);
+    expect(card).toContain(`| animation | ${r.confusion[0]!.join(' | ')} |`);
+
+    // A cross-validation of other settings, or scored at other frames, is refused before anything is written.
+    const other = join(root, 'other-cv.json');
+    writeFileSync(other, JSON.stringify({ ...r, config: { ...r.config, lr: 0.01 } }));
+    await expect(exportRun({ run: fold, to: models, id: 'x', tfjsParity: false, cv: other })).rejects.toThrow(/differs in lr/);
+    writeFileSync(other, JSON.stringify({ ...r, frames: 3 }));
+    await expect(exportRun({ run: fold, to: models, id: 'x', tfjsParity: false, cv: other })).rejects.toThrow(/--frames 6/);
+    expect(readManifestFile(models).ensembles.map((e) => e.id)).toEqual(['cv-fold']);
   });
 
   it('refuses folds set in --config (they are --folds)', async () => {
