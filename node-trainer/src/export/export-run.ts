@@ -15,6 +15,7 @@ import { loadHead, type HeadFile } from '../head/checkpoint.ts';
 import type { HeadWeights } from '../head/params.ts';
 import { pruneHeads, readManifestFile, upsertEnsemble, upsertHead } from '../manifest-file.ts';
 import { readCrossValidation, type CrossValidationFile } from '../eval/cross-validate.ts';
+import { TrainConfigSchema } from '../train/config.ts';
 import { HEAD_IO, headToOnnx } from './head-onnx.ts';
 import { updateModelCard } from './model-card.ts';
 import { assertParity, checkHeadParity, type ParityReport } from './parity.ts';
@@ -177,16 +178,19 @@ function checkCrossValidation(
     throw new VidkindError('internal', `The cross-validation given with --cv is not of this run: ${why}.`);
   };
   if (!run.train) refuse("the run's config.json has no training config to compare");
-  const keys = [...new Set([...Object.keys(cv.config), ...Object.keys(run.train!)])].filter((k) => !NOT_CONFIG.has(k)).sort();
-  const differ = keys.filter((k) => JSON.stringify(cv.config[k]) !== JSON.stringify(run.train![k]));
+  // Through the schema, so that a setting left out (written before it existed) reads as its default.
+  const theirs = TrainConfigSchema.parse(cv.config) as Record<string, unknown>;
+  const mine = TrainConfigSchema.parse(run.train) as Record<string, unknown>;
+  const keys = [...new Set([...Object.keys(theirs), ...Object.keys(mine)])].filter((k) => !NOT_CONFIG.has(k)).sort();
+  const differ = keys.filter((k) => JSON.stringify(theirs[k]) !== JSON.stringify(mine[k]));
   if (differ.length)
     refuse(
-      `its training config differs in ${differ.map((k) => `${k} (${JSON.stringify(cv.config[k])} vs ${JSON.stringify(run.train![k])})`).join(', ')}`,
+      `its training config differs in ${differ.map((k) => `${k} (${JSON.stringify(theirs[k])} vs ${JSON.stringify(mine[k])})`).join(', ')}`,
     );
   if (cv.members !== run.backbones.length) refuse(`${cv.members} member(s) per fold, the run has ${run.backbones.length}`);
-  const mine = [...new Set(run.backbones)].sort().join(', ');
-  const theirs = [...new Set(cv.backbones)].sort().join(', ');
-  if (mine !== theirs) refuse(`backbones ${theirs}, the run ${mine}`);
+  const runBackbones = [...new Set(run.backbones)].sort().join(', ');
+  const cvBackbones = [...new Set(cv.backbones)].sort().join(', ');
+  if (runBackbones !== cvBackbones) refuse(`backbones ${cvBackbones}, the run ${runBackbones}`);
   if (cv.frames !== run.frames)
     refuse(`it scored ${cv.frames} frames per clip, the app will sample ${run.frames} (vidkind cv --frames ${run.frames})`);
   return cv;

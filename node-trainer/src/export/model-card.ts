@@ -81,8 +81,9 @@ export function cardSection(c: CardInput): string {
       'clipNorm',
       'trainFrames',
       'standardize',
+      'inputDropout',
       'seed',
-    ].filter((k) => k in t && t[k] !== undefined);
+    ].filter((k) => k in t && t[k] !== undefined && !(k === 'inputDropout' && t[k] === 0));
     lines.push(
       `- Training: ${keys.map((k) => `${k} ${String(t[k])}`).join(', ')} (AdamW, cosine annealing with warm restarts, focal loss).`,
     );

@@ -39,6 +39,12 @@ export const TrainConfigSchema = z.object({
    * when a backbone's feature dimensions differ in scale, as pooled early-block taps do.
    */
   standardize: z.boolean().default(false),
+  /**
+   * Training only: the share of input feature dimensions zeroed for each clip (the same ones in all
+   * its frames; after standardisation, zero is the training mean), the rest scaled by 1/(1 - rate).
+   * 0 (default): none.
+   */
+  inputDropout: z.number().min(0).max(0.9).default(0),
   /** Fractions of every class's sources that go to train / val / test. */
   split: z.tuple([z.number().min(0), z.number().min(0), z.number().min(0)]).default([0.7, 0.2, 0.1]),
   /**

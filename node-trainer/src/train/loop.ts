@@ -19,6 +19,7 @@ import { TrainError } from './errors.ts';
 import { initHeadWeights } from './init.ts';
 import { focalLoss, focalLossJs } from './loss.ts';
 import { headForward } from './model.ts';
+import { featureDropout } from './ops.ts';
 import { adamWStep, clipByGlobalNorm, decaysParam, newAdamWState, type AdamWState } from './optim.ts';
 import { predict, weightTensors } from './predict.ts';
 import { Rng } from './rng.ts';
@@ -157,7 +158,7 @@ export function trainStep(
     c.trainFrames !== undefined && c.trainFrames < set.frames
       ? jitteredBatchTensor(set, idx, c.trainFrames, () => rng.next())
       : batchTensor(set, idx);
-  const x = norm ? tf.tidy(() => standardizeTensor(raw, norm)) : raw;
+  const x = tf.tidy(() => featureDropout((norm ? standardizeTensor(raw, norm) : raw) as tf.Tensor3D, c.inputDropout, rng));
   if (x !== raw) raw.dispose();
   const out = tf.tidy(() => {
     const f = (...ts: tf.Tensor[]) => {

@@ -66,6 +66,20 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: 
 }
 
 /** Inverted dropout with a mask drawn from our seeded Rng (tf.dropout's RNG cannot be seeded or checkpointed). */
+/**
+ * Drops whole feature dimensions of each clip: one mask per clip over the last axis of a [B, T, D]
+ * batch, shared by all its frames (so the head cannot lean on a few dimensions of one source's
+ * look; per-frame masks would mostly average out over T). Inverted scaling, like dropout.
+ */
+export function featureDropout(x: tf.Tensor3D, rate: number, rng: Rng | null): tf.Tensor3D {
+  if (!rng || rate <= 0) return x;
+  const [b, , d] = x.shape;
+  const mask = new Float32Array(b * d);
+  const keep = 1 / (1 - rate);
+  for (let i = 0; i < mask.length; i++) mask[i] = rng.next() < rate ? 0 : keep;
+  return tf.mul(x, tf.tensor3d(mask, [b, 1, d]));
+}
+
 export function dropout(x: tf.Tensor, rate: number, rng: Rng | null): tf.Tensor {
   if (!rng || rate <= 0) return x;
   const n = x.size;

@@ -5,7 +5,7 @@ import { parseTrainConfig } from '../../src/train/config.ts';
 import { initHeadWeights } from '../../src/train/init.ts';
 import { headConfigFor } from '../../src/train/loop.ts';
 import { headForward } from '../../src/train/model.ts';
-import { dense, denseOnData, mm } from '../../src/train/ops.ts';
+import { dense, denseOnData, featureDropout, mm } from '../../src/train/ops.ts';
 import { weightTensors } from '../../src/train/predict.ts';
 import { Rng } from '../../src/train/rng.ts';
 
@@ -76,5 +76,30 @@ describe('head forward pass', () => {
     const k = w.get('proj/kernel')!;
     expect(Math.max(...k.map(Math.abs))).toBeLessThanOrEqual(limit);
     expect(Math.max(...k.map(Math.abs))).toBeGreaterThan(limit * 0.8);
+  });
+});
+
+describe('input feature dropout (config inputDropout)', () => {
+  it('zeroes whole dimensions per clip, the same in every frame, and scales the rest by 1/(1 - rate)', () => {
+    const [b, t, d] = [6, 5, 400];
+    const x = tf.ones([b, t, d]) as tf.Tensor3D;
+    const y = featureDropout(x, 0.25, new Rng(4)).arraySync() as number[][][];
+    let dropped = 0;
+    for (let i = 0; i < b; i++)
+      for (let k = 0; k < d; k++) {
+        const v = y[i]![0]![k]!;
+        expect([0, 1 / 0.75]).toContainEqual(expect.closeTo(v, 6));
+        for (let f = 1; f < t; f++) expect(y[i]![f]![k]).toBe(v);
+        if (v === 0) dropped++;
+      }
+    // 2,400 draws at rate 0.25: the share dropped is within a few percent of it.
+    expect(dropped / (b * d)).toBeGreaterThan(0.21);
+    expect(dropped / (b * d)).toBeLessThan(0.29);
+    // Masks differ between clips; rate 0 or no RNG (validation) passes the batch through.
+    expect(y[0]![0]).not.toEqual(y[1]![0]);
+    expect(featureDropout(x, 0, new Rng(4))).toBe(x);
+    expect(featureDropout(x, 0.5, null)).toBe(x);
+    expect(parseTrainConfig({}).inputDropout).toBe(0);
+    x.dispose();
   });
 });
