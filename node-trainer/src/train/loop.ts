@@ -20,7 +20,7 @@ import { initHeadWeights } from './init.ts';
 import { focalLoss, focalLossJs } from './loss.ts';
 import { headForward } from './model.ts';
 import { featureDropout } from './ops.ts';
-import { adamWStep, clipByGlobalNorm, decaysParam, newAdamWState, type AdamWState } from './optim.ts';
+import { adamWStep, clipByGlobalNorm, decaysParam, globalNorm, newAdamWState, type AdamWState } from './optim.ts';
 import { predict, weightTensors } from './predict.ts';
 import { Rng } from './rng.ts';
 import { readRunConfig, runPaths, writeRunConfig, type EpochRecord, type RunConfig } from './run-dir.ts';
@@ -133,9 +133,13 @@ export function loadPart(rc: RunConfig, features: string, part: SplitPart): Clip
   return loadClipSet(features, items, rc.data.frames, rc.data.featureDim);
 }
 
+/** Steps in a row whose loss or gradient is not finite before training gives up as diverged. */
+export const MAX_SKIPPED_IN_A_ROW = 5;
+
 /**
- * One optimisation step in place (forward, backward, clip, AdamW); returns the batch loss. With
- * `norm`, the batch is standardised first (config.standardize; see standardize.ts).
+ * One optimisation step in place (forward, backward, clip, AdamW); returns the batch loss, or null
+ * when the loss or the gradient is not finite (then nothing is updated). With `norm`, the batch is
+ * standardised first (config.standardize; see standardize.ts).
  */
 export function trainStep(
   head: HeadConfig,
@@ -150,7 +154,7 @@ export function trainStep(
   c: TrainConfig,
   lr: number,
   norm?: { mean: tf.Tensor1D; scale: tf.Tensor1D },
-): number {
+): number | null {
   const labels = idx.map((i) => set.labels[i]!);
   const subLabels = idx.map((i) => set.subLabels[i]!);
   const inputs = params.map((p, i) => tf.tensor(p, shapes[i]));
@@ -164,8 +168,8 @@ export function trainStep(
     const f = (...ts: tf.Tensor[]) => {
       const o = headForward(head, new Map(names.map((n, i) => [n, ts[i]!])), x, rng);
       let loss: tf.Tensor = focalLoss(o.logits, labels, c.focalGamma, c.labelSmoothing);
-      if (o.subLogits && c.subclassWeight > 0)
-        loss = tf.add(loss, tf.mul(focalLoss(o.subLogits, subLabels, c.focalGamma, c.labelSmoothing), c.subclassWeight));
+      // Added even at weight 0: every parameter must lie on the path to the loss (its gradient is then 0).
+      if (o.subLogits) loss = tf.add(loss, tf.mul(focalLoss(o.subLogits, subLabels, c.focalGamma, c.labelSmoothing), c.subclassWeight));
       return loss as tf.Scalar;
     };
     const { value, grads } = tf.valueAndGrads(f)(inputs);
@@ -174,7 +178,8 @@ export function trainStep(
   const loss = out[0]!.dataSync()[0]!;
   const grads = out.slice(1).map((g) => g.dataSync() as Float32Array);
   tf.dispose([...out, ...inputs, x]);
-  if (!Number.isFinite(loss)) throw new Error(`training diverged: loss ${loss} (lower lr?)`);
+  // An overflowed gradient would turn into NaN weights through the clipping (inf x 0): skip the update.
+  if (!Number.isFinite(loss) || !Number.isFinite(globalNorm(grads))) return null;
   clipByGlobalNorm(grads, c.clipNorm);
   adamWStep(params, grads, adam, lr, { beta1: c.beta1, beta2: c.beta2, eps: c.adamEps, weightDecay: c.weightDecay }, decay);
   return loss;
@@ -276,6 +281,7 @@ export async function trainHead(o: TrainRunOptions): Promise<TrainResult> {
   const lrAt = (step: number) => cosineWarmRestartLr(step, { lrMax: c.lr, lrMin: c.lrMin, t0, tMult: c.tMult });
 
   let status: TrainResult['status'] = 'finished';
+  let skippedInARow = 0;
   while (st.epoch < c.epochs) {
     if (!st.order) {
       st.order = rng.shuffle(Array.from({ length: trainSet.keys.length }, (_, i) => i));
@@ -297,8 +303,15 @@ export async function trainHead(o: TrainRunOptions): Promise<TrainResult> {
       const idx = st.order.slice(st.stepInEpoch * c.batch, (st.stepInEpoch + 1) * c.batch);
       const lr = lrAt(st.globalStep);
       const loss = trainStep(head, names, shapes, params, adam, decay, trainSet, idx, rng, c, lr, norm);
-      st.epochLossSum += loss * idx.length;
-      st.epochLossCount += idx.length;
+      if (loss === null) {
+        if (++skippedInARow >= MAX_SKIPPED_IN_A_ROW)
+          throw new Error(`training diverged: ${skippedInARow} steps in a row with a non-finite loss or gradient (lower lr?)`);
+        console.warn(`${o.out}: step ${st.globalStep + 1}: the loss or gradient is not finite; this update is skipped`);
+      } else {
+        skippedInARow = 0;
+        st.epochLossSum += loss * idx.length;
+        st.epochLossCount += idx.length;
+      }
       st.stepInEpoch++;
       st.globalStep++;
       o.onProgress?.({
@@ -308,7 +321,7 @@ export async function trainHead(o: TrainRunOptions): Promise<TrainResult> {
         stepsPerEpoch,
         globalStep: st.globalStep,
         totalSteps: c.epochs * stepsPerEpoch,
-        loss: st.epochLossSum / st.epochLossCount,
+        loss: st.epochLossSum / Math.max(1, st.epochLossCount),
         lr,
       });
     }
