@@ -6,10 +6,12 @@
 #   every run scored on its validation and test sources, as the app would sample 32 and 16 frames ->
 #   the configuration to ship (the ensemble or one member alone, at a frame count) chosen by the mean
 #   validation macro-F1 over seeds, never by test (near-ties go to the cheaper one) -> the first
-#   seed's run of that configuration exported to public/models.
+#   seed's run of that configuration exported to public/models, with a k-fold cross-validation by
+#   source of that configuration (`vidkind cv`) in its model-card section.
 # Usage: node-trainer/corpus/train-defaults.sh --corpus DIR --work DIR [--build-corpus] [--no-extract]
 #        [--config JSON] [--seeds "1 2 3"] [--frames "32 16"] [--to public/models]
-#        [--backbones "mobilenet-v2-1.0-taps mobilenet-v2-1.4"] [--members N]
+#        [--backbones "mobilenet-v2-1.0-taps mobilenet-v2-1.4"] [--members N] [--cv-folds 5]
+# --cv-folds 0 skips the cross-validation.
 # --members N (default: one per backbone): member i trains on backbone i mod the number of backbones,
 # with seed + i, so 3 members on one backbone are a 3-head ensemble of that backbone.
 set -euo pipefail
@@ -27,6 +29,7 @@ seeds="1 2 3"
 backbones=(mobilenet-v2-1.0-taps mobilenet-v2-1.4)
 members=""
 frame_counts="32 16"
+cv_folds=5
 while [ $# -gt 0 ]; do
   case "$1" in
     --corpus) corpus="$2"; shift 2 ;;
@@ -39,6 +42,7 @@ while [ $# -gt 0 ]; do
     --frames) frame_counts="$2"; shift 2 ;;
     --backbones) read -r -a backbones <<<"$2"; shift 2 ;;
     --members) members="$2"; shift 2 ;;
+    --cv-folds) cv_folds="$2"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -86,11 +90,20 @@ node --import tsx "$here/seed-summary.ts" "$work/seeds.md" "$work/choice.json" "
 choice() { node -e 'const c = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(eval(process.argv[2]))' "$work/choice.json" "$1"; }
 ship="${runs[0]}"
 name="Default ensemble ($members heads on $(choice '[...new Set(c.backbones)].join(" + ")'), $(choice c.frames) frames)"
+cv_features="$features" cv_members="$members"
 if [ "$(choice c.id)" != ensemble ]; then
   ship="${runs[0]}/$(choice c.id)"
   name="Default ($(choice 'c.backbones.join(" + ")'), $(choice c.frames) frames)"
+  cv_features="$work/common/feat-$(choice 'c.backbones[0]')" cv_members=1
 fi
 # The shipped configuration's own test metrics and calibration, at its frame count, for the manifest and card.
 vidkind eval --run "$ship" --split test --frames "$(choice c.frames)" --no-progress
-vidkind export --run "$ship" --to "$to" --id default --name "$name" --default --frames "$(choice c.frames)"
+cv_args=()
+if [ "$cv_folds" -gt 0 ]; then
+  # Every source held out once: a steadier estimate than the seeds' test splits (1-2 sources per class each).
+  [ -f "$work/cv/cv.json" ] || vidkind cv --features "$cv_features" --members "$cv_members" --folds "$cv_folds" \
+    --frames "$(choice c.frames)" --out "$work/cv" --resume --no-progress --config "$config"
+  cv_args=(--cv "$work/cv")
+fi
+vidkind export --run "$ship" --to "$to" --id default --name "$name" --default --frames "$(choice c.frames)" "${cv_args[@]}"
 echo "default models exported to $to from $ship; seeds summary: $work/seeds.md"
