@@ -44,6 +44,7 @@ const set: ClipSet = {
   frames: T,
   dim: D,
   keys: Array.from({ length: pool }, (_, i) => String(i)),
+  sources: Array.from({ length: pool }, (_, i) => `source${i}`),
   labels: Int32Array.from({ length: pool }, (_, i) => i % head.classes),
   subLabels: Int32Array.from({ length: pool }, (_, i) => (i % 3 === 0 ? -1 : i % head.subclasses)),
   half: Array.from({ length: pool }, () => encodeHalf(Float32Array.from({ length: T * D }, () => rng.uniform(-1, 1)))),

@@ -82,8 +82,9 @@ export function cardSection(c: CardInput): string {
       'trainFrames',
       'standardize',
       'inputDropout',
+      'sourceBalance',
       'seed',
-    ].filter((k) => k in t && t[k] !== undefined && !(k === 'inputDropout' && t[k] === 0));
+    ].filter((k) => k in t && t[k] !== undefined && !((k === 'inputDropout' || k === 'sourceBalance') && t[k] === 0));
     lines.push(
       `- Training: ${keys.map((k) => `${k} ${String(t[k])}`).join(', ')} (AdamW, cosine annealing with warm restarts, focal loss).`,
     );

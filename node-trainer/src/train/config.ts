@@ -45,6 +45,12 @@ export const TrainConfigSchema = z.object({
    * 0 (default): none.
    */
   inputDropout: z.number().min(0).max(0.9).default(0),
+  /**
+   * Source balancing of each epoch's draws (data.ts epochOrder): clip weight n_source^-sourceBalance
+   * within its class, drawn with replacement. 0 (default): every clip once per epoch, shuffled;
+   * 1: every source of a class drawn equally often.
+   */
+  sourceBalance: z.number().min(0).max(1).default(0),
   /** Fractions of every class's sources that go to train / val / test. */
   split: z.tuple([z.number().min(0), z.number().min(0), z.number().min(0)]).default([0.7, 0.2, 0.1]),
   /**

@@ -5,6 +5,7 @@ import { CLASS_IDS, DEFAULT_TAXONOMY, flattenSubclasses } from '../../../src/cor
 import { decodeHalf } from '../features/float16.ts';
 import type { FeatureItem } from '../features/store.ts';
 import { tf } from './backend.ts';
+import type { Rng } from './rng.ts';
 
 /** `class/subclass` keys in the order of the head's subclass logits. */
 export const SUBCLASS_KEYS: string[] = flattenSubclasses(DEFAULT_TAXONOMY).map((s) => s.key);
@@ -13,6 +14,8 @@ export interface ClipSet {
   frames: number;
   dim: number;
   keys: string[];
+  /** The source (package, game, deck) of each clip. */
+  sources: string[];
   labels: Int32Array;
   /** Index into SUBCLASS_KEYS, or -1 when the clip's subclass is unknown. */
   subLabels: Int32Array;
@@ -39,6 +42,7 @@ export function loadClipSet(dir: string, items: FeatureItem[], frames: number, d
     frames,
     dim,
     keys: items.map((i) => i.key),
+    sources: items.map((i) => i.source),
     labels: Int32Array.from(lab.map((l) => l.label)),
     subLabels: Int32Array.from(lab.map((l) => l.sub)),
     half,
@@ -92,4 +96,44 @@ export function subsampleFrames(set: ClipSet, n: number): ClipSet {
     return out;
   });
   return { ...set, frames: n, half };
+}
+
+/**
+ * One epoch's order of training clips. Without balancing (alpha 0): a shuffled permutation. With
+ * `alpha` > 0: as many draws with replacement, clip i drawn with weight n_s^-alpha (n_s: the clips
+ * of its source), normalised within its class so that every class keeps its share of draws; at
+ * alpha 1 each source of a class is drawn as often as any other, so a game with 40 clips no longer
+ * outweighs one with 5 (the model sees more of the variety between sources).
+ */
+export function epochOrder(set: Pick<ClipSet, 'labels' | 'sources'>, alpha: number, rng: Rng): number[] {
+  const n = set.labels.length;
+  if (!(alpha > 0)) return rng.shuffle(Array.from({ length: n }, (_, i) => i));
+  const perSource = new Map<string, number>();
+  for (const s of set.sources) perSource.set(s, (perSource.get(s) ?? 0) + 1);
+  const raw = set.sources.map((s) => perSource.get(s)! ** -alpha);
+  const classRaw = new Map<number, number>();
+  const classCount = new Map<number, number>();
+  set.labels.forEach((y, i) => {
+    classRaw.set(y, (classRaw.get(y) ?? 0) + raw[i]!);
+    classCount.set(y, (classCount.get(y) ?? 0) + 1);
+  });
+  // Cumulative weights for inverse-CDF draws (binary search).
+  const cum = new Float64Array(n);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const y = set.labels[i]!;
+    total += (raw[i]! / classRaw.get(y)!) * classCount.get(y)!;
+    cum[i] = total;
+  }
+  return Array.from({ length: n }, () => {
+    const u = rng.next() * total;
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cum[mid]! > u) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  });
 }

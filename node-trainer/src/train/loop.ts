@@ -14,7 +14,7 @@ import { writeJsonAtomic } from '../fs-atomic.ts';
 import { classificationMetrics } from '../eval/metrics.ts';
 import { initBackend, tf } from './backend.ts';
 import type { TrainConfig } from './config.ts';
-import { batchTensor, jitteredBatchTensor, loadClipSet, subsampleFrames, SUBCLASS_KEYS, type ClipSet } from './data.ts';
+import { batchTensor, epochOrder, jitteredBatchTensor, loadClipSet, subsampleFrames, SUBCLASS_KEYS, type ClipSet } from './data.ts';
 import { TrainError } from './errors.ts';
 import { initHeadWeights } from './init.ts';
 import { focalLoss, focalLossJs } from './loss.ts';
@@ -284,7 +284,7 @@ export async function trainHead(o: TrainRunOptions): Promise<TrainResult> {
   let skippedInARow = 0;
   while (st.epoch < c.epochs) {
     if (!st.order) {
-      st.order = rng.shuffle(Array.from({ length: trainSet.keys.length }, (_, i) => i));
+      st.order = epochOrder(trainSet, c.sourceBalance, rng);
       st.stepInEpoch = 0;
       st.epochLossSum = 0;
       st.epochLossCount = 0;

@@ -26,6 +26,7 @@ function clipSet(values: number[][], frames: number, dim: number): ClipSet {
     frames,
     dim,
     keys: values.map((_, i) => `k${i}`),
+    sources: values.map((_, i) => `s${i}`),
     labels: new Int32Array(values.length),
     subLabels: new Int32Array(values.length).fill(-1),
     half: values.map((v) => Uint16Array.from(v, toHalf)),

@@ -6,7 +6,7 @@ import { samplePlan } from '../../../src/core/sampling.ts';
 import { decodeHalf } from '../../src/features/float16.ts';
 import { initBackend } from '../../src/train/backend.ts';
 import { parseTrainConfig } from '../../src/train/config.ts';
-import { binFrames, jitteredBatchTensor, subsampleFrames, type ClipSet } from '../../src/train/data.ts';
+import { binFrames, epochOrder, jitteredBatchTensor, subsampleFrames, type ClipSet } from '../../src/train/data.ts';
 import { trainHead } from '../../src/train/loop.ts';
 import { Rng } from '../../src/train/rng.ts';
 import { TINY_HEAD, writeSyntheticStore } from './synthetic-store.ts';
@@ -14,7 +14,7 @@ import { TINY_HEAD, writeSyntheticStore } from './synthetic-store.ts';
 /** A set of one clip whose frame t holds the values t*10 + d (as float16 bit patterns, opaque here). */
 function set(frames: number, dim: number): ClipSet {
   const half = Uint16Array.from({ length: frames * dim }, (_, i) => Math.floor(i / dim) * 10 + (i % dim));
-  return { frames, dim, keys: ['a'], labels: Int32Array.of(0), subLabels: Int32Array.of(-1), half: [half] };
+  return { frames, dim, keys: ['a'], sources: ['s'], labels: Int32Array.of(0), subLabels: Int32Array.of(-1), half: [half] };
 }
 
 describe('subsampleFrames', () => {
@@ -99,5 +99,42 @@ describe('training with trainFrames', () => {
     await expect(trainHead({ features, out: join(root, 'run9'), config: config({ trainFrames: 9 }), resume: false })).rejects.toThrow(
       /trainFrames 9 is more than the 8 frames/,
     );
+  });
+});
+
+describe('epoch order with source balancing (config sourceBalance)', () => {
+  // Class 0: one source of 40 clips and four of 5; class 1: 20 clips of one source.
+  const sources = [
+    ...Array.from({ length: 40 }, () => 'big'),
+    ...[0, 1, 2, 3].flatMap((s) => Array.from({ length: 5 }, () => `small${s}`)),
+  ];
+  const set = {
+    sources: [...sources, ...Array.from({ length: 20 }, () => 'other')],
+    labels: Int32Array.from({ length: 80 }, (_, i) => (i < 60 ? 0 : 1)),
+  };
+
+  it('is a shuffled permutation at 0 (every clip once, as before)', () => {
+    const order = epochOrder(set, 0, new Rng(1));
+    expect([...order].sort((a, b) => a - b)).toEqual(Array.from({ length: 80 }, (_, i) => i));
+    expect(order).toEqual(new Rng(1).shuffle(Array.from({ length: 80 }, (_, i) => i)));
+  });
+
+  it('at 1 draws every source of a class equally often, and keeps each class its share of draws', () => {
+    const counts = new Map<string, number>();
+    let class1 = 0;
+    const rng = new Rng(2);
+    for (let e = 0; e < 200; e++)
+      for (const i of epochOrder(set, 1, rng)) {
+        counts.set(set.sources[i]!, (counts.get(set.sources[i]!) ?? 0) + 1);
+        if (set.labels[i] === 1) class1++;
+      }
+    // 200 epochs x 60 class-0 draws shared by 5 sources: 2,400 each (binomial sd ~44).
+    for (const s of ['big', 'small0', 'small1', 'small2', 'small3']) expect(Math.abs(counts.get(s)! - 2400), s).toBeLessThan(200);
+    expect(Math.abs(class1 - 4000)).toBeLessThan(250);
+    // Half-way (0.5): the big source between its unbalanced share (40/60) and the balanced one (1/5).
+    const half = epochOrder(set, 0.5, new Rng(3)).concat(...Array.from({ length: 99 }, (_, k) => epochOrder(set, 0.5, new Rng(4 + k))));
+    const big = half.filter((i) => set.sources[i] === 'big').length / half.filter((i) => set.labels[i] === 0).length;
+    expect(big).toBeGreaterThan(0.3);
+    expect(big).toBeLessThan(0.6);
   });
 });
