@@ -81,7 +81,7 @@ export interface CrossValidationReport {
   foldMacroF1: Stat;
   foldAccuracy: Stat;
   perFold: FoldScore[];
-  /** Worst first (lowest share of clips right). */
+  /** One entry per source and class, worst first (lowest share of clips right). */
   perSource: SourceScore[];
 }
 
@@ -224,7 +224,9 @@ function pool(
       truth.push(y);
       pred.push(p);
       const item = items.get(key)!;
-      const src = bySource.get(item.source) ?? {
+      // A source can hold clips of several classes (e.g. scratch: drawn backgrounds and photos): one entry per class.
+      const id = `${item.class}\u0000${item.source}`;
+      const src = bySource.get(id) ?? {
         source: item.source,
         class: item.class,
         fold: s.score.fold,
@@ -235,7 +237,7 @@ function pool(
       src.clips++;
       if (p === y) src.correct++;
       src.predicted[classes[p]!]!++;
-      bySource.set(item.source, src);
+      bySource.set(id, src);
     });
   const m = classificationMetrics(truth, pred, classes.length);
   const perFold = scored.map((s) => s.score);

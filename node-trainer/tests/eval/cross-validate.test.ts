@@ -7,7 +7,7 @@ import type { CrossValidationReport } from '../../src/eval/cross-validate.ts';
 import { evaluateRun } from '../../src/eval/evaluate.ts';
 import { exportRun } from '../../src/export/export-run.ts';
 import { readManifestFile } from '../../src/manifest-file.ts';
-import { readIndex } from '../../src/features/store.ts';
+import { itemKey, readIndex, readItemFeatures, writeItem } from '../../src/features/store.ts';
 import { readRunConfig } from '../../src/train/run-dir.ts';
 import { makeModelsDir } from '../extract/test-models.ts';
 import { TINY_HEAD, writeSyntheticStore } from '../train/synthetic-store.ts';
@@ -17,6 +17,10 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const bin = join(import.meta.dirname, '../../bin/vidkind.mjs');
 const features = join(root, 'features');
 writeSyntheticStore(features, { clipsPerSource: 3, sourcesPerClass: 6, frames: 6, dim: 12, seed: 2, separation: 2 });
+// One source with clips of two classes (as scratch holds drawings and photos): a natural clip in an animation source.
+const odd = readIndex(features).find((i) => i.class === 'natural')!;
+const oddPath = '/clips/mixed/natural-in-animation-source0.mp4';
+writeItem(features, { ...odd, key: itemKey(oddPath), path: oddPath, source: 'animation-source0' }, readItemFeatures(features, odd.key));
 const items = readIndex(features);
 const config = JSON.stringify({ ...TINY_HEAD, epochs: 4, batch: 8, seed: 5, lr: 3e-3, patience: 100 });
 
@@ -53,7 +57,7 @@ describe('vidkind cv', () => {
 
     const second = await cv(['--out', out, '--folds', '3', '--jobs', '2', '--config', config, '--resume']);
     expect(second.code, second.out).toBe(0);
-    expect(second.out).toContain('3-fold cross-validation by source: 72 clips');
+    expect(second.out).toContain(`3-fold cross-validation by source: ${items.length} clips`);
     const r = JSON.parse(readFileSync(join(out, 'cv.json'), 'utf8')) as CrossValidationReport;
 
     // Every clip is held out by exactly one fold; the folds partition the 24 sources, each class's 6
@@ -85,7 +89,14 @@ describe('vidkind cv', () => {
     // Pooled accuracy is the clip-weighted mean of the folds'; per-source counts add up to it.
     const weighted = r.perFold.reduce((a, f) => a + f.accuracy * f.clips, 0) / r.clips;
     expect(r.accuracy).toBeCloseTo(weighted, 12);
-    expect(r.perSource).toHaveLength(24);
+    // One entry per source and class: 24 sources, one of them with clips of two classes.
+    expect(r.perSource).toHaveLength(25);
+    expect(r.perSource.filter((s) => s.source === 'animation-source0').map((s) => [s.class, s.clips])).toEqual(
+      expect.arrayContaining([
+        ['animation', 3],
+        ['natural', 1],
+      ]),
+    );
     expect(r.perSource.reduce((a, s) => a + s.correct, 0)).toBe(Math.round(r.accuracy * r.clips));
     for (const s of r.perSource) expect(Object.values(s.predicted).reduce((a, b) => a + b, 0)).toBe(s.clips);
     const shares = r.perSource.map((s) => s.correct / s.clips);
