@@ -91,7 +91,9 @@ choice() { node -e 'const c = JSON.parse(require("fs").readFileSync(process.argv
 ship="${runs[0]}"
 name="Default ensemble ($members heads on $(choice '[...new Set(c.backbones)].join(" + ")'), $(choice c.frames) frames)"
 cv_features="$features" cv_members="$members"
-if [ "$(choice c.id)" != ensemble ]; then
+if [ "$members" = 1 ]; then
+  name="Default ($(choice 'c.backbones.join(" + ")'), $(choice c.frames) frames)"
+elif [ "$(choice c.id)" != ensemble ]; then
   ship="${runs[0]}/$(choice c.id)"
   name="Default ($(choice 'c.backbones.join(" + ")'), $(choice c.frames) frames)"
   cv_features="$work/common/feat-$(choice 'c.backbones[0]')" cv_members=1
