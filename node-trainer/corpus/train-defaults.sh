@@ -24,8 +24,8 @@ corpus=/work/corpus work=/work/train build=0 extract=1 to="$root/public/models"
 # Dropout 0.5, weight decay 0.05 and 16-frame temporal jitter: the best mean validation macro-F1 over
 # the 3 seeds of the taps head among the settings tried (MODEL_CARD.md, "How the shipped configuration
 # was chosen"). inputDropout 0.3 scored better in a 5-fold cross-validation by source (pooled macro-F1
-# 0.679 against 0.639) but worse on the three seeds' test splits (0.62 / 0.68 against 0.785 / 0.722),
-# so it is not the default: try it with --config.
+# 0.679 against 0.639) but worse on the three seeds' test splits (0.622 / 0.678 / 0.694 against the
+# shipped head's 0.785 / 0.722 / 0.778), so it is not the default: try it with --config.
 config='{"epochs":7,"patience":4,"standardize":true,"dropout":0.5,"weightDecay":0.05,"trainFrames":16}'
 seeds="1 2 3"
 # One head on the taps backbone at 16 frames: what session 6's recipe (taps + 1.4, 32 and 16 frames)
