@@ -129,6 +129,16 @@ export function readCrossValidation(dirOrFile: string): CrossValidationFile {
   return CrossValidationFileSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
 }
 
+/** A fold's figures and its held-out clips' results (from scoreRun), before pooling. */
+interface ScoredFold {
+  score: FoldScore;
+  keys: string[];
+  labels: Int32Array;
+  probs: number[][];
+  classes: string[];
+  frames: number;
+}
+
 export const foldDir = (out: string, fold: number) => join(out, `fold-${fold}`);
 export const cvReportPath = (out: string) => join(out, 'cv.json');
 
@@ -140,7 +150,7 @@ export function crossValidate(o: CrossValidateOptions): CrossValidationHandle {
   const running = new Set<EnsembleHandle>();
   let stopped = false;
   const queue = Array.from({ length: o.folds }, (_, f) => f);
-  const scored: Array<{ score: FoldScore; keys: string[]; labels: Int32Array; probs: number[][]; classes: string[]; frames: number }> = [];
+  const scored: ScoredFold[] = [];
 
   const runFold = async (fold: number): Promise<boolean> => {
     const h = trainEnsemble({
@@ -203,11 +213,7 @@ export function crossValidate(o: CrossValidateOptions): CrossValidationHandle {
 }
 
 /** Pools the folds' held-out predictions into one report. */
-function pool(
-  o: CrossValidateOptions,
-  items: Map<string, FeatureItem>,
-  scored: Array<{ score: FoldScore; keys: string[]; labels: Int32Array; probs: number[][]; classes: string[]; frames: number }>,
-): CrossValidationReport {
+function pool(o: CrossValidateOptions, items: Map<string, FeatureItem>, scored: ScoredFold[]): CrossValidationReport {
   scored.sort((a, b) => a.score.fold - b.score.fold);
   const classes = scored[0]!.classes;
   const truth: number[] = [];
