@@ -179,8 +179,9 @@ export function trainStep(
   const grads = out.slice(1).map((g) => g.dataSync() as Float32Array);
   tf.dispose([...out, ...inputs, x]);
   // An overflowed gradient would turn into NaN weights through the clipping (inf x 0): skip the update.
-  if (!Number.isFinite(loss) || !Number.isFinite(globalNorm(grads))) return null;
-  clipByGlobalNorm(grads, c.clipNorm);
+  const gradNorm = globalNorm(grads);
+  if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) return null;
+  clipByGlobalNorm(grads, c.clipNorm, gradNorm);
   adamWStep(params, grads, adam, lr, { beta1: c.beta1, beta2: c.beta2, eps: c.adamEps, weightDecay: c.weightDecay }, decay);
   return loss;
 }

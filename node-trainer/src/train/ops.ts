@@ -65,7 +65,14 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: 
   return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(variance, eps))), gamma), beta);
 }
 
-/** Inverted dropout with a mask drawn from our seeded Rng (tf.dropout's RNG cannot be seeded or checkpointed). */
+/** An inverted-dropout mask of n values drawn from our seeded Rng: 0 with probability `rate`, else 1/(1 - rate). */
+function dropoutMask(n: number, rate: number, rng: Rng): Float32Array {
+  const mask = new Float32Array(n);
+  const keep = 1 / (1 - rate);
+  for (let i = 0; i < n; i++) mask[i] = rng.next() < rate ? 0 : keep;
+  return mask;
+}
+
 /**
  * Drops whole feature dimensions of each clip: one mask per clip over the last axis of a [B, T, D]
  * batch, shared by all its frames (so the head cannot lean on a few dimensions of one source's
@@ -74,17 +81,11 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: 
 export function featureDropout(x: tf.Tensor3D, rate: number, rng: Rng | null): tf.Tensor3D {
   if (!rng || rate <= 0) return x;
   const [b, , d] = x.shape;
-  const mask = new Float32Array(b * d);
-  const keep = 1 / (1 - rate);
-  for (let i = 0; i < mask.length; i++) mask[i] = rng.next() < rate ? 0 : keep;
-  return tf.mul(x, tf.tensor3d(mask, [b, 1, d]));
+  return tf.mul(x, tf.tensor3d(dropoutMask(b * d, rate, rng), [b, 1, d]));
 }
 
+/** Inverted dropout with a mask drawn from our seeded Rng (tf.dropout's RNG cannot be seeded or checkpointed). */
 export function dropout(x: tf.Tensor, rate: number, rng: Rng | null): tf.Tensor {
   if (!rng || rate <= 0) return x;
-  const n = x.size;
-  const mask = new Float32Array(n);
-  const keep = 1 / (1 - rate);
-  for (let i = 0; i < n; i++) mask[i] = rng.next() < rate ? 0 : keep;
-  return tf.mul(x, tf.tensor(mask, x.shape));
+  return tf.mul(x, tf.tensor(dropoutMask(x.size, rate, rng), x.shape));
 }

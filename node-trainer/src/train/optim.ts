@@ -10,9 +10,11 @@ export function globalNorm(grads: Float32Array[]): number {
   return Math.sqrt(s);
 }
 
-/** Scales all gradients in place so their global norm is at most maxNorm (torch's clip_grad_norm_); returns the norm before. */
-export function clipByGlobalNorm(grads: Float32Array[], maxNorm: number): number {
-  const norm = globalNorm(grads);
+/**
+ * Scales all gradients in place so their global norm is at most maxNorm (torch's clip_grad_norm_);
+ * returns the norm before. Pass `norm` when the caller has already computed it.
+ */
+export function clipByGlobalNorm(grads: Float32Array[], maxNorm: number, norm = globalNorm(grads)): number {
   const scale = maxNorm / (norm + 1e-6);
   if (scale < 1) for (const g of grads) for (let i = 0; i < g.length; i++) g[i]! *= scale;
   return norm;
