@@ -10,7 +10,7 @@ import { readManifestFile } from '../../src/manifest-file.ts';
 import { itemKey, readIndex, readItemFeatures, writeItem } from '../../src/features/store.ts';
 import { readRunConfig } from '../../src/train/run-dir.ts';
 import { makeModelsDir } from '../extract/test-models.ts';
-import { TINY_HEAD, writeSyntheticStore } from '../train/synthetic-store.ts';
+import { TINY_HEAD, waitFor, writeSyntheticStore } from '../train/synthetic-store.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'vidkind-cv-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -33,14 +33,6 @@ function cv(args: string[], onStart?: (kill: (sig: NodeJS.Signals) => void) => v
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   onStart?.((sig) => child.kill(sig));
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code: signal ? null : code, out })));
-}
-
-async function waitFor(file: string, timeoutMs = 60_000): Promise<void> {
-  const t0 = Date.now();
-  while (!existsSync(file)) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`${file} never appeared`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 describe('vidkind cv', () => {

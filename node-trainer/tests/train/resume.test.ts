@@ -8,7 +8,7 @@ import { headParamShapes } from '../../src/head/params.ts';
 import { readHistory, readRunConfig } from '../../src/train/run-dir.ts';
 import { Rng } from '../../src/train/rng.ts';
 import { loadTrainState } from '../../src/train/state.ts';
-import { writeSyntheticStore } from './synthetic-store.ts';
+import { waitFor, writeSyntheticStore } from './synthetic-store.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'vidkind-train-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -33,15 +33,6 @@ function train(out: string, extra: string[] = [], onStart?: (kill: (sig: NodeJS.
   });
   onStart?.((sig) => child.kill(sig));
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve(signal ? null : code)));
-}
-
-/** Resolves once `file` exists (polling), so the test can interrupt a run right after a checkpoint. */
-async function waitFor(file: string, timeoutMs = 60_000): Promise<void> {
-  const t0 = Date.now();
-  while (!existsSync(file)) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`${file} never appeared`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 function finalState(run: string): {

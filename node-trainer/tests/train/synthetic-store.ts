@@ -1,4 +1,5 @@
-/** A small feature store with a learnable signal (class-dependent mean per feature), for training tests. */
+/** A small feature store with a learnable signal (class-dependent mean per feature), and the waits the training tests share. */
+import { existsSync } from 'node:fs';
 import { CLASS_IDS, DEFAULT_TAXONOMY } from '../../../src/core/taxonomy.ts';
 import { itemKey, openStore, writeItem } from '../../src/features/store.ts';
 import { Rng } from '../../src/train/rng.ts';
@@ -42,4 +43,13 @@ export function writeSyntheticStore(dir: string, o: SyntheticStoreOptions): numb
       }
   });
   return n;
+}
+
+/** Resolves once `file` exists (polling), so the test can interrupt a run right after a checkpoint. */
+export async function waitFor(file: string, timeoutMs = 60_000): Promise<void> {
+  const t0 = Date.now();
+  while (!existsSync(file)) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`${file} never appeared`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
