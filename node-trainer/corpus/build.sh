@@ -34,6 +34,12 @@ if [[ $install -eq 1 ]]; then
   fi
 fi
 
+# freeciv's client refuses to run as root: captures that need it run as this unprivileged user
+# (capture.ts CAPTURE_USER), created once.
+if [[ $(id -u) -eq 0 ]] && ! id vidkind-capture >/dev/null 2>&1; then
+  useradd --system --no-create-home --shell /usr/sbin/nologin vidkind-capture
+fi
+
 tsx="$here/../../node_modules/.bin/tsx"
 [[ -x "$tsx" ]] || tsx="$here/../node_modules/.bin/tsx"
 exec nice -n 10 "$tsx" "$here/build.ts" "${args[@]}"

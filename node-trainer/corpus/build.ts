@@ -38,6 +38,8 @@ interface Candidate {
   paths: string[];
   treatment: Treatment;
   recipe: string;
+  /** A source added after the full build: allocated on top of the class quota (see allocate). */
+  extra?: boolean;
   make: (rand: Random, outPath: string, duration: number) => Promise<void>;
 }
 
@@ -69,6 +71,7 @@ const { values: opts } = parseArgs({
     'sheets-only': { type: 'boolean', default: false },
     'check-black': { type: 'boolean', default: false },
     'live-only': { type: 'boolean', default: false },
+    'extras-only': { type: 'boolean', default: false },
   },
 });
 if (!opts.out) throw new Error('usage: build.ts --out <dir> [--quick] [--per-class N]');
@@ -310,6 +313,7 @@ function captureCandidates(): Candidate[] {
         paths: [session.program],
         treatment: 'live capture',
         recipe: `Xvfb + x11grab, segment ${i} at ${seg.start}s`,
+        ...(session.extra ? { extra: true } : {}),
         make: async (rand, outPath) => {
           // The recording covers only the segments still missing: [from, need) of the timeline.
           const need = Math.ceil(recordingNeed.get(session.id) ?? seg.start + seg.duration);
@@ -340,14 +344,23 @@ function interleave<T>(queues: T[][]): T[] {
   return out;
 }
 
+/** The quota the extra sources' clip counts are meant for (the full build's --per-class). */
+const FULL_PER_CLASS = 400;
+
 /**
  * Takes candidates round-robin over the subclasses of each class and, inside a subclass, over its
  * sources, until the class has its quota: every subclass and every source gets its share.
+ *
+ * Extra sources (added after the full build) stay out of that round-robin, which would otherwise
+ * hand some of the clips already cut to them: each gets its first maxClips clips on top of the
+ * quota (scaled down with a smaller --per-class).
  */
 function allocate(cands: Candidate[]): Candidate[] {
   const chosen: Candidate[] = [];
   for (const cls of CLASSES) {
-    const mine = cands.filter((c) => c.classId === cls);
+    const extras = new Map<string, Candidate[]>();
+    for (const c of cands.filter((c) => c.classId === cls && c.extra)) extras.set(c.source, [...(extras.get(c.source) ?? []), c]);
+    const mine = cands.filter((c) => c.classId === cls && !c.extra);
     const subclasses = [...new Set(mine.map((c) => c.subclass))].sort();
     const perSubclass = subclasses.map((sub) => {
       const bySource = new Map<string, Candidate[]>();
@@ -358,6 +371,11 @@ function allocate(cands: Candidate[]): Candidate[] {
     const picked = interleave(perSubclass).slice(0, PER_CLASS);
     chosen.push(...picked);
     log(`${cls}: ${picked.length} clips from ${new Set(picked.map((c) => c.source)).size} sources (${mine.length} candidates)`);
+    for (const [source, list] of [...extras].sort((a, b) => a[0].localeCompare(b[0]))) {
+      const take = list.slice(0, Math.max(1, Math.round((list.length * PER_CLASS) / FULL_PER_CLASS)));
+      chosen.push(...take);
+      log(`${cls}: + ${take.length} clips from the extra source ${source}`);
+    }
   }
   return chosen;
 }
@@ -487,7 +505,8 @@ async function main(): Promise<void> {
     // recording it would come out the same.
     if (dropped.some((d) => d.path === item.rel)) return;
     const outPath = join(OUT, item.rel);
-    if (!existsSync(outPath) && !opts['sheets-only']) {
+    // --extras-only: the clips of the other sources are labelled if they exist, never (re)made.
+    if (!existsSync(outPath) && !opts['sheets-only'] && (!opts['extras-only'] || item.c.extra)) {
       mkdirSync(join(outPath, '..'), { recursive: true });
       try {
         await item.c.make(item.rand, outPath, item.duration);
@@ -519,6 +538,7 @@ async function main(): Promise<void> {
     if (done % 25 === 0) {
       log(`${done}/${todo.length} clips`);
       writeLabels(rows);
+      writeFileSync(BLACK_CACHE, JSON.stringify(blackCache));
     }
     const enc = pickEncoding(seededRandom(SEED, `${item.c.key}#enc`));
     rows.push({
@@ -545,19 +565,13 @@ async function main(): Promise<void> {
     if (m) sessions.set(m[1]!, [...(sessions.get(m[1]!) ?? []), item]);
     else stillQueue.push(item);
   }
-  // Games first: they are the only source of their class.
-  // Clips that exist are labelled at once; the rest is taken class by class in turn, so that a
-  // build stopped early is still balanced.
-  // They are measured for black (the first time only, then cached), --jobs at a time.
+  // Clips that exist are labelled first (in the still lanes, while the capture lanes record); the
+  // rest is taken class by class in turn, so that a build stopped early is still balanced. Existing
+  // clips are measured for black the first time only (then cached), one per still lane.
   const existing = todo.filter((t) => existsSync(join(OUT, t.rel)));
-  await Promise.all(
-    Array.from({ length: Math.max(1, Number(opts.jobs)) }, async () => {
-      for (let item = existing.shift(); item; item = existing.shift()) await finish(item);
-    }),
-  );
   const byClass = (items: typeof todo): typeof todo =>
     interleave(CLASSES.map((cls) => items.filter((t) => t.c.classId === cls && !existsSync(join(OUT, t.rel)))));
-  stillQueue.splice(0, stillQueue.length, ...byClass(stillQueue));
+  stillQueue.splice(0, stillQueue.length, ...existing, ...byClass(stillQueue));
   // Games first: they are the only source of their class and run in real time.
   const sessionQueue = interleave(CLASSES.map((cls) => [...sessions.values()].filter((g) => g[0]!.c.classId === cls)))
     .sort((a, b) => Number(b[0]!.c.classId === 'gaming') - Number(a[0]!.c.classId === 'gaming'))

@@ -3,8 +3,8 @@
  * it. Games run their own demo/attract modes or get seeded random input from xdotool, screensaver
  * hacks animate by themselves, terminal programs run scripted sessions.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { run } from './render.ts';
 import { seededRandom } from './seeded.ts';
@@ -15,6 +15,10 @@ export interface Driver {
   keys?: string[];
   /** Left-clicks at random points of the screen. */
   clicks?: boolean;
+  /** Where the clicks land: [x0, y0, x1, y1] (default: the whole screen). */
+  clickArea?: [number, number, number, number];
+  /** The mouse button clicked (default 1, the left). */
+  button?: number;
   /** Seconds between two inputs, lower and upper bound. */
   every?: [number, number];
 }
@@ -43,7 +47,20 @@ export interface CaptureSession {
   files?: Record<string, string>;
   /** Recording frame rate: x11grab plus software GL costs CPU, keep it modest. */
   fps?: number;
+  /**
+   * An unprivileged user to run the program as (for programs that refuse to run as root, like
+   * freeciv's client). build.sh creates it; its fresh HOME is handed to it.
+   */
+  user?: string;
+  /**
+   * A source added after the full build of 2026-11-26 (400 clips per class): its clips come on top
+   * of the class quota (`--per-class`), so adding it does not reshuffle the clips already cut.
+   */
+  extra?: boolean;
 }
+
+/** The unprivileged user that build.sh creates for programs that refuse root. */
+export const CAPTURE_USER = 'vidkind-capture';
 
 const XS = '/usr/libexec/xscreensaver';
 
@@ -539,6 +556,93 @@ export function allSessions(): CaptureSession[] {
       driver: { clicks: true, every: [0.3, 1.2] },
       maxClips: 25,
     }),
+    // Added on top of the quota (extra), for the 2D strategy and board games that the cross-validation
+    // by source got wrong (2026-11-26, gaming F1 0.36): 40 clips each.
+    game({
+      id: 'wesnoth-game',
+      subclass: 'strategy',
+      // Gameplay, not the story art that wesnoth-1.16-data gives animation/illustrated-story.
+      source: 'wesnoth-game',
+      pkg: 'wesnoth-1.16-core',
+      program: '/usr/games/wesnoth-1.16',
+      cmd: '/usr/games/wesnoth-1.16',
+      // A two-player map, both sides played by the AI: units walk, fight and take villages on a
+      // hex map. A game that ends quits (the screen goes black: the builder drops black clips).
+      args: [
+        '--windowed',
+        '--resolution',
+        '854x480',
+        '--nosound',
+        '--rng-seed',
+        '7',
+        '--multiplayer',
+        '--controller',
+        '1:ai',
+        '--controller',
+        '2:ai',
+        '--scenario',
+        'multiplayer_The_Freelands',
+        '--exit-at-end',
+      ],
+      size: [854, 480],
+      warmup: 25,
+      maxClips: 40,
+      extra: true,
+    }),
+    game({
+      id: 'freeciv',
+      subclass: 'strategy',
+      source: 'freeciv',
+      pkg: 'freeciv-client-gtk3',
+      program: '/usr/games/freeciv-gtk3.22',
+      // The client refuses to run as root: the server (6 AI players, 3 s turns) and the GTK client
+      // (a global observer) run as an unprivileged user. Right-clicks on the overview map move the
+      // view over the world while the AI nations build, settle and move.
+      cmd: '/bin/sh',
+      args: ['play.sh'],
+      user: CAPTURE_USER,
+      files: {
+        'play.sh': [
+          '#!/bin/sh',
+          '(sleep 8; echo "observe vidkind"; sleep 2; echo start; sleep 100000) | /usr/games/freeciv-server -p 5556 -r vidkind.serv -e > server.log 2>&1 &',
+          'sleep 3',
+          '/usr/games/freeciv-gtk3.22 -a -s localhost -p 5556 -n vidkind -P none -- --resolution 854x480 &',
+          '# No window manager: the client window is moved over the whole screen.',
+          'xdotool search --sync --onlyvisible --class freeciv windowmove 0 0 windowsize 854 480',
+          'sleep 12',
+          'xdotool search --onlyvisible --class freeciv windowmove 0 0 windowsize 854 480',
+          'wait',
+          '',
+        ].join('\n'),
+        'vidkind.serv': [
+          'rulesetdir classic',
+          'set minplayers 0',
+          'set aifill 6',
+          'set gameseed 7',
+          'set mapseed 7',
+          'set endturn 5000',
+          'set timeout 3',
+          '',
+        ].join('\n'),
+      },
+      size: [854, 480],
+      warmup: 30,
+      driver: { clicks: true, clickArea: [12, 32, 158, 120], button: 3, every: [2, 6] },
+      maxClips: 40,
+      extra: true,
+    }),
+    game({
+      id: 'ksquares',
+      subclass: 'strategy',
+      source: 'ksquares',
+      pkg: 'ksquares',
+      // Dots and boxes, four computer players (--demo): lines are drawn and boxes fill with colour;
+      // a new game starts when the board is full.
+      ...kde('/usr/games/ksquares', ['--demo']),
+      warmup: 10,
+      maxClips: 40,
+      extra: true,
+    }),
   );
   // Flat: terminals, an editor, a pager, spreadsheets and application windows.
   const term = (
@@ -697,6 +801,19 @@ function stop(child: ChildProcess | undefined): void {
   }
 }
 
+/** A user's uid and gid (`id`); throws if the user does not exist. */
+function userIds(user: string): { uid: number; gid: number } {
+  const id = (flag: string): number => Number(execFileSync('id', [flag, user], { encoding: 'utf8' }).trim());
+  return { uid: id('-u'), gid: id('-g') };
+}
+
+function chownTree(path: string, { uid, gid }: { uid: number; gid: number }): void {
+  chownSync(path, uid, gid);
+  for (const e of readdirSync(path, { withFileTypes: true }))
+    if (e.isDirectory()) chownTree(join(path, e.name), { uid, gid });
+    else chownSync(join(path, e.name), uid, gid);
+}
+
 /** Records `seconds` of a session into a near-lossless H.264 file (resumable: kept if present). */
 export async function record(session: CaptureSession, seconds: number, outFile: string, work: string, seed: string): Promise<void> {
   if (existsSync(outFile)) return;
@@ -709,6 +826,8 @@ export async function record(session: CaptureSession, seconds: number, outFile: 
     mkdirSync(dirname(join(home, name)), { recursive: true });
     writeFileSync(join(home, name), text);
   }
+  const ids = session.user ? userIds(session.user) : undefined;
+  if (ids) chownTree(home, ids);
   const xvfb: ChildProcess = spawn('Xvfb', [display, '-screen', '0', `${w}x${h}x24`, '-nolisten', 'tcp', '+extension', 'GLX'], {
     detached: true,
     stdio: 'ignore',
@@ -726,7 +845,7 @@ export async function record(session: CaptureSession, seconds: number, outFile: 
       ALSOFT_DRIVERS: 'null',
       LIBGL_ALWAYS_SOFTWARE: '1',
     };
-    program = spawn('nice', ['-n', '10', session.cmd, ...session.args], { detached: true, stdio: 'ignore', env, cwd: home });
+    program = spawn('nice', ['-n', '10', session.cmd, ...session.args], { detached: true, stdio: 'ignore', env, cwd: home, ...ids });
     live.add(program);
     await sleep(session.warmup * 1000);
     const xdo = (args: string[]): Promise<string> => run('xdotool', args, { env, timeoutMs: 5000 }).catch(() => '');
@@ -751,7 +870,10 @@ export async function record(session: CaptureSession, seconds: number, outFile: 
           await xdo(['keyup', key]);
         }
         if (d.clicks) {
-          await xdo(['mousemove', String(Math.floor(rand() * w)), String(Math.floor(rand() * h)), 'click', '1']);
+          const [x0, y0, x1, y1] = d.clickArea ?? [0, 0, w, h];
+          const x = Math.floor(x0 + rand() * (x1 - x0));
+          const y = Math.floor(y0 + rand() * (y1 - y0));
+          await xdo(['mousemove', String(x), String(y), 'click', String(d.button ?? 1)]);
         }
         await sleep((lo + rand() * (hi - lo)) * 1000);
       }
