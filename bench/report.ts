@@ -572,6 +572,8 @@ export function writeReport(
     );
   L.push('');
 
+  L.push(...gpuSection(r), '');
+
   L.push('## node-trainer', '');
   const tr = r.training as Record<string, unknown>;
   const trainRow = (name: string, x: unknown) => {
@@ -627,4 +629,113 @@ export function writeReport(
   writeFileSync(join(root, 'bench/RESULTS.md'), L.join('\n'));
   // The repository's formatter owns Markdown layout (aligned tables): `npm run lint` checks it.
   spawnSync('npx', ['prettier', '--write', 'bench/RESULTS.md'], { cwd: root, stdio: 'ignore' });
+}
+
+type GpuLine = { kind: string; setup?: string; model?: string; [k: string]: unknown };
+
+/** One table from bench/gpu-native.ts's lines: each setup (webgpu, cpu-1, cpu-N) against each stage. */
+function gpuTable(lines: GpuLine[]): string[] {
+  const L: string[] = [];
+  const row = (cells: string[]) => L.push(`| ${cells.join(' | ')} |`);
+  const machine = lines.find((l) => l.kind === 'machine');
+  const adapter = lines.find((l) => l.kind === 'adapter');
+  const inputs = lines.find((l) => l.kind === 'inputs');
+  const setups = [...new Set(lines.filter((l) => l.setup).map((l) => l.setup!))];
+  const get = (kind: string, setup: string, pred: (l: GpuLine) => boolean = () => true) =>
+    lines.find((l) => l.kind === kind && l.setup === setup && pred(l));
+  const models = [...new Set(lines.filter((l) => l.kind === 'create').map((l) => l.model!))];
+  const [backbone, ...heads] = models;
+  const clipFrames = num(get('backbone-clip', setups[0] ?? '')?.frames);
+  const views = Array.isArray(inputs?.views) ? inputs.views.length : null;
+  L.push(
+    `Measured ${String(machine?.date ?? '?')
+      .slice(0, 16)
+      .replace(
+        'T',
+        ' ',
+      )} UTC on ${String(adapter?.name ?? '?')}, host CPU ${String(machine?.cpu ?? '?')} (${String(machine?.cores ?? '?')} cores), onnxruntime-node ${String(inputs?.ort ?? '?')}. ` +
+      `${String(inputs?.frames ?? '?')} frames of the 10 s clip (400x224, ${views ?? '?'} spatial TTA views), the shipped models.`,
+    '',
+  );
+  const sweeps = [...new Set(lines.filter((l) => l.kind === 'backbone-sweep').map((l) => Number(l.batch)))].sort((a, b) => a - b);
+  row([
+    'setup',
+    `${backbone} create`,
+    'first run',
+    'ms per frame, batch 1',
+    `ms per clip batch (${clipFrames ?? '?'} frames)`,
+    'ms per frame in it',
+    ...sweeps.map((b) => `ms per frame, batch ${b}`),
+    ...heads.map((h) => `head ${h} ms per run [${views ?? '?'}, ${String(inputs?.frames ?? '?')}, D] (first run)`),
+  ]);
+  row(Array(6 + sweeps.length + heads.length).fill('---'));
+  for (const s of setups) {
+    const err = get('error', s);
+    const st = (l: GpuLine | undefined, k: string) => fmtStats(l?.[k] as Stats | undefined);
+    row([
+      s === 'webgpu' ? 'WebGPU' : `CPU, ${s.slice(4)} thread${s === 'cpu-1' ? '' : 's'}`,
+      fmtMs(num(get('create', s, (l) => l.model === backbone)?.ms)),
+      fmtMs(num(get('first-run', s, (l) => l.model === backbone && l.batch === 1)?.ms)),
+      st(get('backbone-batch1', s), 'msPerRun'),
+      st(get('backbone-clip', s), 'msPerClip'),
+      st(get('backbone-clip', s), 'msPerFrame'),
+      ...sweeps.map((b) =>
+        st(
+          get('backbone-sweep', s, (l) => l.batch === b),
+          'msPerFrame',
+        ),
+      ),
+      ...heads.map(
+        (h) =>
+          `${st(
+            get('head', s, (l) => l.model === h),
+            'msPerRun',
+          )} (${fmtMs(num(get('first-run', s, (l) => l.model === h)?.ms))})`,
+      ),
+    ]);
+    if (err) L.push('', `${s}: failed: ${String(err.message)}`);
+  }
+  const clip = (s: string) => num((get('backbone-clip', s)?.msPerClip as Stats | undefined)?.median);
+  const head = (s: string) => num((get('head', s, (l) => l.model === heads[0])?.msPerRun as Stats | undefined)?.median);
+  const cpuN = setups.filter((s) => s.startsWith('cpu-')).at(-1);
+  const parity = lines.filter((l) => l.kind === 'parity');
+  L.push(
+    '',
+    `Backbone on one clip's batch, WebGPU vs 1 CPU thread: ${fmtX(ratio(clip('webgpu'), clip('cpu-1')))}` +
+      (cpuN && cpuN !== 'cpu-1' ? `, vs ${cpuN.slice(4)} threads: ${fmtX(ratio(clip('webgpu'), clip(cpuN)))}` : '') +
+      `. Head, WebGPU vs 1 CPU thread: ${fmtX(ratio(head('webgpu'), head('cpu-1')))}.` +
+      (parity.length
+        ? ` WebGPU against CPU on the same inputs: ${parity
+            .map(
+              (p) =>
+                `${String(p.what)} max |diff| ${Number(p.maxAbsDiff).toExponential(1)} (of max |x| ${Number(p.maxAbs).toFixed(2)})${p.sameArgmax === undefined ? '' : p.sameArgmax ? ', same class for every view' : ', CLASS DIFFERS'}`,
+            )
+            .join('; ')}.`
+        : ''),
+  );
+  return L;
+}
+
+/** The WebGPU provider's kernels on a real GPU (bench/gpu-native.ts), here and on a lent GPU machine. */
+function gpuSection(r: Results): string[] {
+  const L = [
+    '## WebGPU on a real GPU (the provider natively)',
+    '',
+    "onnxruntime-web's WebGPU build, which the app loads, is ONNX Runtime's WebGPU execution provider compiled to WASM; onnxruntime-node " +
+      'bundles the same provider (the same WGSL kernels, on Dawn, through Vulkan). `bench/gpu-native.ts` times it against the CPU provider on the ' +
+      "shipped models. This is the kernels' speed on a real GPU, not the app's: the browser adds the provider's C++ running as WASM and Chromium's " +
+      'IPC to its GPU process. A browser plus the site is larger than what can be sent to a lent GPU machine, so the whole app on a real adapter is not measured.',
+    '',
+  ];
+  const here = r.native.gpu;
+  L.push('**This machine:** ' + (Array.isArray(here) ? '' : `${String(here ?? 'not measured')}.`), '');
+  if (Array.isArray(here)) L.push(...gpuTable(here as GpuLine[]), '');
+  const dev = r.native.gpuDevice;
+  L.push(
+    '**A lent GPU machine** (`bench/gpu-device.jsonl`: the same script run there, its output committed; not rerun by `npm run bench`):' +
+      (Array.isArray(dev) ? '' : ` ${String(dev ?? 'none recorded')}.`),
+    '',
+  );
+  if (Array.isArray(dev)) L.push(...gpuTable(dev as GpuLine[]));
+  return L;
 }

@@ -46,8 +46,30 @@ const { values: args } = parseArgs({
     'budget-min': { type: 'string', default: '30' },
     /** Only these clip ids (comma-separated), for working on the bench. */
     clips: { type: 'string' },
+    /**
+     * Measure nothing: rewrite RESULTS.md from the last run's results.json, taking in a newer
+     * bench/gpu-device.jsonl (recorded on a lent GPU machine, see bench/gpu-native.ts).
+     */
+    'report-only': { type: 'boolean', default: false },
   },
 });
+if (args['report-only']) {
+  const last = JSON.parse(readFileSync(join(ROOT, 'bench/results.json'), 'utf8')) as Results;
+  last.native.gpuDevice = readGpuDevice();
+  last.native.gpu ??= 'not run (bench/gpu-native.ts joined the bench after that run; this machine has no GPU)';
+  const peak = typeof last.native.peakGflops === 'number' ? last.native.peakGflops : null;
+  const models = (Array.isArray(last.native.models) ? last.native.models : []) as Array<{ kind: string; macs: number | null }>;
+  const macs = (kind: string) => models.filter((m) => m.kind === kind).reduce((s, m) => s + (m.macs ?? NaN), 0);
+  writeReport(ROOT, last, {
+    peakGflops: peak,
+    floorMs: {
+      backbone: peak && macs('backbone') ? (2 * macs('backbone') * last.framesPerClip) / (peak * 1e6) : null,
+      head: peak && macs('head') ? (2 * macs('head')) / (peak * 1e6) : null,
+    },
+  });
+  console.log(`bench/RESULTS.md rewritten from the results of ${last.date} and bench/gpu-device.jsonl; nothing measured.`);
+  process.exit(0);
+}
 const QUICK = args.quick!;
 const REPEATS = Number(args.repeats ?? (QUICK ? 1 : 3));
 /** The original system's T: frames per clip when no trained head is shipped (test heads are made with it). */
@@ -79,6 +101,18 @@ const results: Results = {
   targets: [],
   notes: [],
 };
+
+/** bench/gpu-native.ts's output from a lent GPU machine, committed as bench/gpu-device.jsonl. */
+function readGpuDevice(): unknown {
+  try {
+    return readFileSync(join(ROOT, 'bench/gpu-device.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as unknown);
+  } catch {
+    return 'none recorded (bench/gpu-device.jsonl)';
+  }
+}
 
 function machineInfo() {
   const c = cpus();
@@ -256,6 +290,66 @@ const floorMs = {
   backbone: peakGflops && backboneMacs ? (2 * backboneMacs * FRAMES) / (peakGflops * 1e6) : null,
   head: peakGflops && headMacs ? (2 * headMacs) / (peakGflops * 1e6) : null,
 };
+
+// The WebGPU provider natively (bench/gpu-native.ts): onnxruntime-node bundles the provider that
+// onnxruntime-web's WebGPU build runs, so its kernels can be timed on a real GPU without a browser.
+// Timed only where Dawn finds a real (not software) adapter; bench/gpu-device.jsonl holds the same
+// script's output from a lent GPU machine, shown with its own date.
+log('WebGPU provider in onnxruntime-node (real GPU adapters only)');
+/** FRAMES frames of the 10 s clip at 400x224, raw RGBA: the frame file bench/gpu-native.ts reads. */
+function gpuFrames(): string {
+  const clip = clips.find((c) => c.id === 'h264-720p-10s');
+  if (!clip) throw new Error('no 10 s clip');
+  const out = join(WORK, `gpu-frames-${FRAMES}.rgba`);
+  if (!existsSync(out)) {
+    const vf = `fps=${FRAMES}/${clip.durationS},scale=400:224`;
+    const r = spawnSync('ffmpeg', [
+      '-nostdin',
+      '-loglevel',
+      'error',
+      '-y',
+      '-i',
+      clip.file,
+      '-vf',
+      vf,
+      '-frames:v',
+      String(FRAMES),
+      '-pix_fmt',
+      'rgba',
+      '-f',
+      'rawvideo',
+      out,
+    ]);
+    if (r.status !== 0) throw new Error(`ffmpeg: ${String(r.stderr).trim()}`);
+  }
+  return out;
+}
+async function gpuNative(): Promise<unknown> {
+  try {
+    const g = await tsx(
+      'bench/gpu-native.ts',
+      '--frames',
+      gpuFrames(),
+      '--width',
+      '400',
+      '--height',
+      '224',
+      '--models',
+      modelsDir,
+      '--sweep',
+      '16,128',
+    );
+    const adapter = g.lines.find((l) => l.kind === 'adapter') as { available: boolean; name: string | null } | undefined;
+    if (!adapter) return `not measured: ${tail(g.stderr || g.stdout)}`;
+    if (!adapter.available)
+      return `not measured: ${adapter.name ? `only a software adapter (${adapter.name})` : 'no WebGPU adapter (no GPU)'}`;
+    return g.lines;
+  } catch (e) {
+    return `not measured: ${errMsg(e)}`;
+  }
+}
+results.native.gpu = SKIP_NATIVE ? 'skipped (--skip-native)' : await gpuNative();
+results.native.gpuDevice = readGpuDevice();
 
 /** Native ffmpeg seeking to each planned timestamp and decoding one frame: the decode stage's floor. */
 // The same sampling plan as the app (src/core/sampling.ts), imported at run time: the core project's
