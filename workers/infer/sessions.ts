@@ -9,20 +9,27 @@
  * its outputs matched the WASM provider to 3e-7. The head graph of `vidkind export` (projection +
  * LayerNormalization, 4 bidirectional LSTM layers, multi-head self-attention, attention pooling)
  * logged "All nodes placed on [WebGpuExecutionProvider]. Number of nodes: 48" and matched WASM to
- * 3e-6 in logits. So 1.30 runs the LSTM on WebGPU without CPU
- * fallback, and heads run on the backbone's provider. Should a future model or runtime place
- * nodes on the CPU again, set HEADS_ON_WEBGPU to false: heads then run on WASM and the backbone
- * stays on WebGPU (the device notes say so). Run `runModels({backend:'webgpu', verboseLog:true})`
- * from the diagnostics page to see the placement for the shipped heads.
+ * 3e-6 in logits. So 1.30 runs the LSTM on WebGPU without CPU fallback.
+ *
+ * But on a real GPU that is slower: the LSTM is one small program per time step and direction. The
+ * same provider (onnxruntime-node 1.30 bundles it, with the same kernels) measured on an NVIDIA H200
+ * (bench/gpu-native.ts, bench/RESULTS.md): the default head on [3, 16, D] took 30 ms per run on
+ * WebGPU (about 0.5 s for the first, compiling its programs) against 3.6 ms on one CPU thread, while the
+ * backbone took 0.5 ms per frame on WebGPU against 13 ms. In Chromium on the 2-core bench machine
+ * a clip's head runs (all views, then all segment windows) take about 20 ms on WASM together. So
+ * heads run on WASM, beside a WebGPU backbone (the device notes say so). Set HEADS_ON_WEBGPU to
+ * true to run them on WebGPU; `runModels({backend:'webgpu', verboseLog:true})` on the diagnostics
+ * page shows where each node is placed.
  */
 import * as ort from 'onnxruntime-web/webgpu';
 import { VidkindError } from '../../src/core/errors';
 import type { BackboneEntry, HeadEntry } from '../../src/core/manifest';
 import type { LoadedModel, Provider } from './api';
 
-/** Whether heads run on WebGPU when the backbone does (true since 1.30: see the module comment). */
-export const HEADS_ON_WEBGPU = true;
-export const HEAD_ON_WASM_NOTE = 'Backbone on WebGPU, heads on WASM: the WebGPU provider would run the LSTM on its CPU fallback.';
+/** Whether heads run on WebGPU when the backbone does (no: see the module comment). */
+export const HEADS_ON_WEBGPU = false;
+export const HEAD_ON_WASM_NOTE =
+  "Backbone on WebGPU, heads on WASM: the heads' LSTM runs one small GPU program per time step, slower than the CPU.";
 
 interface Entry {
   session: ort.InferenceSession;

@@ -11,7 +11,14 @@ import { VidkindError } from '../../../src/core/errors.ts';
 import { verifyModelBytes, type BackboneEntry } from '../../../src/core/manifest.ts';
 import { frameTensorSize, frameToTensor, type InputSpec, type RgbaFrame, type ViewSpec } from '../../../src/core/preprocess.ts';
 
-export type Device = 'cpu' | 'cuda';
+/**
+ * onnxruntime-node's execution providers: 'cpu'; 'cuda' (its provider library is a separate
+ * download); 'webgpu', bundled in onnxruntime-node 1.30 on Linux x64 (and Windows, macOS): ONNX
+ * Runtime's WebGPU provider, the same C++ and WGSL kernels the browser runs, on Dawn, which reaches
+ * the GPU through Vulkan on Linux. No extra install, any Vulkan GPU.
+ */
+export type Device = 'cpu' | 'cuda' | 'webgpu';
+export const DEVICES: readonly Device[] = ['cpu', 'cuda', 'webgpu'];
 
 export interface BackboneOptions {
   device?: Device;
@@ -54,6 +61,10 @@ export function cudaProviderInstalled(): boolean {
   }
 }
 
+const WEBGPU_HELP =
+  "onnxruntime-node's WebGPU provider found no usable GPU adapter (on Linux it needs a Vulkan driver for the GPU, e.g. the " +
+  'NVIDIA, AMD or Intel driver, and the Vulkan loader libvulkan1); use --device cpu otherwise';
+
 const CUDA_HELP =
   'The CUDA provider of onnxruntime-node is not installed (this repository skips its download in .npmrc). ' +
   'On a machine with CUDA 12, run `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node`, or use --device cpu.';
@@ -69,13 +80,14 @@ export async function openBackbone(modelsDir: string, entry: BackboneEntry, opts
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(bytes, {
-      executionProviders: device === 'cuda' ? ['cuda'] : ['cpu'],
+      executionProviders: [device],
       intraOpNumThreads: opts.threads ?? 0,
       graphOptimizationLevel: 'all',
     });
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    throw new VidkindError('model-load', device === 'cuda' ? `${CUDA_HELP} (${msg})` : `Cannot load backbone ${entry.id}: ${msg}`);
+    const help = device === 'cuda' ? CUDA_HELP : device === 'webgpu' ? WEBGPU_HELP : `Cannot load backbone ${entry.id}`;
+    throw new VidkindError('model-load', `${help} (${msg})`);
   }
   const meta = session.inputMetadata.find((m) => m.name === entry.input.name);
   if (!meta) throw new VidkindError('model-load', `Backbone ${entry.id} has no input named "${entry.input.name}".`);

@@ -126,7 +126,7 @@ export async function inferDecoded(d: DecodedVideo, models: EnsembleModels, o: C
   const result = {
     file: d.file,
     ...verdict,
-    models: { backbones: [...features.keys()], ensemble: ensemble.id, tta: d.views.length > 1, provider: 'onnxruntime-node' },
+    models: { backbones: [...features.keys()], ensemble: ensemble.id, tta: d.views.length > 1, provider: providerLabel(models) },
     timingsMs: { decode: d.decodeMs, backbone: backboneMs, head: headMs, total: d.decodeMs + backboneMs + headMs },
     video: { durationS: d.info.durationS, width: size.width, height: size.height, decoder: 'ffmpeg' },
   };
@@ -144,4 +144,11 @@ export async function classifyFile(file: string, models: EnsembleModels, o: Clas
   } catch (e) {
     return { file, error: toErrorInfo(e) };
   }
+}
+
+/** "onnxruntime-node" on the CPU (what the browser's export calls the runtime), else with the device. */
+function providerLabel(models: EnsembleModels): string {
+  const device = [...models.backbones.values()][0]?.device ?? 'cpu';
+  if (device === 'cpu') return 'onnxruntime-node';
+  return device === 'webgpu' ? 'onnxruntime-node (webgpu backbones, cpu heads)' : `onnxruntime-node (${device})`;
 }

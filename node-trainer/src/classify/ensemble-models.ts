@@ -46,7 +46,7 @@ async function openHead(modelsDir: string, entry: HeadEntry, device: Device): Pr
   await verifyModelBytes(entry, bytes);
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(bytes, { executionProviders: device === 'cuda' ? ['cuda'] : ['cpu'] });
+    session = await ort.InferenceSession.create(bytes, { executionProviders: [device] });
   } catch (e) {
     throw new VidkindError('model-load', `Cannot load head ${entry.id}: ${e instanceof Error ? e.message : String(e)}`);
   }
@@ -84,7 +84,9 @@ export async function loadEnsembleModels(
   };
   try {
     for (const b of backbones) backboneSessions.set(b.id, await openBackbone(modelsDir, b, { device, threads: opts.threads }));
-    for (const h of heads) headSessions.push(await openHead(modelsDir, h, device));
+    // Heads stay on the CPU beside a WebGPU backbone, as in the app: their LSTM is one small GPU
+    // program per time step, slower than the CPU (workers/infer/sessions.ts, bench/RESULTS.md).
+    for (const h of heads) headSessions.push(await openHead(modelsDir, h, device === 'webgpu' ? 'cpu' : device));
   } catch (e) {
     await release();
     throw e;

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { isErrorResult } from '../../../src/core/result.ts';
-import type { Device } from '../backbone-runtime/session.ts';
+import { DEVICES, type Device } from '../backbone-runtime/session.ts';
 import { classifyFiles } from '../classify/classify-files.ts';
 import { resolveEnsemble } from '../classify/ensemble-models.ts';
 import { FORMATS, jsonLine, resultsTable, resultsToCsv, type Format } from '../classify/format.ts';
@@ -22,7 +22,7 @@ export function register(program: Command): void {
     .option('--ensemble <id>', 'ensemble id (default: the manifest default)')
     .option('--tta', "test-time augmentation with the manifest's views (flip, crop, temporal shifts)")
     .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('jsonl'))
-    .addOption(new Option('--device <device>', 'onnxruntime-node execution provider').choices(['cpu', 'cuda']).default('cpu'))
+    .addOption(new Option('--device <device>', 'onnxruntime-node execution provider').choices([...DEVICES]).default('cpu'))
     .addOption(new Option('--decode <strategy>', 'ffmpeg strategy').choices(['auto', 'pass', 'seek']).default('auto'))
     .action(async (inputs: string[], opts: Record<string, unknown>, cmd: Command) => {
       const usage = (msg: string): never => cmd.error(`vidkind classify: ${msg}`, { exitCode: 2, code: 'vidkind.usage' });

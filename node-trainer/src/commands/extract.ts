@@ -1,7 +1,7 @@
 /** `vidkind extract`: labelled videos -> backbone features (float16 shards + index), resumable and shardable. */
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { type Device } from '../backbone-runtime/session.ts';
+import { DEVICES, type Device } from '../backbone-runtime/session.ts';
 import { extractFeatures, parseShard } from '../extract/extract-features.ts';
 import { readLabels } from '../extract/labels.ts';
 import { interruptSignal, progressBar } from '../extract/progress.ts';
@@ -36,7 +36,7 @@ export function register(program: Command): void {
     .option('--models <dir>', 'directory holding manifest.json and the model files', 'public/models')
     .option('--frames <n>', 'frames sampled per video (the head T)', positiveInt, 32)
     .option('--shard <i/N>', 'extract only shard i of N (1-based), so N machines can split one dataset', shard)
-    .addOption(new Option('--device <device>', 'onnxruntime-node execution provider').choices(['cpu', 'cuda']).default('cpu'))
+    .addOption(new Option('--device <device>', 'onnxruntime-node execution provider').choices([...DEVICES]).default('cpu'))
     .addOption(
       new Option('--decode <strategy>', 'ffmpeg strategy: one pass, a seek per frame, or chosen by length')
         .choices(['auto', 'pass', 'seek'])

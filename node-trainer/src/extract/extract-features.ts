@@ -79,8 +79,10 @@ export async function extractFeatures(o: ExtractOptions): Promise<ExtractSummary
       'invalid-manifest',
       `No backbone "${o.backbone}" in the manifest (have: ${o.manifest.backbones.map((b) => b.id).join(', ') || 'none'}).`,
     );
-  // Fail on a missing CUDA provider before touching the store.
-  if (o.device === 'cuda' && !cudaProviderInstalled()) await openBackbone(o.modelsDir, entry, { device: 'cuda' });
+  const open = () => openBackbone(o.modelsDir, entry, { device: o.device, batchSize: o.batchSize, threads: o.threads });
+  // Fail on a missing CUDA provider, or no GPU adapter for WebGPU, before touching the store.
+  if (o.device === 'cuda' && !cudaProviderInstalled()) await open();
+  const early: BackboneSession | undefined = o.device === 'webgpu' ? await open() : undefined;
   openStore(o.out, { format: 'vidkind-features/1', backbone: entry.id, dim: entry.output.dim, frames: o.frames });
   const mine = o.shard ? o.rows.filter((r) => shardOf(r.path, o.shard!.n) === o.shard!.i) : o.rows;
   const done = new Set(readIndex(o.out).map((it) => it.key));
@@ -99,9 +101,12 @@ export async function extractFeatures(o: ExtractOptions): Promise<ExtractSummary
   const report = () =>
     o.onProgress?.({ done: summary.extracted + summary.failed, total: todo.length, failed: summary.failed, frames: summary.frames });
   report();
-  if (todo.length === 0) return summary;
+  if (todo.length === 0) {
+    await early?.release();
+    return summary;
+  }
 
-  const session: BackboneSession = await openBackbone(o.modelsDir, entry, { device: o.device, batchSize: o.batchSize, threads: o.threads });
+  const session: BackboneSession = early ?? (await open());
   const decode = async (row: LabelRow): Promise<Decoded> => {
     const info = await probeVideo(row.file, { signal: o.signal });
     const plan = samplePlan(info.durationS, { frames: o.frames, frameRate: info.frameRate, frameCount: info.frameCount });

@@ -110,6 +110,24 @@ describe('vidkind classify', () => {
     expect(table.stdout).toMatch(/broken\.mp4\s+ERROR\s+corrupt-file/);
   });
 
+  it('--device webgpu (SwiftShader here) gives the CPU verdict; heads stay on the CPU', () => {
+    // Debian's chromium ships SwiftShader's Vulkan driver, which Dawn takes as an adapter (no GPU here).
+    const icd = '/usr/lib/chromium/vk_swiftshader_icd.json';
+    const env = { ...process.env, VK_ICD_FILENAMES: icd, VK_DRIVER_FILES: icd };
+    const run = (device: string) =>
+      spawnSync(process.execPath, [CLI, 'classify', '--models', models(), join(videos(), 'a.mp4'), '--device', device], {
+        encoding: 'utf8',
+        env,
+      });
+    const gpu = run('webgpu');
+    expect(gpu.status, gpu.stderr).toBe(0);
+    const cpu = lines(run('cpu').stdout)[0] as SuccessResult;
+    const g = lines(gpu.stdout)[0] as SuccessResult;
+    expect(g.models.provider).toBe('onnxruntime-node (webgpu backbones, cpu heads)');
+    expect(g.label).toBe(cpu.label);
+    expect(Math.max(...CLASS_IDS.map((c) => Math.abs(g.probs[c] - cpu.probs[c])))).toBeLessThan(1e-3);
+  }, 120_000);
+
   it('exit 2 on usage errors', () => {
     expect(classify([join(dir, 'nope.mp4')]).status).toBe(2);
     expect(classify([videos(), '--ensemble', 'nope']).status).toBe(2);
