@@ -14,10 +14,10 @@
  * But on a real GPU that is slower: the LSTM is one small program per time step and direction. The
  * same provider (onnxruntime-node 1.30 bundles it, with the same kernels) measured on an NVIDIA H200
  * (bench/gpu-native.ts, bench/RESULTS.md): the default head on [3, 16, D] took 30 ms per run on
- * WebGPU (about 0.5 s for the first, compiling its programs) against 3.6 ms on one CPU thread, while the
- * backbone took 0.5 ms per frame on WebGPU against 13 ms. In Chromium on the 2-core bench machine
- * a clip's head runs (all views, then all segment windows) take about 20 ms on WASM together. So
- * heads run on WASM, beside a WebGPU backbone (the device notes say so). Set HEADS_ON_WEBGPU to
+ * WebGPU (about 0.45 s for the first, compiling its programs) against about 3 ms on one CPU
+ * thread, while the backbone took 0.5 ms per frame on WebGPU against 12 ms. In Chromium on the
+ * 2-core bench machine a clip's head runs (all views, then all segment windows) take about 20 ms on
+ * WASM together. So heads run on WASM, beside a WebGPU backbone (the device notes say so). Set HEADS_ON_WEBGPU to
  * true to run them on WebGPU; `runModels({backend:'webgpu', verboseLog:true})` on the diagnostics
  * page shows where each node is placed.
  */
