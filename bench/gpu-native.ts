@@ -31,13 +31,9 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { ensembleModels, parseManifest, pickEnsemble, type BackboneEntry } from '../src/core/manifest';
 import { frameTensorSize, resampleRgb, rgbToTensor, type RgbaFrame } from '../src/core/preprocess';
+import { stats } from './stats.ts';
 
 const emit = (o: Record<string, unknown>) => console.log(JSON.stringify(o));
-const stats = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return { median: s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2, min: s[0]!, max: s[s.length - 1]!, n: s.length };
-};
 
 const { values: args } = parseArgs({
   options: {
