@@ -31,7 +31,7 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { ensembleModels, parseManifest, pickEnsemble, type BackboneEntry } from '../src/core/manifest';
 import { frameTensorSize, resampleRgb, rgbToTensor, type RgbaFrame } from '../src/core/preprocess';
-import { stats } from './stats.ts';
+import { stats, timeRuns } from './stats.ts';
 
 const emit = (o: Record<string, unknown>) => console.log(JSON.stringify(o));
 
@@ -156,20 +156,16 @@ async function measure(s: Setup): Promise<Outputs | undefined> {
       const one = { [b.input.name]: framesOf(b, 1) };
       const clip = { [b.input.name]: batches.get(b.id)! };
       emit({ kind: 'first-run', setup: s.id, model: b.id, batch: 1, ms: await msOf(() => session.run(one)) });
-      for (let i = 0; i < 2; i++) await session.run(one);
-      const perFrame: number[] = [];
-      for (let i = 0; i < RUNS; i++) perFrame.push(await msOf(() => session.run(one)));
+      const perFrame = await timeRuns(() => session.run(one), 2, RUNS);
       emit({ kind: 'backbone-batch1', setup: s.id, model: b.id, msPerRun: stats(perFrame) });
       const n = views.length * T;
       emit({ kind: 'first-run', setup: s.id, model: b.id, batch: n, ms: await msOf(() => session.run(clip)) });
-      const clipMs: number[] = [];
       let features: Float32Array | undefined;
-      for (let i = 0; i < Math.max(3, Math.ceil(RUNS / 4)); i++)
-        clipMs.push(
-          await msOf(async () => {
-            features = (await session.run(clip))[b.output.name]!.data as Float32Array;
-          }),
-        );
+      const clipMs = await timeRuns(
+        async () => (features = (await session.run(clip))[b.output.name]!.data as Float32Array),
+        0,
+        Math.max(3, Math.ceil(RUNS / 4)),
+      );
       emit({
         kind: 'backbone-clip',
         setup: s.id,
@@ -181,9 +177,7 @@ async function measure(s: Setup): Promise<Outputs | undefined> {
       out.features.set(b.id, features!);
       for (const size of SWEEP) {
         const feeds = { [b.input.name]: framesOf(b, size) };
-        await session.run(feeds);
-        const ms: number[] = [];
-        for (let i = 0; i < Math.max(3, Math.ceil(RUNS / 4)); i++) ms.push(await msOf(() => session.run(feeds)));
+        const ms = await timeRuns(() => session.run(feeds), 1, Math.max(3, Math.ceil(RUNS / 4)));
         emit({
           kind: 'backbone-sweep',
           setup: s.id,
@@ -200,14 +194,12 @@ async function measure(s: Setup): Promise<Outputs | undefined> {
       const b = backbones.find((x) => x.id === h.backbone)!;
       const feeds = { [h.inputs.features]: new ort.Tensor('float32', out.features.get(b.id)!, [views.length, T, b.output.dim]) };
       emit({ kind: 'first-run', setup: s.id, model: h.id, batch: views.length, ms: await msOf(() => session.run(feeds)) });
-      const ms: number[] = [];
       let logits: Float32Array | undefined;
-      for (let i = 0; i < Math.max(3, Math.ceil(RUNS / 2)); i++)
-        ms.push(
-          await msOf(async () => {
-            logits = (await session.run(feeds))[h.outputs.logits]!.data as Float32Array;
-          }),
-        );
+      const ms = await timeRuns(
+        async () => (logits = (await session.run(feeds))[h.outputs.logits]!.data as Float32Array),
+        0,
+        Math.max(3, Math.ceil(RUNS / 2)),
+      );
       emit({ kind: 'head', setup: s.id, model: h.id, batch: views.length, frames: T, msPerRun: stats(ms) });
       out.logits.set(h.id, logits!);
       await session.release();

@@ -17,7 +17,7 @@ import { saveHead } from '../../src/head/checkpoint.ts';
 import { HeadConfigSchema, type HeadWeights } from '../../src/head/params.ts';
 import { referenceForward } from '../../src/head/reference-forward.ts';
 import { readManifestFile } from '../../src/manifest-file.ts';
-import { makeClip, makeModelsDir, randomHead, TOY_SOURCES } from '../extract/test-models.ts';
+import { makeClip, makeModelsDir, randomHead, SWIFTSHADER_ICD, TOY_SOURCES, vulkanEnv } from '../extract/test-models.ts';
 
 const CLI = resolve(__dirname, '../../bin/vidkind.mjs');
 const SUBS = flattenSubclasses(DEFAULT_TAXONOMY).map((s) => s.key);
@@ -111,9 +111,7 @@ describe('vidkind classify', () => {
   });
 
   it('--device webgpu (SwiftShader here) gives the CPU verdict; heads stay on the CPU', () => {
-    // Debian's chromium ships SwiftShader's Vulkan driver, which Dawn takes as an adapter (no GPU here).
-    const icd = '/usr/lib/chromium/vk_swiftshader_icd.json';
-    const env = { ...process.env, VK_ICD_FILENAMES: icd, VK_DRIVER_FILES: icd };
+    const env = vulkanEnv(SWIFTSHADER_ICD);
     const run = (device: string) =>
       spawnSync(process.execPath, [CLI, 'classify', '--models', models(), join(videos(), 'a.mp4'), '--device', device], {
         encoding: 'utf8',

@@ -113,3 +113,12 @@ export function randomHead(c: HeadConfig, seed = 1): HeadWeights {
     }),
   );
 }
+
+/**
+ * Debian's chromium package installs SwiftShader's Vulkan driver here; Dawn (onnxruntime-node's
+ * WebGPU provider) accepts it as an adapter, so `--device webgpu` is tested on machines with no GPU.
+ */
+export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+/** The environment of a child process whose Vulkan loader sees only the driver listed in `icd`. */
+export const vulkanEnv = (icd: string): NodeJS.ProcessEnv => ({ ...process.env, VK_ICD_FILENAMES: icd, VK_DRIVER_FILES: icd });

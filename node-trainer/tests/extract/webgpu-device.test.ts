@@ -1,6 +1,6 @@
 /**
  * `vidkind extract --device webgpu`: onnxruntime-node's bundled WebGPU provider, here on SwiftShader
- * (the CPU Vulkan driver Debian's chromium ships, which Dawn accepts as an adapter; the test machines
+ * (SWIFTSHADER_ICD in test-models.ts; the test machines
  * have no GPU). The features match the CPU provider's; with no adapter the command fails with a clear
  * message before it creates the store.
  */
@@ -10,11 +10,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readIndex, readItemFeatures } from '../../src/features/store.ts';
-import { makeClip, makeModelsDir, TOY_SOURCES } from './test-models.ts';
+import { makeClip, makeModelsDir, SWIFTSHADER_ICD, TOY_SOURCES, vulkanEnv } from './test-models.ts';
 
 const CLI = resolve(__dirname, '../../bin/vidkind.mjs');
-/** Debian's chromium package installs SwiftShader's Vulkan driver here (the e2e tests need chromium too). */
-const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 let dir = '';
 
 beforeAll(() => {
@@ -43,7 +41,7 @@ const extract = (out: string, device: string, icd: string) =>
       '--device',
       device,
     ]),
-    { encoding: 'utf8', env: { ...process.env, VK_ICD_FILENAMES: icd, VK_DRIVER_FILES: icd } },
+    { encoding: 'utf8', env: vulkanEnv(icd) },
   );
 
 describe('vidkind extract --device webgpu', () => {
