@@ -1,7 +1,7 @@
 /**
  * `vidkind extract --device webgpu`: onnxruntime-node's bundled WebGPU provider, here on SwiftShader
- * (SWIFTSHADER_ICD in test-models.ts; the test machines have no GPU). The features match the CPU provider's; with no adapter the command fails with a clear
- * message before it creates the store.
+ * (SWIFTSHADER_ICD in test-models.ts; the test machines have no GPU). The features match the CPU
+ * provider's; with no adapter the command fails with a clear message before it creates the store.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
