@@ -1,9 +1,10 @@
 /**
  * Training speed of the default head: seconds per step (B=32, T=32, D=1280) and per epoch of 3,000
  * clips, on synthetic random features (timing only). Prints one JSON line per measurement.
- *   node --import tsx node-trainer/bench/train.ts [--steps 5] [--clips 3000] [--config '{"lstmLayers":2}']
+ *   node --import tsx node-trainer/bench/train.ts [--steps 5] [--clips 3000] [--config '{"lstmLayers":2}'] [--threads N]
+ * The step runs as `vidkind train` runs it: config.shards gradient shards on up to --threads threads.
  */
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { headParamShapes } from '../src/head/params.ts';
 import { initBackend, tf } from '../src/train/backend.ts';
@@ -11,7 +12,8 @@ import { parseTrainConfig } from '../src/train/config.ts';
 import type { ClipSet } from '../src/train/data.ts';
 import { encodeHalf } from '../src/features/float16.ts';
 import { initHeadWeights } from '../src/train/init.ts';
-import { headConfigFor, trainStep } from '../src/train/loop.ts';
+import { headConfigFor } from '../src/train/loop.ts';
+import { StepRunner } from '../src/train/step.ts';
 import { decaysParam, newAdamWState } from '../src/train/optim.ts';
 import { Rng } from '../src/train/rng.ts';
 
@@ -22,6 +24,8 @@ const { values: a } = parseArgs({
     frames: { type: 'string', default: '32' },
     dim: { type: 'string', default: '1280' },
     config: { type: 'string', default: '{}' },
+    /** Threads for the gradient shards (as `vidkind train --threads`; default: every core). */
+    threads: { type: 'string' },
   },
 });
 const steps = Number(a.steps);
@@ -52,15 +56,17 @@ const set: ClipSet = {
 const idx = Array.from({ length: c.batch }, (_, i) => i);
 const names = shapesList.map((s) => s.name);
 const shapes = shapesList.map((s) => s.shape);
-const run = () => trainStep(head, names, shapes, params, adam, decay, set, idx, rng, c, c.lr);
+const threads = a.threads === undefined ? availableParallelism() : Number(a.threads);
+const runner = await StepRunner.start({ head, names, shapes, params, set, c }, threads);
+const run = () => runner.step(idx, rng, c.lr, adam, decay);
 
-run(); // warm-up: wasm compilation and first allocations
+await run(); // warm-up: wasm compilation and first allocations
 const times: number[] = [];
 const cpus: number[] = [];
 for (let i = 0; i < steps; i++) {
   const t0 = performance.now();
   const c0 = process.cpuUsage();
-  run();
+  await run();
   const dc = process.cpuUsage(c0);
   times.push((performance.now() - t0) / 1000);
   // CPU time of this process: on a shared, oversubscribed machine it stays close to the wall time
@@ -82,6 +88,8 @@ const common = {
   lstmHidden: c.lstmHidden,
   lstmLayers: c.lstmLayers,
   params: params.reduce((s, p) => s + p.length, 0),
+  shards: c.shards,
+  threads: runner.threads,
 };
 console.log(
   JSON.stringify({
@@ -105,3 +113,4 @@ console.log(
     tensorsAlive: tf.memory().numTensors,
   }),
 );
+await runner.close();

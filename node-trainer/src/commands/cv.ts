@@ -12,6 +12,7 @@ interface CvCliOptions {
   folds: string;
   members: string;
   jobs?: string;
+  threads?: string;
   frames?: string;
   resume?: boolean;
   progress: boolean;
@@ -56,6 +57,7 @@ async function run(o: CvCliOptions): Promise<void> {
   const members = positiveInt('--members', o.members);
   const jobs =
     o.jobs === undefined ? Math.max(1, Math.min(folds, Math.floor(availableParallelism() / members))) : positiveInt('--jobs', o.jobs);
+  const threads = o.threads === undefined ? availableParallelism() : positiveInt('--threads', o.threads);
   const frames = o.frames === undefined ? undefined : positiveInt('--frames', o.frames);
   const bars = o.progress
     ? new cliProgress.MultiBar(
@@ -76,6 +78,7 @@ async function run(o: CvCliOptions): Promise<void> {
     folds,
     members,
     jobs,
+    threads,
     resume: !!o.resume,
     frames,
     onProgress: (fold, m, p) => {
@@ -128,6 +131,7 @@ export function register(program: Command): void {
     .addOption(new Option('--folds <k>', 'number of folds').default('5'))
     .addOption(new Option('--members <k>', 'heads per fold (an ensemble when > 1)').default('1'))
     .option('--jobs <n>', 'folds trained at once (default: CPU cores / members, at most the folds)')
+    .option('--threads <n>', 'threads in all, shared by the folds trained at once (default: CPU cores)')
     .option('--frames <n>', 'score each clip on n evenly spaced frames of the stored ones (as an app sampling n frames would)')
     .option('--resume', 'continue an interrupted cross-validation in --out')
     .option('--no-progress', 'no progress bars (logs only)')

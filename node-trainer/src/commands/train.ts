@@ -1,5 +1,6 @@
 /** `vidkind train`: trains a head (or an ensemble of heads) on extracted features. */
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { parseTrainConfig, type TrainConfig } from '../train/config.ts';
@@ -13,6 +14,7 @@ interface TrainCliOptions {
   config?: string;
   resume?: boolean;
   members: string;
+  threads?: string;
   progress: boolean;
 }
 
@@ -42,6 +44,8 @@ async function run(o: TrainCliOptions): Promise<void> {
   const members = Number(o.members);
   if (!Number.isInteger(members) || members < 1) throw new Error(`--members must be a positive integer, got "${o.members}"`);
   const features = o.features.split(',').filter(Boolean);
+  const threads = o.threads === undefined ? availableParallelism() : Number(o.threads);
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads must be a positive integer, got "${o.threads}"`);
   const bars = o.progress
     ? new cliProgress.MultiBar(
         {
@@ -85,6 +89,7 @@ async function run(o: TrainCliOptions): Promise<void> {
           out: o.out,
           config,
           resume: !!o.resume,
+          threads,
           shouldStop: () => stopRequested,
           onProgress: (p) => show(0, p),
           onEpoch: (r) =>
@@ -100,6 +105,7 @@ async function run(o: TrainCliOptions): Promise<void> {
         config,
         members,
         resume: !!o.resume,
+        threads,
         onProgress: show,
         onEpoch: (i, r) => log(`member ${i} epoch ${r.epoch + 1}: val macro-F1 ${r.valMacroF1.toFixed(4)} (${r.seconds.toFixed(1)} s)`),
       });
@@ -127,6 +133,10 @@ export function register(program: Command): void {
     .option('--config <json>', 'training config: a JSON file, or inline JSON such as \'{"epochs":10}\'')
     .option('--resume', 'continue the run in --out from its last checkpoint')
     .addOption(new Option('--members <k>', 'train an ensemble of k heads in parallel worker threads').default('1'))
+    .option(
+      '--threads <n>',
+      'threads in all (default: CPU cores); each head computes its config.shards gradient shards on its share of them',
+    )
     .option('--no-progress', 'no progress bar (logs only)')
     .action((opts: TrainCliOptions) => run(opts));
 }

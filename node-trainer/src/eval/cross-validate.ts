@@ -32,6 +32,8 @@ export interface CrossValidateOptions {
   /** Folds trained at once (each member is a worker thread). */
   jobs: number;
   resume: boolean;
+  /** Threads in all, shared out evenly over the folds trained at once. Default: one per member. */
+  threads?: number;
   /** Score every clip on this many of its stored frames (as the app samples them). */
   frames?: number;
   onProgress?: (fold: number, member: number, p: TrainProgress) => void;
@@ -159,6 +161,7 @@ export function crossValidate(o: CrossValidateOptions): CrossValidationHandle {
       config: { ...o.config, folds: o.folds, fold },
       members: o.members,
       resume: o.resume,
+      threads: o.threads === undefined ? undefined : Math.max(1, Math.floor(o.threads / Math.min(o.jobs, o.folds))),
       onProgress: (m, p) => o.onProgress?.(fold, m, p),
       onEpoch: (m, r) => o.onEpoch?.(fold, m, r),
     });

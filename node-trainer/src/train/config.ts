@@ -51,6 +51,13 @@ export const TrainConfigSchema = z.object({
    * 1: every source of a class drawn equally often.
    */
   sourceBalance: z.number().min(0).max(1).default(0),
+  /**
+   * Gradient shards per batch (train/step.ts): each batch is cut into this many parts whose
+   * gradients are computed side by side, one per thread where `--threads` allows, and summed. Each
+   * part draws its own dropout and jitter, so results depend on this number (and the seed), not on
+   * the threads. 1: the whole batch in one pass on one thread.
+   */
+  shards: z.number().int().min(1).max(64).default(2),
   /** Fractions of every class's sources that go to train / val / test. */
   split: z.tuple([z.number().min(0), z.number().min(0), z.number().min(0)]).default([0.7, 0.2, 0.1]),
   /**

@@ -19,6 +19,8 @@ export interface MemberJob {
   config: TrainConfig;
   resume: boolean;
   split: Record<string, SplitPart>;
+  /** Threads for this member's gradient shards. */
+  threads: number;
 }
 
 export type MemberMessage =
@@ -33,6 +35,8 @@ export interface EnsembleOptions {
   config: TrainConfig;
   members: number;
   resume: boolean;
+  /** Threads for the whole ensemble, shared out evenly (at least one per member). Default: one per member. */
+  threads?: number;
   onProgress?: (member: number, p: TrainProgress) => void;
   onEpoch?: (member: number, r: EpochRecord) => void;
 }
@@ -68,6 +72,7 @@ export function trainEnsemble(o: EnsembleOptions): EnsembleHandle {
         config: { ...o.config, seed: o.config.seed + i },
         resume: o.resume,
         split,
+        threads: Math.max(1, Math.floor((o.threads ?? o.members) / o.members)),
       };
       const w = new Worker(new URL('./member-worker.mjs', import.meta.url), { workerData: job });
       workers.push(w);

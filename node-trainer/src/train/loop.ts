@@ -14,19 +14,18 @@ import { writeJsonAtomic } from '../fs-atomic.ts';
 import { classificationMetrics } from '../eval/metrics.ts';
 import { initBackend, tf } from './backend.ts';
 import type { TrainConfig } from './config.ts';
-import { batchTensor, epochOrder, jitteredBatchTensor, loadClipSet, subsampleFrames, SUBCLASS_KEYS, type ClipSet } from './data.ts';
+import { epochOrder, loadClipSet, subsampleFrames, SUBCLASS_KEYS, type ClipSet } from './data.ts';
 import { TrainError } from './errors.ts';
 import { initHeadWeights } from './init.ts';
-import { focalLoss, focalLossJs } from './loss.ts';
-import { headForward } from './model.ts';
-import { featureDropout } from './ops.ts';
-import { adamWStep, clipByGlobalNorm, decaysParam, globalNorm, newAdamWState, type AdamWState } from './optim.ts';
+import { focalLossJs } from './loss.ts';
+import { decaysParam, newAdamWState, type AdamWState } from './optim.ts';
+import { StepRunner } from './step.ts';
 import { predict, weightTensors } from './predict.ts';
 import { Rng } from './rng.ts';
 import { readRunConfig, runPaths, writeRunConfig, type EpochRecord, type RunConfig } from './run-dir.ts';
 import { cosineWarmRestartLr } from './schedule.ts';
 import { crossValidationSplit, splitBySource, type SplitPart } from './split.ts';
-import { foldInputStats, inputStats, standardizeTensor } from './standardize.ts';
+import { foldInputStats, inputStats } from './standardize.ts';
 import { hasTrainState, loadTrainState, saveTrainState, type TrainState } from './state.ts';
 
 export interface TrainProgress {
@@ -47,6 +46,11 @@ export interface TrainRunOptions {
   resume: boolean;
   /** A split made by the caller (ensemble members share one); otherwise made here from the seed. */
   split?: Record<string, SplitPart>;
+  /**
+   * Threads this head may use for its gradient shards (config.shards; train/step.ts), this one
+   * included. Default 1. The result does not depend on it.
+   */
+  threads?: number;
   /** Polled between steps; true = save a checkpoint and return 'interrupted'. */
   shouldStop?: () => boolean;
   onProgress?: (p: TrainProgress) => void;
@@ -136,56 +140,6 @@ export function loadPart(rc: RunConfig, features: string, part: SplitPart): Clip
 /** Steps in a row whose loss or gradient is not finite before training gives up as diverged. */
 export const MAX_SKIPPED_IN_A_ROW = 5;
 
-/**
- * One optimisation step in place (forward, backward, clip, AdamW); returns the batch loss, or null
- * when the loss or the gradient is not finite (then nothing is updated). With `norm`, the batch is
- * standardised first (config.standardize; see standardize.ts).
- */
-export function trainStep(
-  head: HeadConfig,
-  names: string[],
-  shapes: number[][],
-  params: Float32Array[],
-  adam: AdamWState,
-  decay: boolean[],
-  set: ClipSet,
-  idx: number[],
-  rng: Rng,
-  c: TrainConfig,
-  lr: number,
-  norm?: { mean: tf.Tensor1D; scale: tf.Tensor1D },
-): number | null {
-  const labels = idx.map((i) => set.labels[i]!);
-  const subLabels = idx.map((i) => set.subLabels[i]!);
-  const inputs = params.map((p, i) => tf.tensor(p, shapes[i]));
-  const raw =
-    c.trainFrames !== undefined && c.trainFrames < set.frames
-      ? jitteredBatchTensor(set, idx, c.trainFrames, () => rng.next())
-      : batchTensor(set, idx);
-  const x = tf.tidy(() => featureDropout((norm ? standardizeTensor(raw, norm) : raw) as tf.Tensor3D, c.inputDropout, rng));
-  if (x !== raw) raw.dispose();
-  const out = tf.tidy(() => {
-    const f = (...ts: tf.Tensor[]) => {
-      const o = headForward(head, new Map(names.map((n, i) => [n, ts[i]!])), x, rng);
-      let loss: tf.Tensor = focalLoss(o.logits, labels, c.focalGamma, c.labelSmoothing);
-      // Added even at weight 0: every parameter must lie on the path to the loss (its gradient is then 0).
-      if (o.subLogits) loss = tf.add(loss, tf.mul(focalLoss(o.subLogits, subLabels, c.focalGamma, c.labelSmoothing), c.subclassWeight));
-      return loss as tf.Scalar;
-    };
-    const { value, grads } = tf.valueAndGrads(f)(inputs);
-    return [value, ...grads];
-  });
-  const loss = out[0]!.dataSync()[0]!;
-  const grads = out.slice(1).map((g) => g.dataSync() as Float32Array);
-  tf.dispose([...out, ...inputs, x]);
-  // An overflowed gradient would turn into NaN weights through the clipping (inf x 0): skip the update.
-  const gradNorm = globalNorm(grads);
-  if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) return null;
-  clipByGlobalNorm(grads, c.clipNorm, gradNorm);
-  adamWStep(params, grads, adam, lr, { beta1: c.beta1, beta2: c.beta2, eps: c.adamEps, weightDecay: c.weightDecay }, decay);
-  return loss;
-}
-
 /** Validation loss (same objective, no dropout), macro-F1 and accuracy. */
 export function validate(
   head: HeadConfig,
@@ -273,7 +227,6 @@ export async function trainHead(o: TrainRunOptions): Promise<TrainResult> {
   const save = () => saveTrainState(paths.state, { ...st, rngState: rng.state, adamStep: adam.step }, { params, m: adam.m, v: adam.v });
   // Statistics of the training split (deterministic, so a resumed run recomputes the same ones).
   const stats = c.standardize ? inputStats(trainSet) : null;
-  const norm = stats ? { mean: tf.tensor1d(stats.mean), scale: tf.tensor1d(stats.scale) } : undefined;
   // What validation and best/ see: weights on raw features (the statistics folded into proj).
   const weightsMap = (): HeadWeights => {
     const w: HeadWeights = new Map(names.map((n, i) => [n, params[i]!]));
@@ -281,110 +234,114 @@ export async function trainHead(o: TrainRunOptions): Promise<TrainResult> {
   };
   const lrAt = (step: number) => cosineWarmRestartLr(step, { lrMax: c.lr, lrMin: c.lrMin, t0, tMult: c.tMult });
 
+  // Moves params and the training clips into shared memory when threads > 1 (the arrays stay valid).
+  const runner = await StepRunner.start({ head, names, shapes, params, set: trainSet, c, stats }, o.threads ?? 1);
   let status: TrainResult['status'] = 'finished';
   let skippedInARow = 0;
-  while (st.epoch < c.epochs) {
-    if (!st.order) {
-      st.order = epochOrder(trainSet, c.sourceBalance, rng);
-      st.stepInEpoch = 0;
-      st.epochLossSum = 0;
-      st.epochLossCount = 0;
-      st.epochSeconds = 0;
-    }
-    const since = performance.now();
-    while (st.stepInEpoch < stepsPerEpoch) {
-      // Let signal handlers and worker messages run between steps (the step itself is synchronous).
-      await new Promise((r) => setImmediate(r));
-      if (o.shouldStop?.()) {
-        st.epochSeconds += (performance.now() - since) / 1000;
-        save();
-        if (norm) tf.dispose([norm.mean, norm.scale]);
-        return result('interrupted');
+  try {
+    while (st.epoch < c.epochs) {
+      if (!st.order) {
+        st.order = epochOrder(trainSet, c.sourceBalance, rng);
+        st.stepInEpoch = 0;
+        st.epochLossSum = 0;
+        st.epochLossCount = 0;
+        st.epochSeconds = 0;
       }
-      const idx = st.order.slice(st.stepInEpoch * c.batch, (st.stepInEpoch + 1) * c.batch);
-      const lr = lrAt(st.globalStep);
-      const loss = trainStep(head, names, shapes, params, adam, decay, trainSet, idx, rng, c, lr, norm);
-      if (loss === null) {
-        if (++skippedInARow >= MAX_SKIPPED_IN_A_ROW)
-          throw new Error(`training diverged: ${skippedInARow} steps in a row with a non-finite loss or gradient (lower lr?)`);
-        console.warn(`${o.out}: step ${st.globalStep + 1}: the loss or gradient is not finite; this update is skipped`);
-      } else {
-        skippedInARow = 0;
-        st.epochLossSum += loss * idx.length;
-        st.epochLossCount += idx.length;
+      const since = performance.now();
+      while (st.stepInEpoch < stepsPerEpoch) {
+        // Let signal handlers and worker messages run between steps (the step itself is synchronous).
+        await new Promise((r) => setImmediate(r));
+        if (o.shouldStop?.()) {
+          st.epochSeconds += (performance.now() - since) / 1000;
+          save();
+          return result('interrupted');
+        }
+        const idx = st.order.slice(st.stepInEpoch * c.batch, (st.stepInEpoch + 1) * c.batch);
+        const lr = lrAt(st.globalStep);
+        const loss = await runner.step(idx, rng, lr, adam, decay);
+        if (loss === null) {
+          if (++skippedInARow >= MAX_SKIPPED_IN_A_ROW)
+            throw new Error(`training diverged: ${skippedInARow} steps in a row with a non-finite loss or gradient (lower lr?)`);
+          console.warn(`${o.out}: step ${st.globalStep + 1}: the loss or gradient is not finite; this update is skipped`);
+        } else {
+          skippedInARow = 0;
+          st.epochLossSum += loss * idx.length;
+          st.epochLossCount += idx.length;
+        }
+        st.stepInEpoch++;
+        st.globalStep++;
+        o.onProgress?.({
+          epoch: st.epoch,
+          epochs: c.epochs,
+          step: st.stepInEpoch,
+          stepsPerEpoch,
+          globalStep: st.globalStep,
+          totalSteps: c.epochs * stepsPerEpoch,
+          loss: st.epochLossSum / Math.max(1, st.epochLossCount),
+          lr,
+        });
       }
-      st.stepInEpoch++;
-      st.globalStep++;
-      o.onProgress?.({
+      st.epochSeconds += (performance.now() - since) / 1000;
+      const weights = weightsMap();
+      const v = validate(head, weights, valSet, c);
+      const record: EpochRecord = {
         epoch: st.epoch,
-        epochs: c.epochs,
-        step: st.stepInEpoch,
-        stepsPerEpoch,
-        globalStep: st.globalStep,
-        totalSteps: c.epochs * stepsPerEpoch,
-        loss: st.epochLossSum / Math.max(1, st.epochLossCount),
-        lr,
-      });
-    }
-    st.epochSeconds += (performance.now() - since) / 1000;
-    const weights = weightsMap();
-    const v = validate(head, weights, valSet, c);
-    const record: EpochRecord = {
-      epoch: st.epoch,
-      trainLoss: st.epochLossSum / Math.max(1, st.epochLossCount),
-      valLoss: v.loss,
-      valMacroF1: v.macroF1,
-      valAccuracy: v.accuracy,
-      lr: lrAt(st.globalStep - 1),
-      seconds: st.epochSeconds,
-    };
-    st.history.push(record);
-    if (v.macroF1 > st.bestF1) {
-      st.bestF1 = v.macroF1;
-      st.bestEpoch = st.epoch;
-      saveHead(
-        paths.best,
-        {
-          format: 'vidkind-head/1',
-          config: head,
-          backbone: rc.data.backbone,
-          frames: rc.data.frames,
-          classes: [...CLASS_IDS],
-          subclasses: rc.subclasses,
-          meta: {
-            seed: c.seed,
-            epochsTrained: st.history.length,
-            bestEpoch: st.epoch,
-            valMacroF1: v.macroF1,
-            valAccuracy: v.accuracy,
-            valLoss: v.loss,
-            data: rc.data,
-            splitKeys: {
-              train: trainSet.keys,
-              val: valSet.keys,
-              test: Object.keys(rc.split)
-                .filter((k) => rc.split[k] === 'test')
-                .sort(),
+        trainLoss: st.epochLossSum / Math.max(1, st.epochLossCount),
+        valLoss: v.loss,
+        valMacroF1: v.macroF1,
+        valAccuracy: v.accuracy,
+        lr: lrAt(st.globalStep - 1),
+        seconds: st.epochSeconds,
+      };
+      st.history.push(record);
+      if (v.macroF1 > st.bestF1) {
+        st.bestF1 = v.macroF1;
+        st.bestEpoch = st.epoch;
+        saveHead(
+          paths.best,
+          {
+            format: 'vidkind-head/1',
+            config: head,
+            backbone: rc.data.backbone,
+            frames: rc.data.frames,
+            classes: [...CLASS_IDS],
+            subclasses: rc.subclasses,
+            meta: {
+              seed: c.seed,
+              epochsTrained: st.history.length,
+              bestEpoch: st.epoch,
+              valMacroF1: v.macroF1,
+              valAccuracy: v.accuracy,
+              valLoss: v.loss,
+              data: rc.data,
+              splitKeys: {
+                train: trainSet.keys,
+                val: valSet.keys,
+                test: Object.keys(rc.split)
+                  .filter((k) => rc.split[k] === 'test')
+                  .sort(),
+              },
+              train: c,
             },
-            train: c,
           },
-        },
-        weights,
-      );
+          weights,
+        );
+      }
+      writeJsonAtomic(paths.history, st.history);
+      st.epoch++;
+      st.order = null;
+      o.onEpoch?.(record);
+      if (st.epoch - 1 - st.bestEpoch >= c.patience) {
+        status = 'early-stopped';
+        break;
+      }
+      if (st.epoch < c.epochs) save();
     }
-    writeJsonAtomic(paths.history, st.history);
-    st.epoch++;
-    st.order = null;
-    o.onEpoch?.(record);
-    if (st.epoch - 1 - st.bestEpoch >= c.patience) {
-      status = 'early-stopped';
-      break;
-    }
-    if (st.epoch < c.epochs) save();
+  } finally {
+    await runner.close();
   }
   st.done = true;
   save();
-  if (norm) tf.dispose([norm.mean, norm.scale]);
   finishBest(paths.best, st.history.length, status);
   return result(status);
 }

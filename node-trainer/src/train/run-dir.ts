@@ -27,7 +27,8 @@ export type EpochRecord = z.infer<typeof EpochRecordSchema>;
 
 export const RunConfigSchema = z.object({
   format: z.literal('vidkind-train/1'),
-  train: TrainConfigSchema,
+  // Runs made before `shards` existed computed each batch in one pass: resume them that way.
+  train: z.preprocess((v) => (typeof v === 'object' && v !== null && !('shards' in v) ? { ...v, shards: 1 } : v), TrainConfigSchema),
   head: HeadConfigSchema,
   data: z.object({
     features: z.string(),
