@@ -14,7 +14,7 @@ import { encodeHalf } from '../src/features/float16.ts';
 import { initHeadWeights } from '../src/train/init.ts';
 import { headConfigFor } from '../src/train/loop.ts';
 import { StepRunner } from '../src/train/step.ts';
-import { decaysParam, newAdamWState } from '../src/train/optim.ts';
+import { newAdamWState } from '../src/train/optim.ts';
 import { Rng } from '../src/train/rng.ts';
 
 const { values: a } = parseArgs({
@@ -41,7 +41,6 @@ const shapesList = headParamShapes(head);
 const w = initHeadWeights(head, rng);
 const params = shapesList.map((s) => w.get(s.name)!);
 const adam = newAdamWState(params);
-const decay = shapesList.map((s) => decaysParam(s.name));
 // One batch worth of random clips is enough for timing: the step's cost does not depend on values.
 const pool = c.batch;
 const set: ClipSet = {
@@ -57,8 +56,8 @@ const idx = Array.from({ length: c.batch }, (_, i) => i);
 const names = shapesList.map((s) => s.name);
 const shapes = shapesList.map((s) => s.shape);
 const threads = a.threads === undefined ? availableParallelism() : Number(a.threads);
-const runner = await StepRunner.start({ head, names, shapes, params, set, c }, threads);
-const run = () => runner.step(idx, rng, c.lr, adam, decay);
+const runner = await StepRunner.start({ head, names, shapes, params, set, c }, adam, threads);
+const run = () => runner.step(idx, rng, c.lr, adam);
 
 await run(); // warm-up: wasm compilation and first allocations
 const times: number[] = [];

@@ -1,11 +1,11 @@
-/** A gradient worker (step.ts): computes the shards it is sent on the shared parameters and clips. */
+/** A gradient worker (step.ts): serves its shards, reductions and updates on the shared state. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend } from './backend.ts';
-import { Rng } from './rng.ts';
 import {
-  batchGradients,
   clipSetView,
+  flatState,
   normTensors,
+  serveRequest,
   viewsOf,
   type GradReply,
   type GradRequest,
@@ -22,21 +22,16 @@ try {
     head: init.head,
     names: init.names,
     shapes: init.shapes,
-    params: viewsOf(init.params, sizes),
+    params: viewsOf(init.flat.params, sizes),
     set: clipSetView(init),
     c: init.c,
     stats: init.stats,
   };
   const norm = normTensors(init.stats);
-  const out = init.grads.map((g) => viewsOf(g, sizes));
+  const flat = flatState(init.flat);
   parentPort!.on('message', (req: GradRequest) => {
     try {
-      const losses = req.jobs.map((job) => {
-        const r = batchGradients(ctx, norm, job.idx, new Rng(job.seed), req.den);
-        r.grads.forEach((g, p) => out[job.k]![p]!.set(g));
-        return r.loss;
-      });
-      post({ id: req.id, losses });
+      post({ id: req.id, losses: serveRequest(ctx, norm, flat, req) });
     } catch (e) {
       post({ id: req.id, error: e instanceof Error ? e.message : String(e) });
     }

@@ -18,7 +18,7 @@ import { epochOrder, loadClipSet, subsampleFrames, SUBCLASS_KEYS, type ClipSet }
 import { TrainError } from './errors.ts';
 import { initHeadWeights } from './init.ts';
 import { focalLossJs } from './loss.ts';
-import { decaysParam, newAdamWState, type AdamWState } from './optim.ts';
+import { newAdamWState, type AdamWState } from './optim.ts';
 import { StepRunner } from './step.ts';
 import { predict, weightTensors } from './predict.ts';
 import { Rng } from './rng.ts';
@@ -171,7 +171,6 @@ export async function trainHead(o: TrainRunOptions): Promise<TrainResult> {
   const names = shapesList.map((s) => s.name);
   const shapes = shapesList.map((s) => s.shape);
   const sizes = shapes.map((s) => s.reduce((a, b) => a * b, 1));
-  const decay = names.map(decaysParam);
   const trainSet = loadPart(rc, o.features, 'train');
   if (c.trainFrames !== undefined && c.trainFrames > trainSet.frames)
     throw new Error(`trainFrames ${c.trainFrames} is more than the ${trainSet.frames} frames per clip the feature store holds`);
@@ -234,8 +233,8 @@ export async function trainHead(o: TrainRunOptions): Promise<TrainResult> {
   };
   const lrAt = (step: number) => cosineWarmRestartLr(step, { lrMax: c.lr, lrMin: c.lrMin, t0, tMult: c.tMult });
 
-  // Moves params and the training clips into shared memory when threads > 1 (the arrays stay valid).
-  const runner = await StepRunner.start({ head, names, shapes, params, set: trainSet, c, stats }, o.threads ?? 1);
+  // With shards, moves params, moments and the training clips into shared memory (the arrays stay valid).
+  const runner = await StepRunner.start({ head, names, shapes, params, set: trainSet, c, stats }, adam, o.threads ?? 1);
   let status: TrainResult['status'] = 'finished';
   let skippedInARow = 0;
   try {
@@ -258,7 +257,7 @@ export async function trainHead(o: TrainRunOptions): Promise<TrainResult> {
         }
         const idx = st.order.slice(st.stepInEpoch * c.batch, (st.stepInEpoch + 1) * c.batch);
         const lr = lrAt(st.globalStep);
-        const loss = await runner.step(idx, rng, lr, adam, decay);
+        const loss = await runner.step(idx, rng, lr, adam);
         if (loss === null) {
           if (++skippedInARow >= MAX_SKIPPED_IN_A_ROW)
             throw new Error(`training diverged: ${skippedInARow} steps in a row with a non-finite loss or gradient (lower lr?)`);

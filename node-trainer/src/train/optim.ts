@@ -38,6 +38,51 @@ export function newAdamWState(params: Float32Array[]): AdamWState {
   return { step: 0, m: params.map((p) => new Float32Array(p.length)), v: params.map((p) => new Float32Array(p.length)) };
 }
 
+/** The per-step constants of AdamW (bias corrections for step `step`, 1-based). */
+export interface AdamWConstants {
+  beta1: number;
+  beta2: number;
+  stepSize: number;
+  invSqrtBc2: number;
+  eps: number;
+  /** The factor weights with decay are multiplied by first: 1 - lr * weightDecay. */
+  shrink: number;
+}
+
+export function adamWConstants(step: number, lr: number, o: AdamWOptions): AdamWConstants {
+  const bc1 = 1 - Math.pow(o.beta1, step);
+  const bc2 = 1 - Math.pow(o.beta2, step);
+  return { beta1: o.beta1, beta2: o.beta2, stepSize: lr / bc1, invSqrtBc2: 1 / Math.sqrt(bc2), eps: o.eps, shrink: 1 - lr * o.weightDecay };
+}
+
+/** AdamW on elements [from, to) of one parameter and its gradient and moments, in place. */
+export function adamWRange(
+  p: Float32Array,
+  g: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  from: number,
+  to: number,
+  k: AdamWConstants,
+  decay: boolean,
+): void {
+  // Constants hoisted out of the loop: this runs every step on every parameter.
+  const b1 = k.beta1;
+  const b2 = k.beta2;
+  const stepSize = k.stepSize;
+  const invSqrtBc2 = k.invSqrtBc2;
+  const eps = k.eps;
+  const shrink = decay ? k.shrink : 1;
+  for (let i = from; i < to; i++) {
+    const gi = g[i]!;
+    const mi = b1 * m[i]! + (1 - b1) * gi;
+    const vi = b2 * v[i]! + (1 - b2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = p[i]! * shrink - (stepSize * mi) / (Math.sqrt(vi) * invSqrtBc2 + eps);
+  }
+}
+
 /**
  * One AdamW step in place, as torch.optim.AdamW: p -= lr*wd*p (decoupled, only where decay[i]),
  * then p -= lr * mhat / (sqrt(vhat) + eps).
@@ -51,30 +96,8 @@ export function adamWStep(
   decay: boolean[],
 ): void {
   state.step++;
-  const bc1 = 1 - Math.pow(o.beta1, state.step);
-  const bc2 = 1 - Math.pow(o.beta2, state.step);
-  // Constants hoisted out of the 2M-element loop: this runs every step on every parameter.
-  const b1 = o.beta1;
-  const b2 = o.beta2;
-  const stepSize = lr / bc1;
-  const invSqrtBc2 = 1 / Math.sqrt(bc2);
-  const eps = o.eps;
-  for (let k = 0; k < params.length; k++) {
-    const p = params[k]!;
-    const g = grads[k]!;
-    const m = state.m[k]!;
-    const v = state.v[k]!;
-    const shrink = decay[k] ? 1 - lr * o.weightDecay : 1;
-    const n = p.length;
-    for (let i = 0; i < n; i++) {
-      const gi = g[i]!;
-      const mi = b1 * m[i]! + (1 - b1) * gi;
-      const vi = b2 * v[i]! + (1 - b2) * gi * gi;
-      m[i] = mi;
-      v[i] = vi;
-      p[i] = p[i]! * shrink - (stepSize * mi) / (Math.sqrt(vi) * invSqrtBc2 + eps);
-    }
-  }
+  const k = adamWConstants(state.step, lr, o);
+  for (let q = 0; q < params.length; q++) adamWRange(params[q]!, grads[q]!, state.m[q]!, state.v[q]!, 0, params[q]!.length, k, decay[q]!);
 }
 
 /** Weight decay applies to weight matrices only, not to biases or LayerNorm gains/offsets (common practice). */

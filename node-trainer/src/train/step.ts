@@ -10,8 +10,12 @@
  * therefore depends on `shards` and the seed, never on how many threads computed the shards (a test
  * checks that bit for bit). shards 1 is the original single-thread step, unchanged.
  *
- * Parameters and the training clips live in SharedArrayBuffers that the workers read; each shard's
- * gradients come back through a SharedArrayBuffer of its own. The optimiser runs on the main thread.
+ * With shards, parameters, AdamW moments, the training clips and each shard's gradients live in
+ * SharedArrayBuffers. After the shards, the threads also share the update: each sums the shards'
+ * gradients, squares them and applies AdamW over its own range of fixed blocks of the flattened
+ * parameters; the global norm for clipping is the sum of the blocks' sums of squares in block
+ * order. Blocks, not threads, fix every float operation, so the update too is the same on any
+ * number of threads.
  */
 import { Worker } from 'node:worker_threads';
 import type { HeadConfig } from '../head/params.ts';
@@ -21,7 +25,16 @@ import { batchTensor, jitteredBatchTensor, type ClipSet } from './data.ts';
 import { focalLoss } from './loss.ts';
 import { headForward } from './model.ts';
 import { featureDropout } from './ops.ts';
-import { adamWStep, clipByGlobalNorm, globalNorm, type AdamWState } from './optim.ts';
+import {
+  adamWConstants,
+  adamWRange,
+  adamWStep,
+  clipByGlobalNorm,
+  decaysParam,
+  globalNorm,
+  type AdamWConstants,
+  type AdamWState,
+} from './optim.ts';
 import { Rng } from './rng.ts';
 import { standardizeTensor } from './standardize.ts';
 
@@ -115,6 +128,77 @@ export function shardsOf(idx: number[], n: number): number[][] {
   return out;
 }
 
+/** Elements per block of the flattened parameters: the unit of the shared update and of the norm's sums. */
+export const BLOCK = 1 << 16;
+
+/** The flattened training state the threads share when shards > 1. */
+export interface FlatState {
+  params: Float32Array;
+  m: Float32Array;
+  v: Float32Array;
+  /** One gradient buffer per shard; the sum ends up in grads[0]. */
+  grads: Float32Array[];
+  /** Sum of squares of each block's summed gradient. */
+  partials: Float64Array;
+  /** Start of each parameter in the flat arrays, and the total at the end. */
+  offsets: number[];
+  decay: boolean[];
+}
+
+export interface FlatBuffers {
+  params: SharedArrayBuffer;
+  m: SharedArrayBuffer;
+  v: SharedArrayBuffer;
+  grads: SharedArrayBuffer[];
+  partials: SharedArrayBuffer;
+  offsets: number[];
+  decay: boolean[];
+}
+
+export function flatState(b: FlatBuffers): FlatState {
+  return {
+    params: new Float32Array(b.params),
+    m: new Float32Array(b.m),
+    v: new Float32Array(b.v),
+    grads: b.grads.map((g) => new Float32Array(g)),
+    partials: new Float64Array(b.partials),
+    offsets: b.offsets,
+    decay: b.decay,
+  };
+}
+
+export const blockCount = (f: Pick<FlatState, 'params'>) => Math.ceil(f.params.length / BLOCK);
+
+/** Blocks [b0, b1): adds shards 1..count-1's gradients into shard 0's, and writes each block's sum of squares. */
+export function reduceBlocks(f: FlatState, count: number, b0: number, b1: number): void {
+  const n = f.params.length;
+  const g0 = f.grads[0]!;
+  for (let b = b0; b < b1; b++) {
+    const lo = b * BLOCK;
+    const hi = Math.min(n, lo + BLOCK);
+    for (let k = 1; k < count; k++) {
+      const g = f.grads[k]!;
+      for (let i = lo; i < hi; i++) g0[i]! += g[i]!;
+    }
+    let s = 0;
+    for (let i = lo; i < hi; i++) s += g0[i]! * g0[i]!;
+    f.partials[b] = s;
+  }
+}
+
+/** Blocks [b0, b1): scales the summed gradient (clipping; 1 = none) and applies AdamW, parameter by parameter. */
+export function updateBlocks(f: FlatState, scale: number, k: AdamWConstants, b0: number, b1: number): void {
+  const lo = b0 * BLOCK;
+  const hi = Math.min(f.params.length, b1 * BLOCK);
+  const g = f.grads[0]!;
+  if (scale < 1) for (let i = lo; i < hi; i++) g[i]! *= scale;
+  for (let q = 0; q < f.decay.length; q++) {
+    const from = Math.max(lo, f.offsets[q]!);
+    const to = Math.min(hi, f.offsets[q + 1]!);
+    if (from < to) adamWRange(f.params, g, f.m, f.v, from, to, k, f.decay[q]!);
+  }
+}
+
 /** What a gradient worker gets at start (worker data). */
 export interface GradWorkerInit {
   head: HeadConfig;
@@ -122,24 +206,21 @@ export interface GradWorkerInit {
   shapes: number[][];
   c: TrainConfig;
   stats: { mean: Float32Array; scale: Float32Array } | null;
-  params: SharedArrayBuffer;
+  flat: FlatBuffers;
   clips: SharedArrayBuffer;
   frames: number;
   dim: number;
   labels: Int32Array;
   subLabels: Int32Array;
-  /** One gradient buffer per shard (all parameters, flattened in `names` order). */
-  grads: SharedArrayBuffer[];
 }
 
-/** One request to a worker: the shards it computes this step. */
-export interface GradRequest {
-  id: number;
-  jobs: Array<{ k: number; idx: number[]; seed: number }>;
-  den: LossDenominators;
-}
+/** One request to a worker: its shards of this step, its blocks' reduction, or its blocks' update. */
+export type GradRequest =
+  | { id: number; kind: 'grads'; jobs: Array<{ k: number; idx: number[]; seed: number }>; den: LossDenominators }
+  | { id: number; kind: 'reduce'; count: number; b0: number; b1: number }
+  | { id: number; kind: 'update'; scale: number; k: AdamWConstants; b0: number; b1: number };
 
-export type GradReply = { id: number; losses: number[] } | { id: number; error: string };
+export type GradReply = { id: number; losses?: number[] } | { id: number; error: string };
 
 /** Views of a flat buffer cut into arrays of the given sizes. */
 export function viewsOf(buf: SharedArrayBuffer | ArrayBuffer, sizes: number[]): Float32Array[] {
@@ -195,17 +276,33 @@ export function normTensors(stats: StepContext['stats']): NormTensors {
   return stats ? { mean: tf.tensor1d(stats.mean), scale: tf.tensor1d(stats.scale) } : undefined;
 }
 
+/** The worker side of a request (grad-worker.ts), also what the main thread does for its own part. */
+export function serveRequest(ctx: StepContext, norm: NormTensors, f: FlatState, req: GradRequest): number[] | undefined {
+  if (req.kind === 'grads') {
+    const sizes = ctx.params.map((p) => p.length);
+    return req.jobs.map((job) => {
+      const r = batchGradients(ctx, norm, job.idx, new Rng(job.seed), req.den);
+      const out = viewsOf(f.grads[job.k]!.buffer as SharedArrayBuffer, sizes);
+      r.grads.forEach((g, p) => out[p]!.set(g));
+      return r.loss;
+    });
+  }
+  if (req.kind === 'reduce') reduceBlocks(f, req.count, req.b0, req.b1);
+  else updateBlocks(f, req.scale, req.k, req.b0, req.b1);
+  return undefined;
+}
+
 /** Runs training steps for one head; `close()` when done (it stops the workers). */
 export class StepRunner {
   private nextId = 0;
-  private pending = new Map<number, { resolve: (losses: number[]) => void; reject: (e: Error) => void }>();
+  private pending = new Map<number, { resolve: (losses: number[] | undefined) => void; reject: (e: Error) => void }>();
   private failure: Error | null = null;
 
   private constructor(
     private readonly ctx: StepContext,
     private readonly norm: NormTensors,
+    private readonly flat: FlatState | null,
     private readonly workers: Worker[],
-    private readonly gradViews: Float32Array[][],
   ) {
     workers.forEach((w, j) => {
       w.on('message', (m: GradReply) => {
@@ -229,31 +326,39 @@ export class StepRunner {
 
   /**
    * Starts the runner with up to `threads` threads in all (the main thread included; more than
-   * c.shards would idle). With more than one, ctx.params and ctx.set.half move into shared memory:
-   * their elements are replaced by views, which the caller keeps using.
+   * c.shards would idle). With shards > 1, ctx.params, adam.m, adam.v and ctx.set.half move into
+   * shared memory: their elements are replaced by views, which the caller keeps using.
    */
-  static async start(ctx: StepContext, threads: number): Promise<StepRunner> {
+  static async start(ctx: StepContext, adam: AdamWState, threads: number): Promise<StepRunner> {
     const shards = ctx.c.shards;
-    const extra = Math.max(0, Math.min(shards, Math.floor(threads)) - 1);
-    if (extra === 0) return new StepRunner(ctx, normTensors(ctx.stats), [], []);
+    if (shards === 1) return new StepRunner(ctx, normTensors(ctx.stats), null, []);
     const sizes = ctx.params.map((p) => p.length);
-    const total = sizes.reduce((a, b) => a + b, 0);
-    const params = shareFloat32(ctx.params);
-    const clips = shareClips(ctx.set);
-    const grads = Array.from({ length: shards }, () => new SharedArrayBuffer(total * 4));
+    const offsets = [0];
+    for (const n of sizes) offsets.push(offsets.at(-1)! + n);
+    const total = offsets.at(-1)!;
+    const flat: FlatBuffers = {
+      params: shareFloat32(ctx.params),
+      m: shareFloat32(adam.m),
+      v: shareFloat32(adam.v),
+      grads: Array.from({ length: shards }, () => new SharedArrayBuffer(total * 4)),
+      partials: new SharedArrayBuffer(Math.ceil(total / BLOCK) * 8),
+      offsets,
+      decay: ctx.names.map(decaysParam),
+    };
+    const extra = Math.max(0, Math.min(shards, Math.floor(threads)) - 1);
+    if (extra === 0) return new StepRunner(ctx, normTensors(ctx.stats), flatState(flat), []);
     const init: GradWorkerInit = {
       head: ctx.head,
       names: ctx.names,
       shapes: ctx.shapes,
       c: ctx.c,
       stats: ctx.stats ?? null,
-      params,
-      clips,
+      flat,
+      clips: shareClips(ctx.set),
       frames: ctx.set.frames,
       dim: ctx.set.dim,
       labels: ctx.set.labels,
       subLabels: ctx.set.subLabels,
-      grads,
     };
     const workers = Array.from({ length: extra }, () => new Worker(new URL('./grad-worker.mjs', import.meta.url), { workerData: init }));
     // Wait for each worker's backend: a worker that cannot start fails here, not mid-epoch.
@@ -276,12 +381,7 @@ export class StepRunner {
       await Promise.all(workers.map((w) => w.terminate()));
       throw e;
     });
-    return new StepRunner(
-      ctx,
-      normTensors(ctx.stats),
-      workers,
-      grads.map((g) => viewsOf(g, sizes)),
-    );
+    return new StepRunner(ctx, normTensors(ctx.stats), flatState(flat), workers);
   }
 
   /** Threads computing shards, the main thread included. */
@@ -289,16 +389,51 @@ export class StepRunner {
     return this.workers.length + 1;
   }
 
+  /** Sends worker j its request (built with a fresh id); resolves with its losses, if any. */
+  private call(j: number, req: GradRequest): Promise<number[] | undefined> {
+    const done = new Promise<number[] | undefined>((resolve, reject) => this.pending.set(req.id, { resolve, reject }));
+    this.workers[j]!.postMessage(req);
+    return done;
+  }
+
+  /**
+   * Runs a phase on every thread: worker j gets request(j + 1), this thread serves request(0) itself
+   * meanwhile. Waits for all, then throws the first failure.
+   */
+  private async phase(request: (thread: number) => GradRequest | null): Promise<Array<number[] | undefined>> {
+    const sent = this.workers.map((_, j) => {
+      const req = request(j + 1);
+      return req ? this.call(j, req) : Promise.resolve(undefined);
+    });
+    let own: number[] | undefined;
+    let ownError: unknown = null;
+    try {
+      const req = request(0);
+      if (req) own = serveRequest(this.ctx, this.norm, this.flat!, req);
+    } catch (e) {
+      ownError = e;
+    }
+    const replies = await Promise.allSettled(sent);
+    if (ownError) throw ownError;
+    return [
+      own,
+      ...replies.map((r) => {
+        if (r.status === 'rejected') throw r.reason;
+        return r.value;
+      }),
+    ];
+  }
+
   /**
    * One optimisation step in place (forward, backward, clip, AdamW) on the clips at `idx`; returns
    * the batch loss, or null when the loss or the gradient is not finite (nothing updated then).
    */
-  async step(idx: number[], rng: Rng, lr: number, adam: AdamWState, decay: boolean[]): Promise<number | null> {
+  async step(idx: number[], rng: Rng, lr: number, adam: AdamWState): Promise<number | null> {
     if (this.failure) throw this.failure;
     const ctx = this.ctx;
-    if (ctx.c.shards === 1) {
+    if (!this.flat) {
       const { loss, grads } = batchGradients(ctx, this.norm, idx, rng);
-      return applyUpdate(ctx, grads, loss, adam, decay, lr);
+      return applyUpdate(ctx, grads, loss, adam, ctx.names.map(decaysParam), lr);
     }
     const parts = shardsOf(idx, ctx.c.shards);
     const stream = new Rng(Math.floor(rng.next() * 4294967296));
@@ -307,49 +442,31 @@ export class StepRunner {
       main: labelledCount(idx.map((i) => ctx.set.labels[i]!)),
       sub: labelledCount(idx.map((i) => ctx.set.subLabels[i]!)),
     };
-    // Shard k goes to thread k mod threads; thread 0 is this one.
     const T = this.threads;
-    const requests = this.workers.map((w, j) => {
-      const jobs = parts.flatMap((p, k) => (k % T === j + 1 ? [{ k, idx: p, seed: seeds[k]! }] : []));
-      if (jobs.length === 0) return Promise.resolve({ jobs, losses: [] as number[] });
-      const id = this.nextId++;
-      const done = new Promise<number[]>((resolve, reject) => this.pending.set(id, { resolve, reject }));
-      w.postMessage({ id, jobs, den } satisfies GradRequest);
-      return done.then((losses) => ({ jobs, losses }));
+    // Shard k goes to thread k mod T; thread 0 is this one.
+    const jobs = (t: number) => parts.flatMap((p, k) => (k % T === t ? [{ k, idx: p, seed: seeds[k]! }] : []));
+    const replies = await this.phase((t) => {
+      const mine = jobs(t);
+      return mine.length ? { id: this.nextId++, kind: 'grads', jobs: mine, den } : null;
     });
     const losses = new Array<number>(parts.length);
-    const shardGrads = new Array<Float32Array[]>(parts.length);
-    let mainError: unknown = null;
-    try {
-      for (let k = 0; k < parts.length; k += T) {
-        const r = batchGradients(ctx, this.norm, parts[k]!, new Rng(seeds[k]!), den);
-        losses[k] = r.loss;
-        shardGrads[k] = r.grads;
-      }
-    } catch (e) {
-      mainError = e;
-    }
-    const replies = await Promise.allSettled(requests);
-    if (mainError) throw mainError;
-    for (const r of replies) {
-      if (r.status === 'rejected') throw r.reason;
-      r.value.jobs.forEach((job, i) => {
-        losses[job.k] = r.value.losses[i]!;
-        shardGrads[job.k] = this.gradViews[job.k]!;
-      });
-    }
-    // Sum in shard order, into shard 0's arrays (the same float result whichever thread computed
-    // each shard; a worker's buffer is not written again before the next step).
-    const grads = shardGrads[0]!;
-    let loss = losses[0]!;
-    for (let k = 1; k < parts.length; k++) {
-      loss += losses[k]!;
-      shardGrads[k]!.forEach((g, p) => {
-        const acc = grads[p]!;
-        for (let i = 0; i < acc.length; i++) acc[i]! += g[i]!;
-      });
-    }
-    return applyUpdate(ctx, grads, loss, adam, decay, lr);
+    replies.forEach((r, t) => jobs(t).forEach((job, i) => (losses[job.k] = r![i]!)));
+    // The blocks split evenly over the threads (which thread takes which does not change a bit).
+    const nb = blockCount(this.flat);
+    const range = (t: number) => ({ b0: Math.floor((t * nb) / T), b1: Math.floor(((t + 1) * nb) / T) });
+    await this.phase((t) => ({ id: this.nextId++, kind: 'reduce', count: parts.length, ...range(t) }));
+    let loss = 0;
+    for (const l of losses) loss += l;
+    let sumsq = 0;
+    for (let b = 0; b < nb; b++) sumsq += this.flat.partials[b]!;
+    const gradNorm = Math.sqrt(sumsq);
+    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) return null;
+    const c = ctx.c;
+    const scale = c.clipNorm / (gradNorm + 1e-6);
+    adam.step++;
+    const k = adamWConstants(adam.step, lr, { beta1: c.beta1, beta2: c.beta2, eps: c.adamEps, weightDecay: c.weightDecay });
+    await this.phase((t) => ({ id: this.nextId++, kind: 'update', scale, k, ...range(t) }));
+    return loss;
   }
 
   /** Stops the workers and frees the runner's tensors. */

@@ -14,10 +14,10 @@ import { parseTrainConfig, type TrainConfig } from '../../src/train/config.ts';
 import { loadClipSet } from '../../src/train/data.ts';
 import { initHeadWeights } from '../../src/train/init.ts';
 import { headConfigFor, trainHead } from '../../src/train/loop.ts';
-import { decaysParam, newAdamWState } from '../../src/train/optim.ts';
+import { newAdamWState } from '../../src/train/optim.ts';
 import { Rng } from '../../src/train/rng.ts';
 import { readRunConfig, runPaths } from '../../src/train/run-dir.ts';
-import { batchGradients, shardsOf, StepRunner, type StepContext } from '../../src/train/step.ts';
+import { batchGradients, BLOCK, shardsOf, StepRunner, type StepContext } from '../../src/train/step.ts';
 import { TINY_HEAD, writeSyntheticStore } from './synthetic-store.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'vidkind-step-'));
@@ -50,15 +50,14 @@ function context(config: Partial<TrainConfig>): StepContext {
 /** Runs `steps` steps of 10 clips each on `threads` threads; returns the losses and final parameters. */
 async function train(config: Partial<TrainConfig>, threads: number, steps = 3) {
   const ctx = context(config);
-  const runner = await StepRunner.start(ctx, threads);
   const adam = newAdamWState(ctx.params);
-  const decay = ctx.names.map(decaysParam);
+  const runner = await StepRunner.start(ctx, adam, threads);
   const rng = new Rng(5);
   const losses: Array<number | null> = [];
   try {
     for (let s = 0; s < steps; s++) {
       const idx = rng.shuffle(Array.from({ length: ctx.set.labels.length }, (_, i) => i)).slice(0, 10);
-      losses.push(await runner.step(idx, rng, 1e-2, adam, decay));
+      losses.push(await runner.step(idx, rng, 1e-2, adam));
     }
   } finally {
     await runner.close();
@@ -104,8 +103,12 @@ describe('data-parallel training steps', () => {
   });
 
   it('gives bit-identical parameters on one thread and on two (shards 2 and 3), with dropout and frame jitter', async () => {
-    for (const shards of [2, 3]) {
-      const config = { shards, dropout: 0.3, inputDropout: 0.1, trainFrames: 4 };
+    // The last head has several update blocks, so the two threads each update a part of them.
+    expect(headParamShapes(context({ lstmHidden: 96 }).head).reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0)).toBeGreaterThan(
+      4 * BLOCK,
+    );
+    for (const extra of [{ shards: 2 }, { shards: 3 }, { shards: 2, lstmHidden: 96 }]) {
+      const config = { ...extra, dropout: 0.3, inputDropout: 0.1, trainFrames: 4 };
       const one = await train(config, 1);
       const two = await train(config, 2);
       expect(one.threads).toBe(1);
@@ -124,10 +127,10 @@ describe('data-parallel training steps', () => {
 
   it("fails the step with the worker's message when a worker's shard fails, and the runner can still close", async () => {
     const ctx = context({ shards: 2 });
-    const runner = await StepRunner.start(ctx, 2);
     const adam = newAdamWState(ctx.params);
+    const runner = await StepRunner.start(ctx, adam, 2);
     // Clip 999 does not exist: shard 1 (the worker's) cannot be built.
-    await expect(runner.step([0, 1, 2, 999], new Rng(1), 1e-2, adam, ctx.names.map(decaysParam))).rejects.toThrow(/gradient worker 1/);
+    await expect(runner.step([0, 1, 2, 999], new Rng(1), 1e-2, adam)).rejects.toThrow(/gradient worker 1/);
     await runner.close();
   });
 
