@@ -179,7 +179,7 @@ function computeTargets(r: Results, ctx: { floorMs: { backbone: number | null } 
     met: rl === null ? null : rl <= 1.5,
   });
   const tr = r.training as {
-    vidkindSameArchitecture?: { epoch?: { estimatedS?: number; stepsPerEpoch?: number } } | string;
+    vidkindSameArchitecture?: { epoch?: { estimatedS?: number; stepsPerEpoch?: number; threads?: number; shards?: number } } | string;
     peer?: { stepS?: Stats | null } | string;
     extract?: unknown;
   };
@@ -196,7 +196,10 @@ function computeTargets(r: Results, ctx: { floorMs: { backbone: number | null } 
         ? `not measured: ${typeof tr.vidkindSameArchitecture === 'string' ? tr.vidkindSameArchitecture : typeof tr.peer === 'string' ? tr.peer : 'missing figure'}`
         : `${fmtX(re)} (${vEpoch!.toFixed(0)} s vs ${pEpoch!.toFixed(0)} s)`,
     met: re === null ? null : re <= 0.5,
-    note: 'epoch = median training step x steps per epoch (94 steps of B=32), for both',
+    note: (() => {
+      const e = typeof tr.vidkindSameArchitecture === 'object' ? tr.vidkindSameArchitecture.epoch : undefined;
+      return `epoch = median training step x steps per epoch (94 steps of B=32), for both; vidkind on ${e?.threads ?? 1} thread(s), ${e?.shards ?? 1} gradient shard(s)`;
+    })(),
   });
   const ex = extractionFigures(r);
   t.push({
@@ -576,21 +579,25 @@ export function writeReport(
 
   L.push('## node-trainer', '');
   const tr = r.training as Record<string, unknown>;
-  const trainRow = (name: string, x: unknown) => {
+  const p = tr.peer as { stepS: Stats | null; config: Record<string, unknown> } | string | undefined;
+  const peerStep = typeof p === 'object' && p?.stepS ? p.stepS.median : undefined;
+  const trainRow = (name: string, x: unknown, comparable: boolean) => {
     if (typeof x === 'string' || !x) return row([name, `not measured: ${x ?? '?'}`, '', '']);
     const o = x as { step: Record<string, unknown>; epoch: Record<string, unknown> };
+    // Runs before data-parallel training had neither field: one thread, one pass per batch.
+    const threads = Number(o.step.threads ?? 1);
+    const shards = Number(o.step.shards ?? 1);
     row([
-      `${name} (proj ${o.step.projDim}, BiLSTM ${o.step.lstmHidden} x ${o.step.lstmLayers}, ${o.step.backend})`,
+      `${name} (proj ${o.step.projDim}, BiLSTM ${o.step.lstmHidden} x ${o.step.lstmLayers}, ${o.step.backend}, ${threads} thread${threads === 1 ? '' : 's'}, ${shards} gradient shard${shards === 1 ? '' : 's'})`,
       `${Number(o.step.medianS).toFixed(2)} s (${Number(o.step.minS).toFixed(2)}–${Number(o.step.maxS).toFixed(2)}, n=${o.step.steps})`,
       `${o.epoch.estimatedS} s`,
-      '',
+      comparable ? fmtX(ratio(Number(o.step.medianS), peerStep)) : '',
     ]);
   };
   row(['trainer', 'training step (B=32, T=32)', 's/epoch (3,000 clips)', 'ratio to the peer']);
   row(['---', '---', '---', '---']);
-  trainRow('vidkind node-trainer, same head as the peer', tr.vidkindSameArchitecture);
-  trainRow('vidkind node-trainer, default head', tr.vidkindDefault);
-  const p = tr.peer as { stepS: Stats | null; config: Record<string, unknown> } | string | undefined;
+  trainRow('vidkind node-trainer, same head as the peer', tr.vidkindSameArchitecture, true);
+  trainRow('vidkind node-trainer, default head', tr.vidkindDefault, false);
   if (typeof p === 'object' && p?.stepS) {
     const steps = Math.ceil(3000 / 32);
     row([
