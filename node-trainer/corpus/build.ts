@@ -16,6 +16,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { allocate, interleave, shouldCut } from './allocate.ts';
 import { type BlackMeasure, describeBlack, isMostlyBlack, MAX_BLACK_SHARE, measureBlack } from './blackdetect.ts';
 import { allSessions, type CaptureSession, record } from './capture.ts';
 import { allPdfs, allScreenshots, renderPage } from './documents.ts';
@@ -38,7 +39,7 @@ interface Candidate {
   paths: string[];
   treatment: Treatment;
   recipe: string;
-  /** A source added after the full build: allocated on top of the class quota (see allocate). */
+  /** A source added after the full build: allocated on top of the class quota (see allocate.ts). */
   extra?: boolean;
   make: (rand: Random, outPath: string, duration: number) => Promise<void>;
 }
@@ -336,50 +337,6 @@ function captureCandidates(): Candidate[] {
   return out;
 }
 
-/** Round-robin over keys: one item of each queue in turn until all are empty. */
-function interleave<T>(queues: T[][]): T[] {
-  const out: T[] = [];
-  for (let round = 0; queues.some((q) => q.length > round); round++)
-    for (const q of queues) if (q[round] !== undefined) out.push(q[round]!);
-  return out;
-}
-
-/** The quota the extra sources' clip counts are meant for (the full build's --per-class). */
-const FULL_PER_CLASS = 400;
-
-/**
- * Takes candidates round-robin over the subclasses of each class and, inside a subclass, over its
- * sources, until the class has its quota: every subclass and every source gets its share.
- *
- * Extra sources (added after the full build) stay out of that round-robin, which would otherwise
- * hand some of the clips already cut to them: each gets its first maxClips clips on top of the
- * quota (scaled down with a smaller --per-class).
- */
-function allocate(cands: Candidate[]): Candidate[] {
-  const chosen: Candidate[] = [];
-  for (const cls of CLASSES) {
-    const extras = new Map<string, Candidate[]>();
-    for (const c of cands.filter((c) => c.classId === cls && c.extra)) extras.set(c.source, [...(extras.get(c.source) ?? []), c]);
-    const mine = cands.filter((c) => c.classId === cls && !c.extra);
-    const subclasses = [...new Set(mine.map((c) => c.subclass))].sort();
-    const perSubclass = subclasses.map((sub) => {
-      const bySource = new Map<string, Candidate[]>();
-      for (const c of mine.filter((c) => c.subclass === sub)) bySource.set(c.source, [...(bySource.get(c.source) ?? []), c]);
-      const order = shuffled(seededRandom(SEED, `sources:${cls}:${sub}`), [...bySource.keys()].sort());
-      return interleave(order.map((s) => bySource.get(s)!));
-    });
-    const picked = interleave(perSubclass).slice(0, PER_CLASS);
-    chosen.push(...picked);
-    log(`${cls}: ${picked.length} clips from ${new Set(picked.map((c) => c.source)).size} sources (${mine.length} candidates)`);
-    for (const [source, list] of [...extras].sort((a, b) => a[0].localeCompare(b[0]))) {
-      const take = list.slice(0, Math.max(1, Math.round((list.length * PER_CLASS) / FULL_PER_CLASS)));
-      chosen.push(...take);
-      log(`${cls}: + ${take.length} clips from the extra source ${source}`);
-    }
-  }
-  return chosen;
-}
-
 function clipPath(c: Candidate): { rel: string; rand: Random; duration: number } {
   const rand = seededRandom(SEED, c.key);
   const duration = Math.round(uniform(rand, 6, 10) * 10) / 10;
@@ -484,7 +441,7 @@ async function main(): Promise<void> {
   log(`building ${PER_CLASS} clips per class into ${OUT}`);
   const cands = [...captureCandidates(), ...stillCandidates(), ...renpyCandidates(), ...screenshotCandidates(), ...documentCandidates()];
   for (const c of cands) for (const p of c.paths) refuseReserved(c.pkg, p.split('#')[0]!);
-  const chosen = allocate(cands);
+  const chosen = allocate(cands, { classes: CLASSES, perClass: PER_CLASS, seed: SEED, log });
   // A recording must be long enough for the last segment any chosen clip needs.
   for (const c of chosen) {
     const m = /^capture:(.+):(\d+)$/.exec(c.key);
@@ -506,7 +463,14 @@ async function main(): Promise<void> {
     if (dropped.some((d) => d.path === item.rel)) return;
     const outPath = join(OUT, item.rel);
     // --extras-only: the clips of the other sources are labelled if they exist, never (re)made.
-    if (!existsSync(outPath) && !opts['sheets-only'] && (!opts['extras-only'] || item.c.extra)) {
+    if (
+      shouldCut({
+        exists: existsSync(outPath),
+        sheetsOnly: !!opts['sheets-only'],
+        extrasOnly: !!opts['extras-only'],
+        extra: !!item.c.extra,
+      })
+    ) {
       mkdirSync(join(outPath, '..'), { recursive: true });
       try {
         await item.c.make(item.rand, outPath, item.duration);
