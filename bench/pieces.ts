@@ -189,6 +189,7 @@ async function decodeProbe(page: Page) {
       ['decode only', 'decode', undefined],
       ['decode + draw 1280x720 + getImageData', 'draw', { width: 1280, height: 720 }],
       ['decode + draw 398x224 + getImageData', 'draw', { width: 398, height: 224 }],
+      ['decode + VideoFrame.copyTo RGBA (full size)', 'copy', undefined],
     ] as const;
     const times: number[][] = variants.map(() => []);
     const draw: number[][] = variants.map(() => []);
@@ -204,6 +205,22 @@ async function decodeProbe(page: Page) {
         draw[i]!.push(o.drawMs);
       }
     variants.forEach(([label], i) => console.log(`${id} ${label}: total ${fmt(times[i]!)}; draw+read ${fmt(draw[i]!)}`));
+    // Two decoders at once, each on half of the samples (the second from the key frame before its first).
+    const halves = [ts.slice(0, ts.length >> 1), ts.slice(ts.length >> 1)];
+    const par: number[] = [];
+    const one: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const t0 = Date.now();
+      await page.evaluate(([n, h]) => Promise.all(h.map((t) => window.vidkindBench.pieces.decode(n, t, 'decode'))), [
+        file,
+        halves,
+      ] as const);
+      par.push(Date.now() - t0);
+      const t1 = Date.now();
+      await page.evaluate(([n, t]) => window.vidkindBench.pieces.decode(n, t, 'decode'), [file, ts] as const);
+      one.push(Date.now() - t1);
+    }
+    console.log(`${id} decode only, one decoder (wall): ${fmt(one)}; two decoders at once on the halves (wall): ${fmt(par)}`);
   }
 }
 

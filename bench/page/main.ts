@@ -60,7 +60,7 @@ function probeWorker(): { call<T>(msg: unknown): Promise<T>; end(): void } {
 }
 
 /** Runs one decode job in a fresh probe-decode worker. */
-function probeDecode(job: { file: File; timestamps: number[]; mode: 'decode' | 'draw'; width?: number; height?: number }) {
+function probeDecode(job: { file: File; timestamps: number[]; mode: 'decode' | 'draw' | 'copy'; width?: number; height?: number }) {
   const w = new Worker(new URL('./probe-decode.worker.ts', import.meta.url), { type: 'module', name: 'vidkind-probe-decode' });
   return new Promise<{ openMs: number; totalMs: number; drawMs: number; frames: number }>((resolve, reject) => {
     w.onmessage = (e) => {
@@ -99,7 +99,7 @@ const pieces = {
     }
   },
   /** mediabunny samplesAtTimestamps alone ('decode') or with draw + getImageData ('draw'), on a picked file. */
-  async decode(name: string, timestamps: number[], mode: 'decode' | 'draw', size?: { width: number; height: number }) {
+  async decode(name: string, timestamps: number[], mode: 'decode' | 'draw' | 'copy', size?: { width: number; height: number }) {
     const file = files().get(name);
     if (!file) throw new Error(`no picked file named ${name}`);
     return probeDecode({ file, timestamps, mode, ...size });

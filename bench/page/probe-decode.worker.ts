@@ -8,7 +8,7 @@ interface Job {
   file: File;
   timestamps: number[];
   /** 'decode': close each sample; 'draw': also draw to a canvas of this size and read the pixels back. */
-  mode: 'decode' | 'draw';
+  mode: 'decode' | 'draw' | 'copy';
   width?: number;
   height?: number;
 }
@@ -31,6 +31,15 @@ self.onmessage = async (e: MessageEvent<Job>) => {
     let n = 0;
     for await (const sample of sink.samplesAtTimestamps(timestamps.map((t) => t + start))) {
       if (!sample) continue;
+      if (mode === 'copy') {
+        const t = performance.now();
+        const frame = sample.toVideoFrame();
+        const opts = { format: 'RGBA', colorSpace: 'srgb' } as unknown as VideoFrameCopyToOptions;
+        const buf = new Uint8Array(frame.allocationSize(opts));
+        await frame.copyTo(buf, opts);
+        frame.close();
+        drawMs += performance.now() - t;
+      }
       if (mode === 'draw') {
         const t = performance.now();
         sample.drawWithFit(ctx, { fit: 'fill' });
