@@ -44,6 +44,7 @@ export function register(program: Command): void {
     )
     .option('--batch <n>', 'frames per backbone run', positiveInt, 16)
     .option('--threads <n>', 'onnxruntime intra-op threads (default: all cores)', positiveInt)
+    .option('--decode-ahead <n>', 'clips decoded ahead of the backbone, one ffmpeg each (default: cores + 1, at most 8)', positiveInt)
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
       const modelsDir = resolve(opts.models as string);
       const manifest = readManifestFile(modelsDir);
@@ -73,6 +74,7 @@ export function register(program: Command): void {
           strategy: opts.decode as DecodeStrategy,
           batchSize: opts.batch as number,
           threads: opts.threads as number | undefined,
+          decodeAhead: opts.decodeAhead as number | undefined,
           signal: stop.signal,
           onProgress: (p) => bar.update(p.done, p.total, `${p.failed} failed, ${p.frames} frames`),
         });

@@ -151,6 +151,21 @@ describe('extractFeatures', () => {
     expect(index.map((i) => statSync(join(out, 'items', `${i.key}.f16`)).mtimeMs)).toEqual(mtimes);
   });
 
+  it('gives the same store, in the same order, whether clips are decoded one or several ahead', async () => {
+    const manifest = readManifestFile(models());
+    const rows = readLabels(join(dir, 'labels.csv'), videos(), manifest.taxonomy);
+    const base = { rows, manifest, modelsDir: models(), backbone: 'tiny-test', frames: 4 };
+    const one = await extractFeatures({ ...base, out: join(dir, 'ahead-1'), decodeAhead: 1 });
+    const four = await extractFeatures({ ...base, out: join(dir, 'ahead-4'), decodeAhead: 4 });
+    expect(four).toMatchObject({ extracted: one.extracted, failed: one.failed, frames: one.frames });
+    const [i1, i4] = [readIndex(join(dir, 'ahead-1')), readIndex(join(dir, 'ahead-4'))];
+    expect(i4).toEqual(i1);
+    for (const it of i1)
+      expect(
+        readFileSync(join(dir, 'ahead-4', 'items', `${it.key}.f16`)).equals(readFileSync(join(dir, 'ahead-1', 'items', `${it.key}.f16`))),
+      ).toBe(true);
+  });
+
   it('two shards together extract every clip once', async () => {
     const out = join(dir, 'sharded');
     const manifest = readManifestFile(models());
