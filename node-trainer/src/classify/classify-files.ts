@@ -1,12 +1,13 @@
 /**
- * Many files through one loaded ensemble, in order, with the next file's decode (an ffmpeg child
- * process) overlapping the current file's inference. A file that fails yields an error Result and
+ * Many files through one loaded ensemble, in order, with the next files' decodes (ffmpeg child
+ * processes, `decodeAhead` at a time) overlapping the current file's inference. A file that fails yields an error Result and
  * the batch goes on; a model that fails to load or verify yields that error for every file.
  */
 import { VidkindError, toErrorInfo } from '../../../src/core/errors.ts';
 import type { Result } from '../../../src/core/result.ts';
 import type { Device } from '../backbone-runtime/session.ts';
 import type { DecodeStrategy } from '../decode/frames.ts';
+import { defaultDecodeAhead } from '../extract/extract-features.ts';
 import { decodeForClassify, inferDecoded, type DecodedVideo } from './classify-file.ts';
 import { loadEnsembleModels, type EnsembleModels } from './ensemble-models.ts';
 
@@ -17,6 +18,8 @@ export interface ClassifyFilesOptions {
   device?: Device;
   strategy?: DecodeStrategy;
   threads?: number;
+  /** Files decoded ahead of inference (default: defaultDecodeAhead(), as `vidkind extract`). */
+  decodeAhead?: number;
   signal?: AbortSignal;
   /** Each result as soon as it is known, in input order. */
   onResult?: (r: Result, index: number) => void;
@@ -44,13 +47,17 @@ export async function classifyFiles(files: string[], o: ClassifyFilesOptions): P
       (error: unknown) => ({ ok: false as const, error }),
     );
   let cancelled = false;
+  const decodeAhead = Math.max(1, o.decodeAhead ?? defaultDecodeAhead());
+  const ahead: Array<Promise<{ ok: true; value: DecodedVideo } | { ok: false; error: unknown }>> = [];
+  let queued = 0;
+  const refill = () => {
+    while (queued < files.length && ahead.length < decodeAhead && !o.signal?.aborted) ahead.push(settle(files[queued++]!));
+  };
   try {
-    let next: Promise<{ ok: true; value: DecodedVideo } | { ok: false; error: unknown }> | undefined = files.length
-      ? settle(files[0]!)
-      : undefined;
+    refill();
     for (let i = 0; i < files.length; i++) {
-      const current = await next!;
-      next = i + 1 < files.length && !o.signal?.aborted ? settle(files[i + 1]!) : undefined;
+      const current = await ahead.shift()!;
+      refill();
       let result: Result;
       try {
         if (o.signal?.aborted) throw new VidkindError('cancelled', 'Cancelled.');
@@ -65,7 +72,7 @@ export async function classifyFiles(files: string[], o: ClassifyFilesOptions): P
       }
       emit(result);
     }
-    if (next) await next;
+    await Promise.all(ahead);
   } finally {
     await models.release();
   }

@@ -9,6 +9,7 @@ import { FORMATS, jsonLine, resultsTable, resultsToCsv, type Format } from '../c
 import { collectInputs } from '../classify/inputs.ts';
 import type { DecodeStrategy } from '../decode/frames.ts';
 import { interruptSignal, progressBar } from '../extract/progress.ts';
+import { positiveInt } from './extract.ts';
 
 export function register(program: Command): void {
   program
@@ -24,6 +25,7 @@ export function register(program: Command): void {
     .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('jsonl'))
     .addOption(new Option('--device <device>', 'onnxruntime-node execution provider').choices([...DEVICES]).default('cpu'))
     .addOption(new Option('--decode <strategy>', 'ffmpeg strategy').choices(['auto', 'pass', 'seek']).default('auto'))
+    .option('--decode-ahead <n>', 'files decoded ahead of inference, one ffmpeg each (default: cores + 1, at most 8)', positiveInt)
     .action(async (inputs: string[], opts: Record<string, unknown>, cmd: Command) => {
       const usage = (msg: string): never => cmd.error(`vidkind classify: ${msg}`, { exitCode: 2, code: 'vidkind.usage' });
       const { files, missing } = collectInputs(inputs);
@@ -47,6 +49,7 @@ export function register(program: Command): void {
           tta: opts.tta === true,
           device: opts.device as Device,
           strategy: opts.decode as DecodeStrategy,
+          decodeAhead: opts.decodeAhead as number | undefined,
           signal: stop.signal,
           onResult: (r, i) => {
             if (isErrorResult(r)) failed++;

@@ -8,7 +8,7 @@ import { interruptSignal, progressBar } from '../extract/progress.ts';
 import { readManifestFile } from '../manifest-file.ts';
 import type { DecodeStrategy } from '../decode/frames.ts';
 
-function positiveInt(value: string): number {
+export function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
   return n;
