@@ -7,8 +7,8 @@ import { VidkindError, toErrorInfo } from '../../../src/core/errors.ts';
 import type { Result } from '../../../src/core/result.ts';
 import type { Device } from '../backbone-runtime/session.ts';
 import type { DecodeStrategy } from '../decode/frames.ts';
-import { defaultDecodeAhead } from '../extract/extract-features.ts';
-import { decodeForClassify, inferDecoded, type DecodedVideo } from './classify-file.ts';
+import { AheadQueue, defaultDecodeAhead } from '../decode/ahead.ts';
+import { decodeForClassify, inferDecoded } from './classify-file.ts';
 import { loadEnsembleModels, type EnsembleModels } from './ensemble-models.ts';
 
 export interface ClassifyFilesOptions {
@@ -41,23 +41,16 @@ export async function classifyFiles(files: string[], o: ClassifyFilesOptions): P
     return { results, cancelled: false };
   }
   const opts = { tta: o.tta, strategy: o.strategy, signal: o.signal };
-  const settle = (file: string) =>
-    decodeForClassify(file, models, opts).then(
-      (value) => ({ ok: true as const, value }),
-      (error: unknown) => ({ ok: false as const, error }),
-    );
   let cancelled = false;
-  const decodeAhead = Math.max(1, o.decodeAhead ?? defaultDecodeAhead());
-  const ahead: Array<Promise<{ ok: true; value: DecodedVideo } | { ok: false; error: unknown }>> = [];
-  let queued = 0;
-  const refill = () => {
-    while (queued < files.length && ahead.length < decodeAhead && !o.signal?.aborted) ahead.push(settle(files[queued++]!));
-  };
+  const queue = new AheadQueue(
+    files,
+    o.decodeAhead ?? defaultDecodeAhead(),
+    (file: string) => decodeForClassify(file, models, opts),
+    () => !!o.signal?.aborted,
+  );
   try {
-    refill();
     for (let i = 0; i < files.length; i++) {
-      const current = await ahead.shift()!;
-      refill();
+      const current = await queue.next();
       let result: Result;
       try {
         if (o.signal?.aborted) throw new VidkindError('cancelled', 'Cancelled.');
@@ -72,7 +65,7 @@ export async function classifyFiles(files: string[], o: ClassifyFilesOptions): P
       }
       emit(result);
     }
-    await Promise.all(ahead);
+    await queue.drain();
   } finally {
     await models.release();
   }

@@ -4,12 +4,12 @@
  * one. Resumable: clips in the store's index are skipped; a killed run loses at most the clips in
  * flight.
  */
-import { availableParallelism } from 'node:os';
 import { VidkindError, toErrorInfo } from '../../../src/core/errors.ts';
 import type { BackboneEntry, Manifest } from '../../../src/core/manifest.ts';
 import type { RgbaFrame } from '../../../src/core/preprocess.ts';
 import { samplePlan, type SamplePlan } from '../../../src/core/sampling.ts';
 import { cudaProviderInstalled, openBackbone, type BackboneSession, type Device } from '../backbone-runtime/session.ts';
+import { AheadQueue, defaultDecodeAhead } from '../decode/ahead.ts';
 import type { DecodeStrategy } from '../decode/frames.ts';
 import { probeVideo } from '../decode/probe.ts';
 import { decodePlans } from '../decode/sampled-frames.ts';
@@ -48,7 +48,7 @@ export interface ExtractOptions {
   strategy?: DecodeStrategy;
   batchSize?: number;
   threads?: number;
-  /** Clips decoded ahead of the backbone (default: defaultDecodeAhead()). */
+  /** Clips decoded ahead of the backbone (default: defaultDecodeAhead(), decode/ahead.ts). */
   decodeAhead?: number;
   signal?: AbortSignal;
   /** Called once the work list is known, then after every clip. */
@@ -74,13 +74,6 @@ interface Decoded {
   plan: SamplePlan;
   frames: RgbaFrame[];
 }
-
-/**
- * Clips decoded ahead of the one being embedded, by default: one ffmpeg per core plus one (at most
- * 8; each holds its clip's frames until its turn). Decoding dominates, so the cores are kept busy:
- * on 2 cores, 3 ahead gave 10.3-10.6 frames/s against 7.8-9.1 with 1 (node-trainer/bench/extract.ts).
- */
-export const defaultDecodeAhead = () => Math.min(8, availableParallelism() + 1);
 
 /** Runs an extraction; per-clip failures are logged in the store and counted, not thrown. */
 export async function extractFeatures(o: ExtractOptions): Promise<ExtractSummary> {
@@ -124,25 +117,12 @@ export async function extractFeatures(o: ExtractOptions): Promise<ExtractSummary
     const [frames] = await decodePlans(row.file, info, [plan], { strategy: o.strategy, signal: o.signal });
     return { row, plan, frames: frames! };
   };
-  // Settled promises, so that a prefetched clip's failure is handled when its turn comes.
-  const settle = (row: LabelRow) =>
-    decode(row).then(
-      (value) => ({ ok: true as const, value }),
-      (error: unknown) => ({ ok: false as const, error }),
-    );
   // Decodes run up to decodeAhead clips ahead of the backbone (each an ffmpeg process).
-  const decodeAhead = Math.max(1, o.decodeAhead ?? defaultDecodeAhead());
-  const ahead: Array<ReturnType<typeof settle>> = [];
-  let queued = 0;
-  const refill = () => {
-    while (queued < todo.length && ahead.length < decodeAhead && !o.signal?.aborted) ahead.push(settle(todo[queued++]!));
-  };
+  const queue = new AheadQueue(todo, o.decodeAhead ?? defaultDecodeAhead(), decode, () => !!o.signal?.aborted);
   try {
-    refill();
     for (let k = 0; k < todo.length; k++) {
       const row = todo[k]!;
-      const current = await ahead.shift()!;
-      refill();
+      const current = await queue.next();
       try {
         if (o.signal?.aborted) throw new VidkindError('cancelled', 'Cancelled.');
         if (!current.ok) throw current.error;
@@ -181,7 +161,7 @@ export async function extractFeatures(o: ExtractOptions): Promise<ExtractSummary
       }
       report();
     }
-    if (summary.cancelled) await Promise.all(ahead);
+    if (summary.cancelled) await queue.drain();
   } finally {
     await session.release();
     summary.seconds = (performance.now() - started) / 1000;
