@@ -278,15 +278,12 @@ export function normTensors(stats: StepContext['stats']): NormTensors {
 
 /** The worker side of a request (grad-worker.ts), also what the main thread does for its own part. */
 export function serveRequest(ctx: StepContext, norm: NormTensors, f: FlatState, req: GradRequest): number[] | undefined {
-  if (req.kind === 'grads') {
-    const sizes = ctx.params.map((p) => p.length);
+  if (req.kind === 'grads')
     return req.jobs.map((job) => {
       const r = batchGradients(ctx, norm, job.idx, new Rng(job.seed), req.den);
-      const out = viewsOf(f.grads[job.k]!.buffer as SharedArrayBuffer, sizes);
-      r.grads.forEach((g, p) => out[p]!.set(g));
+      r.grads.forEach((g, p) => f.grads[job.k]!.set(g, f.offsets[p]!));
       return r.loss;
     });
-  }
   if (req.kind === 'reduce') reduceBlocks(f, req.count, req.b0, req.b1);
   else updateBlocks(f, req.scale, req.k, req.b0, req.b1);
   return undefined;
