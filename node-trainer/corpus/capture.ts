@@ -643,6 +643,52 @@ export function allSessions(): CaptureSession[] {
       maxClips: 40,
       extra: true,
     }),
+    // Added on top of the quota (extra) on 2026-11-27, two more board and war games of the kind
+    // the cross-validation still got wrong (gaming F1 0.475): 40 clips each.
+    game({
+      id: 'pioneers',
+      subclass: 'strategy',
+      source: 'pioneers',
+      pkg: 'pioneers',
+      program: '/usr/games/pioneers',
+      // The Settlers-of-Catan board game: a server with four computer players (pioneersai, one move
+      // a second), watched by the GTK client as a spectator. 14 points to win (10 by default) keep
+      // one game going through the whole recording. The server starts pioneersai from PATH.
+      cmd: '/bin/sh',
+      args: ['play.sh'],
+      files: {
+        'play.sh': [
+          '#!/bin/sh',
+          'export PATH=/usr/games:$PATH',
+          'pioneers-server-console -p 5601 -P 4 -c 4 -v 14 -T 1 -g Default > server.log 2>&1 &',
+          'sleep 3',
+          'pioneers -s localhost -p 5601 -n watcher -v > client.log 2>&1 &',
+          '# No window manager: the client window is moved over the whole screen.',
+          'xdotool search --sync --onlyvisible --class pioneers windowmove 0 0 windowsize 854 480',
+          'wait',
+          '',
+        ].join('\n'),
+      },
+      size: [854, 480],
+      warmup: 12,
+      maxClips: 40,
+      extra: true,
+    }),
+    game({
+      id: 'lgeneral',
+      subclass: 'strategy',
+      source: 'lgeneral',
+      pkg: 'lgeneral',
+      // A Panzer General clone on a World War I scenario of lgeneral-data, both sides played by the
+      // computer: units move and fight on a hex map. Clicks dismiss the "next player" screen between
+      // turns (a click on the map during the computer's turn does nothing).
+      ...sdl12('/usr/games/lgeneral', ['--notitle', '--control=cpu', '--control=cpu', '--no-deploy-turn', 'kukgen/Isonzo_1915']),
+      size: [800, 600],
+      warmup: 10,
+      driver: { clicks: true, clickArea: [300, 200, 500, 400], every: [3, 6] },
+      maxClips: 40,
+      extra: true,
+    }),
   );
   // Flat: terminals, an editor, a pager, spreadsheets and application windows.
   const term = (
