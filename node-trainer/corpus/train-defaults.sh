@@ -26,10 +26,10 @@ corpus=/work/corpus work=/work/train build=0 extract=1 to="$root/public/models"
 # was chosen"). inputDropout 0.3 scored better in a 5-fold cross-validation by source (pooled macro-F1
 # 0.679 against 0.639) but worse on the three seeds' test splits (0.622 / 0.678 / 0.694 against the
 # shipped head's 0.785 / 0.722 / 0.778), so it is not the default: try it with --config.
-# shards 1: the one-pass step the shipped head was trained with, so this recipe reproduces it; the
-# default (2 gradient shards, one per core) trains about 1.5x faster on two cores but draws other
-# dropout masks, so it gives a slightly different head.
-config='{"epochs":7,"patience":4,"standardize":true,"dropout":0.5,"weightDecay":0.05,"trainFrames":16,"shards":1}'
+# The gradient step runs in the default 2 shards (train/step.ts; about 1.5x faster on two cores than
+# one pass, the same result on any thread count). The head shipped on 2026-11-26 was trained with
+# "shards":1 (the one-pass step, other dropout draws): add it to --config to reproduce that head.
+config='{"epochs":7,"patience":4,"standardize":true,"dropout":0.5,"weightDecay":0.05,"trainFrames":16}'
 seeds="1 2 3"
 # One head on the taps backbone at 16 frames: what session 6's recipe (taps + 1.4, 32 and 16 frames)
 # chose on validation, and a third of the cost per frame of both backbones.
