@@ -68,7 +68,7 @@ const { values: opts } = parseArgs({
     seed: { type: 'string', default: 'vidkind-corpus-v1' },
     jobs: { type: 'string', default: '2' },
     'no-capture': { type: 'boolean', default: false },
-    'capture-lanes': { type: 'string', default: '1' },
+    'capture-lanes': { type: 'string', default: '3' },
     'sheets-only': { type: 'boolean', default: false },
     'check-black': { type: 'boolean', default: false },
     'live-only': { type: 'boolean', default: false },
