@@ -21,6 +21,13 @@ if [ ! -f "$OUT/long-gop.mp4" ]; then
   rm -r "$seg"
 fi
 
+# Video that names its YCbCr matrix (BT.709, as phones and screen recorders tag HD video): the
+# decoders must honour the tag, where untagged video gets BT.601. Made apart from the stamp, too.
+if [ ! -f "$OUT/bt709.mp4" ]; then
+  "${FF[@]}" -f lavfi -i "testsrc2=size=320x240:rate=25:duration=2" -vf scale=out_color_matrix=bt709 -c:v libx264 -preset veryfast \
+    -pix_fmt yuv420p -g 25 -colorspace bt709 -color_primaries bt709 -color_trc bt709 -movflags +faststart "$OUT/bt709.mp4"
+fi
+
 [ -f "$stamp" ] && exit 0
 
 SRC="testsrc2=size=320x240:rate=25:duration=4"

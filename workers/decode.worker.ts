@@ -109,9 +109,9 @@ const api: DecodeWorkerApi = {
             } else frames.push(frame);
             if (onProgress) await onProgress({ done, total: unique.length });
           },
-          { keyFrameToleranceS, skipDisposable: request.skipDisposable ?? true },
+          { keyFrameToleranceS, skipDisposable: request.skipDisposable ?? true, rgba: request.rgba ?? 'copy' },
         );
-        return { plans, shifts, unique, frames, skippedPackets: stats.skippedPackets };
+        return { plans, shifts, unique, frames, ...stats };
       };
       let result: Awaited<ReturnType<typeof decodeAll>>;
       try {
@@ -139,6 +139,7 @@ const api: DecodeWorkerApi = {
         frames: result.frames,
         timingsMs: { probe: tOpen - t0 - opened.loadMs, load: opened.loadMs, frames: tEnd - tOpen, total: tEnd - t0 },
         skippedPackets: result.skippedPackets,
+        copiedFrames: result.copiedFrames,
       };
       return Comlink.transfer(
         output,

@@ -38,6 +38,8 @@ export interface DecodeSummary {
   timingsMs: Record<string, number>;
   /** Disposable H.264 packets left out (workers/decode/disposable.ts). */
   skippedPackets: number;
+  /** Frames converted by VideoFrame.copyTo rather than drawn to a canvas (workers/decode/webcodecs.ts). */
+  copiedFrames: number;
 }
 
 export type Outcome<T> = T | { error: ErrorInfo };
@@ -78,6 +80,7 @@ export async function decodeSummary(file: File, request: Omit<DecodeRequest, 'jo
       progress,
       timingsMs: { ...out.timingsMs },
       skippedPackets: out.skippedPackets,
+      copiedFrames: out.copiedFrames,
     };
   } catch (error) {
     return { error: toErrorInfo(error) };

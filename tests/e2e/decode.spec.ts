@@ -44,6 +44,7 @@ interface DecodeSummary {
   progress: { done: number; total: number }[];
   timingsMs: Record<string, number>;
   skippedPackets: number;
+  copiedFrames: number;
 }
 interface Request {
   frames: number;
@@ -51,6 +52,7 @@ interface Request {
   maxSide?: number;
   forceDecoder?: VideoInfo['decoder'];
   skipDisposable?: boolean;
+  rgba?: 'copy' | 'canvas';
 }
 /** window.vidkindDiagnostics.decode, as seen from page.evaluate. */
 interface DecodeDiagnostics {
@@ -270,6 +272,27 @@ test('video that names no YCbCr matrix gets the colours native ffmpeg (the train
       // Within a level or two of ffmpeg (scalers differ), and far from the BT.709 colours Chromium would give.
       expect(maxDiff(f.rgb, ffmpegGrid(name, f.actualTimestamp, f.width, f.height)), label).toBeLessThan(3);
       expect(maxDiff(f.rgb, ffmpegGrid(name, f.actualTimestamp, f.width, f.height, 'bt709')), label).toBeGreaterThan(15);
+    }
+  }
+});
+
+test('frames converted by VideoFrame.copyTo are the frames a canvas draws, tagged or not; rotated frames are drawn', async ({ page }) => {
+  // Copied: 8-bit 4:2:0 frames that need no rotation or resize. bt709.mp4 names its matrix; the others do not (BT.601).
+  const copied = ['h264.mp4', 'vp9.webm', 'av1.mp4', 'h264.mov', 'odd.webm', 'portrait.mp4', 'vfr.mp4', 'bt709.mp4'];
+  // vp9-10bit.webm: copied or drawn, by the pixel format this Chromium's decoder gives (8-bit I420 in 156).
+  for (const name of [...copied, 'rotated.mp4', 'vp9-10bit.webm']) {
+    const request = { frames: 4, forceDecoder: 'webcodecs' as const };
+    const copy = ok(await decode(page, name, request));
+    const canvas = ok(await decode(page, name, { ...request, rgba: 'canvas' }));
+    expect(canvas.copiedFrames, name).toBe(0);
+    if (name !== 'vp9-10bit.webm') expect(copy.copiedFrames, name).toBe(copied.includes(name) ? copy.frames.length : 0);
+    expect(
+      copy.frames.map((f) => [f.actualTimestamp, f.width, f.height]),
+      name,
+    ).toEqual(canvas.frames.map((f) => [f.actualTimestamp, f.width, f.height]));
+    for (const [i, f] of copy.frames.entries()) {
+      // The same conversion either way: identical checksums on every fixture in Chromium 156; never a level apart.
+      expect(maxDiff(f.rgb, canvas.frames[i]!.rgb), `${name} frame ${i}`).toBeLessThan(1);
     }
   }
 });

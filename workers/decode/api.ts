@@ -48,6 +48,12 @@ export interface DecodeRequest extends ProbeOptions {
    * packet, for comparisons.
    */
   skipDisposable?: boolean;
+  /**
+   * How frames become RGBA on the WebCodecs path: 'copy' (default) converts with VideoFrame.copyTo
+   * where no rotation, flip or resize is needed, else draws to a canvas; 'canvas' always draws (for
+   * comparisons). The pixels agree within a level or two (tests/e2e/decode.spec.ts).
+   */
+  rgba?: 'copy' | 'canvas';
   /** Names this decode for `cancel(jobId)`; the client sets it. */
   jobId?: string;
 }
@@ -97,6 +103,8 @@ export interface DecodeOutput {
   timingsMs: DecodeTimings;
   /** Packets not decoded because no frame needed them (disposable H.264 frames); 0 on ffmpeg.wasm. */
   skippedPackets: number;
+  /** Frames converted to RGBA by VideoFrame.copyTo instead of a canvas (DecodeRequest.rgba); 0 on ffmpeg.wasm. */
+  copiedFrames: number;
 }
 
 /**

@@ -169,7 +169,7 @@ class FfmpegVideo implements OpenedVideo {
       const frame = await this.frameAt(target, frameS, size, out, signal);
       await emit(i, frame);
     }
-    return { skippedPackets: 0 };
+    return { skippedPackets: 0, copiedFrames: 0 };
   }
 
   /** One frame at `target`: seek, and if the container's seek landed past the target, seek earlier. */

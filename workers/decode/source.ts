@@ -27,12 +27,20 @@ export interface FrameOptions {
    * Only the WebCodecs path skips.
    */
   skipDisposable?: boolean;
+  /**
+   * How a decoded frame becomes RGBA on the WebCodecs path: 'copy' (default) converts with
+   * `VideoFrame.copyTo` wherever the frame needs no rotation, flip, aspect or size change, and
+   * draws to a canvas otherwise; 'canvas' always draws (for comparisons).
+   */
+  rgba?: 'copy' | 'canvas';
 }
 
 /** What a path reports about a decode besides the frames. */
 export interface FrameStats {
   /** Packets left out as disposable (always 0 on the ffmpeg.wasm path). */
   skippedPackets: number;
+  /** Frames converted to RGBA by VideoFrame.copyTo rather than drawn to a canvas (0 on ffmpeg.wasm). */
+  copiedFrames: number;
 }
 
 export interface OpenedVideo {

