@@ -49,9 +49,11 @@ export interface DecodeRequest extends ProbeOptions {
    */
   skipDisposable?: boolean;
   /**
-   * How frames become RGBA on the WebCodecs path: 'copy' (default) converts with VideoFrame.copyTo
-   * where no rotation, flip or resize is needed, else draws to a canvas; 'canvas' always draws (for
-   * comparisons). The pixels agree within a level or two (tests/e2e/decode.spec.ts).
+   * How frames become RGBA on the WebCodecs path: 'copy' (default) copies the YUV planes out and
+   * converts them as ffmpeg does (src/core/yuv.ts) where no rotation, flip or resize is needed, else
+   * draws to a canvas; 'canvas' always draws (for comparisons). On video that names no matrix the
+   * two agree within a level or two; on BT.709 video only 'copy' gives BT.709's blue
+   * (tests/e2e/decode.spec.ts).
    */
   rgba?: 'copy' | 'canvas';
   /** Names this decode for `cancel(jobId)`; the client sets it. */
@@ -103,7 +105,7 @@ export interface DecodeOutput {
   timingsMs: DecodeTimings;
   /** Packets not decoded because no frame needed them (disposable H.264 frames); 0 on ffmpeg.wasm. */
   skippedPackets: number;
-  /** Frames converted to RGBA by VideoFrame.copyTo instead of a canvas (DecodeRequest.rgba); 0 on ffmpeg.wasm. */
+  /** Frames converted to RGBA from their copied YUV planes instead of a canvas (DecodeRequest.rgba); 0 on ffmpeg.wasm. */
   copiedFrames: number;
 }
 

@@ -4,8 +4,8 @@
  * follows the number of samples, not the length of the video. On the way, H.264 frames that no
  * other frame references are left out unless they are wanted themselves (disposable.ts). On long
  * videos a sample whose key frame lies within the snapping tolerance before it decodes just that
- * key frame (snapToKeyFrame). Frames become RGBA through `VideoFrame.copyTo` where no rotation or
- * resize is needed (copyRgba), else through a canvas.
+ * key frame (snapToKeyFrame). Frames that need no rotation or resize are converted to RGBA from their
+ * YUV planes (copyRgba); the others are drawn to a canvas.
  */
 import {
   ALL_FORMATS,
@@ -20,6 +20,7 @@ import {
   type PacketRetrievalOptions,
 } from 'mediabunny';
 import { cappedSize, snapToKeyFrame } from '../../src/core/decode-plan';
+import { ycbcrMatrix, yuv420ToRgba } from '../../src/core/yuv';
 import { VidkindError } from '../../src/core/errors';
 import type { VideoInfo } from './api';
 import { avcFraming, isDisposableAvc, type NalFraming } from './disposable';
@@ -174,16 +175,26 @@ class WebCodecsVideo implements OpenedVideo {
   }
 
   /**
-   * The frame's pixels as RGBA, converted by the browser (`VideoFrame.copyTo` with an RGBA format,
-   * in its native code), for frames that need no rotation, flip or resize (copiesAsIs); the pixels
-   * are identical to the canvas path's on every fixture. A 720p frame takes ~22 ms (re-wrapping it as
-   * BT.601 ~5 ms, the conversion ~14 ms) where drawing it to a canvas and reading it back took ~41 ms
-   * (median of 32 frames in the decode worker, quiet machine, 2026-11-27). Untagged video gets
-   * BT.601, as on the canvas path (drawSample).
+   * The frame's pixels as RGBA, for frames that need no rotation, flip or resize (copiesAsIs): the
+   * YUV planes are copied out and converted as ffmpeg converts them (src/core/yuv.ts), with BT.601
+   * for video that names no matrix. The browser converts only matrices that conversion does not
+   * know. A 720p frame takes ~24 ms, about what the browser's own conversion (VideoFrame.copyTo to
+   * RGBA) took (~22 ms) and less than drawing it to a canvas and reading it back (~34-41 ms; medians
+   * of 32-64 frames in the decode worker, 2026-11-27). Unlike the browser's conversion, BT.709 video
+   * gets BT.709's blue (tests/e2e/decode.spec.ts).
    */
   private async copyRgba(sample: VideoSample): Promise<Uint8ClampedArray> {
-    const frame = this.untaggedMatrix && sample.format ? await bt601Frame(sample) : sample.toVideoFrame();
+    const frame = sample.toVideoFrame();
     try {
+      const matrix = this.untaggedMatrix ? 'bt601' : ycbcrMatrix(frame.colorSpace.matrix);
+      const format = frame.format;
+      if (matrix && (format === 'I420' || format === 'NV12')) {
+        // copyTo copies the visible rectangle, tightly packed unless the layout says otherwise.
+        const data = new Uint8Array(frame.allocationSize());
+        const layout = await frame.copyTo(data);
+        const { width, height } = frame.visibleRect ?? { width: frame.codedWidth, height: frame.codedHeight };
+        return yuv420ToRgba({ format, width, height, data, layout }, matrix, frame.colorSpace.fullRange ?? false);
+      }
       const options: VideoFrameCopyToOptions = { format: 'RGBA', colorSpace: 'srgb' };
       const data = new Uint8ClampedArray(frame.allocationSize(options));
       await frame.copyTo(data, options);
@@ -319,8 +330,8 @@ class SkippingSampleSink extends VideoSampleSink {
 const COPY_FORMATS: ReadonlySet<string> = new Set(['I420', 'NV12']);
 
 /**
- * Whether copyRgba gives the same picture as drawing: no rotation or flip, square pixels, and a
- * size the decoder keeps (no downscale for memory).
+ * Whether copyRgba gives the picture drawing would (up to the colour conversion): no rotation or
+ * flip, square pixels, and a size the decoder keeps (no downscale for memory).
  */
 function copiesAsIs(sample: VideoSample, size: { width: number; height: number }): boolean {
   if (!sample.format || !COPY_FORMATS.has(sample.format) || sample.rotation !== 0 || sample.flip) return false;
