@@ -38,7 +38,7 @@ export interface DecodeSummary {
   timingsMs: Record<string, number>;
   /** Disposable H.264 packets left out (workers/decode/disposable.ts). */
   skippedPackets: number;
-  /** Frames converted from their copied planes rather than drawn to a canvas (workers/decode/webcodecs.ts). */
+  /** Frames converted without a canvas rather than drawn to one (workers/decode/webcodecs.ts copyRgba). */
   copiedFrames: number;
 }
 

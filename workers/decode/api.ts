@@ -49,10 +49,10 @@ export interface DecodeRequest extends ProbeOptions {
    */
   skipDisposable?: boolean;
   /**
-   * How frames become RGBA on the WebCodecs path: 'copy' (default) copies the YUV planes out and
-   * converts them as ffmpeg does (src/core/yuv.ts) where no rotation, flip or resize is needed, else
-   * draws to a canvas; 'canvas' always draws (for comparisons). On video that names no matrix the
-   * two agree within a level or two; on BT.709 video only 'copy' gives BT.709's blue
+   * How frames become RGBA on the WebCodecs path: 'copy' (default) converts without a canvas where
+   * no rotation, flip or resize is needed (VideoFrame.copyTo; BT.709 and BT.2020 video from its YUV
+   * planes, src/core/yuv.ts), else draws to a canvas; 'canvas' always draws (for comparisons). On
+   * BT.601 and untagged video the two agree; on BT.709 video only 'copy' gives BT.709's blue
    * (tests/e2e/decode.spec.ts).
    */
   rgba?: 'copy' | 'canvas';
@@ -105,7 +105,7 @@ export interface DecodeOutput {
   timingsMs: DecodeTimings;
   /** Packets not decoded because no frame needed them (disposable H.264 frames); 0 on ffmpeg.wasm. */
   skippedPackets: number;
-  /** Frames converted to RGBA from their copied YUV planes instead of a canvas (DecodeRequest.rgba); 0 on ffmpeg.wasm. */
+  /** Frames converted to RGBA without a canvas (DecodeRequest.rgba); 0 on ffmpeg.wasm. */
   copiedFrames: number;
 }
 

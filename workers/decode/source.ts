@@ -28,10 +28,9 @@ export interface FrameOptions {
    */
   skipDisposable?: boolean;
   /**
-   * How a decoded frame becomes RGBA on the WebCodecs path: 'copy' (default) copies its planes out
-   * with `VideoFrame.copyTo` and converts them (src/core/yuv.ts) wherever the frame needs no
-   * rotation, flip, aspect or size change, and draws to a canvas otherwise; 'canvas' always draws
-   * (for comparisons).
+   * How a decoded frame becomes RGBA on the WebCodecs path: 'copy' (default) converts it without a
+   * canvas (webcodecs.ts copyRgba) wherever it needs no rotation, flip, aspect or size change, and
+   * draws to a canvas otherwise; 'canvas' always draws (for comparisons).
    */
   rgba?: 'copy' | 'canvas';
 }
@@ -40,7 +39,7 @@ export interface FrameOptions {
 export interface FrameStats {
   /** Packets left out as disposable (always 0 on the ffmpeg.wasm path). */
   skippedPackets: number;
-  /** Frames converted to RGBA from their copied planes rather than drawn to a canvas (0 on ffmpeg.wasm). */
+  /** Frames converted to RGBA without a canvas rather than drawn to one (0 on ffmpeg.wasm). */
   copiedFrames: number;
 }
 

@@ -4,8 +4,8 @@
  * follows the number of samples, not the length of the video. On the way, H.264 frames that no
  * other frame references are left out unless they are wanted themselves (disposable.ts). On long
  * videos a sample whose key frame lies within the snapping tolerance before it decodes just that
- * key frame (snapToKeyFrame). Frames that need no rotation or resize are converted to RGBA from their
- * YUV planes (copyRgba); the others are drawn to a canvas.
+ * key frame (snapToKeyFrame). Frames that need no rotation or resize are converted to RGBA without a
+ * canvas (copyRgba); the others are drawn to one.
  */
 import {
   ALL_FORMATS,
@@ -175,26 +175,32 @@ class WebCodecsVideo implements OpenedVideo {
   }
 
   /**
-   * The frame's pixels as RGBA, for frames that need no rotation, flip or resize (copiesAsIs): the
-   * YUV planes are copied out and converted as ffmpeg converts them (src/core/yuv.ts), with BT.601
-   * for video that names no matrix. The browser converts only matrices that conversion does not
-   * know. A 720p frame takes ~24 ms, about what the browser's own conversion (VideoFrame.copyTo to
-   * RGBA) took (~22 ms) and less than drawing it to a canvas and reading it back (~34-41 ms; medians
-   * of 32-64 frames in the decode worker, 2026-11-27). Unlike the browser's conversion, BT.709 video
-   * gets BT.709's blue (tests/e2e/decode.spec.ts).
+   * The frame's pixels as RGBA, for frames that need no rotation, flip or resize (copiesAsIs).
+   * BT.601 video (and video that names no matrix, re-wrapped as BT.601: bt601Frame) is converted by
+   * the browser (`VideoFrame.copyTo` to RGBA, in native code off the worker's thread: ~22 ms for a
+   * 720p frame where drawing it to a canvas and reading it back took ~41 ms). Video that names
+   * BT.709 or BT.2020 has its YUV planes copied out and converted as ffmpeg converts them
+   * (src/core/yuv.ts): the browser's conversion gives BT.709 video BT.601's blue. That costs about
+   * the same per frame but runs on the worker's thread, which also feeds the decoder (the bench run
+   * with every frame converted that way was ~0.5 s slower on the 10 s 720p clip, 2026-11-27).
    */
   private async copyRgba(sample: VideoSample): Promise<Uint8ClampedArray> {
-    const frame = sample.toVideoFrame();
-    try {
-      const matrix = this.untaggedMatrix ? 'bt601' : ycbcrMatrix(frame.colorSpace.matrix);
-      const format = frame.format;
-      if (matrix && (format === 'I420' || format === 'NV12')) {
-        // copyTo copies the visible rectangle, tightly packed unless the layout says otherwise.
+    const tagged = this.untaggedMatrix || !sample.format ? null : ycbcrMatrix(sample.colorSpace.matrix);
+    const format = sample.format;
+    if (tagged && tagged !== 'bt601' && (format === 'I420' || format === 'NV12')) {
+      const frame = sample.toVideoFrame();
+      try {
+        // copyTo copies the visible rectangle, tightly packed.
         const data = new Uint8Array(frame.allocationSize());
         const layout = await frame.copyTo(data);
         const { width, height } = frame.visibleRect ?? { width: frame.codedWidth, height: frame.codedHeight };
-        return yuv420ToRgba({ format, width, height, data, layout }, matrix, frame.colorSpace.fullRange ?? false);
+        return yuv420ToRgba({ format, width, height, data, layout }, tagged, frame.colorSpace.fullRange ?? false);
+      } finally {
+        frame.close();
       }
+    }
+    const frame = this.untaggedMatrix && sample.format ? await bt601Frame(sample) : sample.toVideoFrame();
+    try {
       const options: VideoFrameCopyToOptions = { format: 'RGBA', colorSpace: 'srgb' };
       const data = new Uint8ClampedArray(frame.allocationSize(options));
       await frame.copyTo(data, options);
