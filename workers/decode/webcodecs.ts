@@ -139,30 +139,21 @@ class WebCodecsVideo implements OpenedVideo {
         try {
           // Downscale (memory bound only) while drawing.
           const size = cappedSize(sample.displayWidth, sample.displayHeight, maxSide);
+          let data: Uint8ClampedArray;
           if (options.rgba !== 'canvas' && copiesAsIs(sample, size)) {
-            await emit(i, {
-              actualTimestamp: roundUs(sample.timestamp - this.startS),
-              width: size.width,
-              height: size.height,
-              data: await this.copyRgba(sample),
-            });
+            data = await this.copyRgba(sample);
             copiedFrames++;
-            continue;
+          } else {
+            if (!canvas || canvas.width !== size.width || canvas.height !== size.height) {
+              canvas = new OffscreenCanvas(size.width, size.height);
+              ctx = canvas.getContext('2d', { willReadFrequently: true, alpha: false });
+              if (!ctx) throw new VidkindError('internal', 'No 2D canvas in this worker.');
+              ctx.imageSmoothingQuality = 'high';
+            }
+            await this.drawSample(sample, ctx!);
+            data = ctx!.getImageData(0, 0, size.width, size.height).data;
           }
-          if (!canvas || canvas.width !== size.width || canvas.height !== size.height) {
-            canvas = new OffscreenCanvas(size.width, size.height);
-            ctx = canvas.getContext('2d', { willReadFrequently: true, alpha: false });
-            if (!ctx) throw new VidkindError('internal', 'No 2D canvas in this worker.');
-            ctx.imageSmoothingQuality = 'high';
-          }
-          await this.drawSample(sample, ctx!);
-          const image = ctx!.getImageData(0, 0, size.width, size.height);
-          await emit(i, {
-            actualTimestamp: roundUs(sample.timestamp - this.startS),
-            width: size.width,
-            height: size.height,
-            data: image.data,
-          });
+          await emit(i, { actualTimestamp: roundUs(sample.timestamp - this.startS), width: size.width, height: size.height, data });
         } finally {
           sample.close();
         }
@@ -190,11 +181,7 @@ class WebCodecsVideo implements OpenedVideo {
     if (tagged && tagged !== 'bt601' && (format === 'I420' || format === 'NV12')) {
       const frame = sample.toVideoFrame();
       try {
-        // copyTo copies the visible rectangle, tightly packed.
-        const data = new Uint8Array(frame.allocationSize());
-        const layout = await frame.copyTo(data);
-        const { width, height } = frame.visibleRect ?? { width: frame.codedWidth, height: frame.codedHeight };
-        return yuv420ToRgba({ format, width, height, data, layout }, tagged, frame.colorSpace.fullRange ?? false);
+        return yuv420ToRgba({ format, ...(await copyPlanes(frame)) }, tagged, frame.colorSpace.fullRange ?? false);
       } finally {
         frame.close();
       }
@@ -356,13 +343,12 @@ function copiesAsIs(sample: VideoSample, size: { width: number; height: number }
 async function bt601Frame(sample: VideoSample): Promise<VideoFrame> {
   const frame = sample.toVideoFrame();
   try {
-    // copyTo copies the visible rectangle; the new frame is exactly that rectangle.
-    const data = new Uint8Array(frame.allocationSize());
-    const layout = await frame.copyTo(data);
+    // The new frame is exactly the visible rectangle that copyPlanes copies.
+    const { data, layout, width, height } = await copyPlanes(frame);
     return new VideoFrame(data, {
       format: frame.format!,
-      codedWidth: frame.visibleRect?.width ?? frame.codedWidth,
-      codedHeight: frame.visibleRect?.height ?? frame.codedHeight,
+      codedWidth: width,
+      codedHeight: height,
       timestamp: frame.timestamp,
       layout,
       displayWidth: frame.displayWidth,
@@ -372,6 +358,14 @@ async function bt601Frame(sample: VideoSample): Promise<VideoFrame> {
   } finally {
     frame.close();
   }
+}
+
+/** A frame's planes in its own format, copied out: the visible rectangle, tightly packed, and where each plane lies. */
+async function copyPlanes(frame: VideoFrame): Promise<{ data: Uint8Array; layout: PlaneLayout[]; width: number; height: number }> {
+  const data = new Uint8Array(frame.allocationSize());
+  const layout = await frame.copyTo(data);
+  const { width, height } = frame.visibleRect ?? { width: frame.codedWidth, height: frame.codedHeight };
+  return { data, layout, width, height };
 }
 
 function roundUs(t: number): number {
