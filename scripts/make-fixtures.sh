@@ -27,6 +27,10 @@ if [ ! -f "$OUT/bt709.mp4" ]; then
   "${FF[@]}" -f lavfi -i "testsrc2=size=320x240:rate=25:duration=2" -vf scale=out_color_matrix=bt709 -c:v libx264 -preset veryfast \
     -pix_fmt yuv420p -g 25 -colorspace bt709 -color_primaries bt709 -color_trc bt709 -movflags +faststart "$OUT/bt709.mp4"
 fi
+# The same with rotation metadata, as a phone films portrait: the frames are rotated after conversion.
+if [ ! -f "$OUT/bt709-rotated.mp4" ]; then
+  "${FF[@]}" -i "$OUT/bt709.mp4" -c copy -metadata:s:v:0 rotate=90 "$OUT/bt709-rotated.mp4"
+fi
 
 [ -f "$stamp" ] && exit 0
 

@@ -276,7 +276,7 @@ test('video that names no YCbCr matrix gets the colours native ffmpeg (the train
   }
 });
 
-test('frames converted without a canvas match what a canvas draws, and BT.709 video gets the colours ffmpeg gives it; rotated frames are drawn', async ({
+test('frames converted without a canvas match what a canvas draws, and BT.709 video gets the colours ffmpeg gives it, rotated and downscaled too', async ({
   page,
 }) => {
   // Converted: 8-bit 4:2:0 frames that need no rotation or resize; these name no YCbCr matrix (BT.601).
@@ -310,6 +310,23 @@ test('frames converted without a canvas match what a canvas draws, and BT.709 vi
     const label = `bt709.mp4 at ${f.actualTimestamp}`;
     expect(maxDiff(f.rgb, ffmpegGrid('bt709.mp4', f.actualTimestamp, f.width, f.height)), label).toBeLessThan(3);
     expect(maxDiff(f.rgb, ffmpegGrid('bt709.mp4', f.actualTimestamp, f.width, f.height, 'bt601')), label).toBeGreaterThan(5);
+  }
+  // So does BT.709 video that is drawn: rotated (a phone's portrait clip) or downscaled. Its frames
+  // are converted first and the RGBA drawn.
+  const drawnCases = [
+    { name: 'bt709-rotated.mp4', size: [240, 320] },
+    { name: 'bt709.mp4', maxSide: 160, size: [160, 120] },
+  ];
+  for (const { name, maxSide, size } of drawnCases) {
+    const drawn = ok(await decode(page, name, { frames: 2, forceDecoder: 'webcodecs', ...(maxSide ? { maxSide } : {}) }));
+    expect(drawn.copiedFrames, name).toBe(0);
+    expect(drawn.frames).toHaveLength(2);
+    for (const f of drawn.frames) {
+      const label = `${name}${maxSide ? ` at maxSide ${maxSide}` : ''}, ${f.actualTimestamp} s`;
+      expect([f.width, f.height], label).toEqual(size);
+      expect(maxDiff(f.rgb, ffmpegGrid(name, f.actualTimestamp, f.width, f.height)), label).toBeLessThan(3);
+      expect(maxDiff(f.rgb, ffmpegGrid(name, f.actualTimestamp, f.width, f.height, 'bt601')), label).toBeGreaterThan(5);
+    }
   }
 });
 

@@ -170,22 +170,11 @@ class WebCodecsVideo implements OpenedVideo {
    * BT.601 video (and video that names no matrix, re-wrapped as BT.601: bt601Frame) is converted by
    * the browser (`VideoFrame.copyTo` to RGBA, in native code off the worker's thread: ~22 ms for a
    * 720p frame where drawing it to a canvas and reading it back took ~41 ms). Video that names
-   * BT.709 or BT.2020 has its YUV planes copied out and converted as ffmpeg converts them
-   * (src/core/yuv.ts): the browser's conversion gives BT.709 video BT.601's blue. That costs about
-   * the same per frame but runs on the worker's thread, which also feeds the decoder (the bench run
-   * with every frame converted that way was ~0.5 s slower on the 10 s 720p clip, 2026-11-27).
+   * BT.709 or BT.2020 is converted as ffmpeg converts it (convertedRgba).
    */
   private async copyRgba(sample: VideoSample): Promise<Uint8ClampedArray> {
-    const tagged = this.untaggedMatrix || !sample.format ? null : ycbcrMatrix(sample.colorSpace.matrix);
-    const format = sample.format;
-    if (tagged && tagged !== 'bt601' && (format === 'I420' || format === 'NV12')) {
-      const frame = sample.toVideoFrame();
-      try {
-        return yuv420ToRgba({ format, ...(await copyPlanes(frame)) }, tagged, frame.colorSpace.fullRange ?? false);
-      } finally {
-        frame.close();
-      }
-    }
+    const converted = await this.convertedRgba(sample);
+    if (converted) return converted.data;
     const frame = this.untaggedMatrix && sample.format ? await bt601Frame(sample) : sample.toVideoFrame();
     try {
       const options: VideoFrameCopyToOptions = { format: 'RGBA', colorSpace: 'srgb' };
@@ -198,24 +187,53 @@ class WebCodecsVideo implements OpenedVideo {
   }
 
   /**
-   * Draws a sample to the canvas (drawWithFit applies the rotation metadata). Video that does not
-   * say which YCbCr matrix it uses is converted with BT.601, as ffmpeg does (bt601Frame); tagged
-   * video is drawn as it is.
+   * For 8-bit 4:2:0 video that names BT.709 or BT.2020: its YUV planes copied out and converted to
+   * RGBA as ffmpeg converts them (src/core/yuv.ts), at the decoded (visible) size, before any
+   * rotation or resize. The browser's own conversion gives such video BT.601's blue (up to ~10
+   * levels off in Chromium 156). This costs about what copyTo does per frame but runs on the
+   * worker's thread, which also feeds the decoder (in the bench run with every frame converted this
+   * way, 2026-11-27, the 10 s 720p clip's verdict came ~0.3 s later), so BT.601 and untagged video
+   * keep the browser's conversion. Null for any other video.
+   */
+  private async convertedRgba(sample: VideoSample): Promise<{ data: Uint8ClampedArray; init: VideoFrameBufferInit } | null> {
+    const format = sample.format;
+    if (this.untaggedMatrix || (format !== 'I420' && format !== 'NV12')) return null;
+    const matrix = ycbcrMatrix(sample.colorSpace.matrix);
+    if (!matrix || matrix === 'bt601') return null;
+    const frame = sample.toVideoFrame();
+    try {
+      const planes = await copyPlanes(frame);
+      const data = yuv420ToRgba({ format, ...planes }, matrix, frame.colorSpace.fullRange ?? false);
+      const { width, height } = planes;
+      const init = { format: 'RGBA', codedWidth: width, codedHeight: height, timestamp: frame.timestamp } as const;
+      return { data, init: { ...init, displayWidth: frame.displayWidth, displayHeight: frame.displayHeight } };
+    } finally {
+      frame.close();
+    }
+  }
+
+  /**
+   * Draws a sample to the canvas (drawWithFit applies the rotation metadata and any resize). Video
+   * that does not say which YCbCr matrix it uses is converted with BT.601, as ffmpeg does
+   * (bt601Frame); BT.709 and BT.2020 video is converted first (convertedRgba), and its RGBA drawn;
+   * other video is drawn as it is.
    */
   private async drawSample(sample: VideoSample, ctx: OffscreenCanvasRenderingContext2D): Promise<void> {
-    if (!this.untaggedMatrix || !sample.format) {
+    let frame: VideoFrame;
+    const converted = await this.convertedRgba(sample);
+    if (converted) {
+      frame = new VideoFrame(converted.data, converted.init);
+    } else if (this.untaggedMatrix && sample.format) {
+      frame = await bt601Frame(sample);
+    } else {
       sample.drawWithFit(ctx, { fit: 'fill' });
       return;
     }
-    const retagged = new VideoSample(await bt601Frame(sample), {
-      rotation: sample.rotation,
-      flip: sample.flip,
-      timestamp: sample.timestamp,
-    });
+    const redrawn = new VideoSample(frame, { rotation: sample.rotation, flip: sample.flip, timestamp: sample.timestamp });
     try {
-      retagged.drawWithFit(ctx, { fit: 'fill' });
+      redrawn.drawWithFit(ctx, { fit: 'fill' });
     } finally {
-      retagged.close();
+      redrawn.close();
     }
   }
 
