@@ -689,6 +689,146 @@ export function allSessions(): CaptureSession[] {
       maxClips: 40,
       extra: true,
     }),
+    // Three more on 2026-11-27, for painted 2D maps and a 2D side-view game: 40 clips each.
+    game({
+      id: 'ksirk',
+      subclass: 'strategy',
+      source: 'ksirk',
+      pkg: 'ksirk',
+      // KDE's Risk: a painted world map where armies are placed, attack (dice) and move. The start
+      // clicks go through the new-game pages: New Local Game, 4 players, "World conquest" (a game lasts
+      // far longer than the recording), then "Player is computer" and Next for each player, Start.
+      // kwalletrc keeps KWallet's first-use wizard away; helpEnabled=false its "place your armies" tips.
+      ...kde('/usr/games/ksirk', []),
+      files: {
+        '.config/kwalletrc': '[Wallet]\nEnabled=false\nFirst Use=false\n',
+        '.config/ksirkrc': '[General]\nhelpEnabled=false\nsoundEnabled=false\n',
+      },
+      warmup: 12,
+      startClicks: [
+        [427, 229],
+        [836, 98],
+        [836, 98],
+        [28, 244],
+        [804, 458],
+        // "Player is computer", Next: players 1 to 4; then Start (where Next was).
+        [16, 133],
+        [804, 458],
+        [16, 133],
+        [804, 458],
+        [16, 133],
+        [804, 458],
+        [16, 133],
+        [804, 458],
+        [804, 458],
+      ],
+      maxClips: 40,
+      extra: true,
+    }),
+    game({
+      id: 'widelands',
+      subclass: 'strategy',
+      source: 'widelands',
+      pkg: 'widelands',
+      program: '/usr/games/widelands',
+      cmd: '/usr/games/widelands',
+      // A Settlers-like economy game on painted 2D terrain: a new game from a template, two normal AIs
+      // on the map Crater and no interactive player (interactive_player=0: a spectator), so the game
+      // starts without menus. The view opens on the first AI's headquarters, where carriers walk its
+      // roads and builders raise its buildings; short arrow-key presses scroll the view a little.
+      // Widelands quits at start if ~/.config/widelands cannot be created: the config file makes it.
+      args: ['--nosound', '--xres=854', '--yres=480', '--new_game_from_template=vidkind.tmpl'],
+      files: {
+        '.config/widelands/config': '[global]\nxres="854"\nyres="480"\n',
+        '.local/share/widelands/vidkind.tmpl': [
+          '[global]',
+          'multiplayer="true"',
+          'map="maps/Crater.wmf"',
+          'interactive_player="0"',
+          'win_condition="endless_game_fogless.lua"',
+          '[player_1]',
+          'init="headquarters.lua"',
+          'ai="normal"',
+          '[player_2]',
+          'init="headquarters.lua"',
+          'ai="normal"',
+          '',
+        ].join('\n'),
+      },
+      size: [854, 480],
+      warmup: 40,
+      driver: { keys: ['Left', 'Right', 'Up', 'Down'], every: [3, 8] },
+      maxClips: 40,
+      extra: true,
+    }),
+    game({
+      id: 'hedgewars',
+      // Turn-based artillery (Hedgewars calls itself a turn-based strategy game): labelled strategy
+      // like the other turn-based games, although its side view looks like the arcade platformers.
+      subclass: 'strategy',
+      source: 'hedgewars',
+      pkg: 'hedgewars',
+      program: '/usr/lib/hedgewars/bin/hwengine',
+      // The engine alone, without its Qt frontend: it plays a record file that holds only a game
+      // config (the frontend's IPC messages, each prefixed by its length: "TL", a local game, and a
+      // Lua script). The script puts two teams of four computer hedgehogs on a generated map, and
+      // they take turns to shoot at each other. A finished game quits the engine: the loop starts the
+      // next one with another seed and theme. The engine sometimes hangs at start (a deadlock, 0% CPU,
+      // a dark screen): the loop kills it when its CPU time stops growing for 10 s.
+      cmd: '/bin/sh',
+      args: ['play.sh'],
+      files: {
+        'play.sh': [
+          '#!/bin/sh',
+          'mkdir -p .hedgewars/Data/Missions',
+          'n=0',
+          'while true; do',
+          '  n=$((n + 1))',
+          '  theme=$(echo Nature Castle Desert Island Jungle Snow Cake Halloween | cut -d" " -f$(((n - 1) % 8 + 1)))',
+          '  sed -e "s/@SEED@/vidkind-$n/" -e "s/@THEME@/$theme/" vidkind.lua > .hedgewars/Data/Missions/vidkind.lua',
+          "  printf '\\002TL\\034escript Missions/vidkind.lua' > game.hwd",
+          '  /usr/lib/hedgewars/bin/hwengine game.hwd --prefix /usr/share/games/hedgewars/Data \\',
+          '    --user-prefix "$HOME/.hedgewars" --width 854 --height 480 --nosound --nomusic --frame-interval 60 \\',
+          '    > engine.log 2>&1 &',
+          '  pid=$!',
+          '  last=',
+          '  while sleep 10; do',
+          '    s=$(awk \'{print $3 " " $14 + $15}\' /proc/$pid/stat 2>/dev/null)',
+          '    case "$s" in "" | Z*) break ;; esac',
+          '    [ "${s#* }" = "$last" ] && kill -9 $pid',
+          '    last=${s#* }',
+          '  done',
+          '  wait $pid',
+          'done',
+          '',
+        ].join('\n'),
+        'vidkind.lua': [
+          'function onGameInit()',
+          '  Seed = "@SEED@"',
+          '  Theme = "@THEME@"',
+          '  MapGen = mgRandom',
+          '  TurnTime = 20000',
+          '  CaseFreq = 3',
+          '  MinesNum = 4',
+          '  Explosives = 2',
+          '  AddTeam("Red", -1, "Simple", "Island", "Default_qau", "hedgewars")',
+          '  for i = 1, 4 do AddHog("Red " .. i, 3, 100, "NoHat") end',
+          '  AddTeam("Blue", -2, "Simple", "Island", "Default_qau", "hedgewars")',
+          '  for i = 1, 4 do AddHog("Blue " .. i, 3, 100, "NoHat") end',
+          'end',
+          'function onAmmoStoreInit()',
+          '  for _, a in ipairs({ amBazooka, amGrenade, amClusterBomb, amShotgun, amFirePunch, amBaseballBat, amMortar, amDynamite, amSkip }) do',
+          '    SetAmmo(a, 9, 0, 0, 0)',
+          '  end',
+          'end',
+          '',
+        ].join('\n'),
+      },
+      size: [854, 480],
+      warmup: 15,
+      maxClips: 40,
+      extra: true,
+    }),
   );
   // Flat: terminals, an editor, a pager, spreadsheets and application windows.
   const term = (
