@@ -829,6 +829,90 @@ export function allSessions(): CaptureSession[] {
       maxClips: 40,
       extra: true,
     }),
+    // Board games on top of the quota (extra), 2026-11-27: the cross-validation still took board
+    // footage for flat content or animation (ksquares 0/40, xboard chess 1/17 right).
+    game({
+      id: 'knights',
+      subclass: 'strategy',
+      source: 'knights',
+      pkg: 'knights',
+      // KDE's chess board (wooden "Knights" theme, move history hidden), gnuchess against gnuchess:
+      // knightsrc presets both players to the engine, so the start clicks are New and the new-game
+      // dialog's OK. computerDelay holds each move 3 s, so that a game lasts longer. gnuchess drops
+      // commands that reach it before it is ready or several in one read, and knights writes
+      // "xboard", then depth and "go" at once: gnuchess.sh (run from the HOME, knights' working
+      // directory) passes them on a line at a time.
+      ...kde('/usr/games/knights', []),
+      files: {
+        '.config/kwalletrc': '[Wallet]\nEnabled=false\nFirst Use=false\n',
+        '.config/knightsrc': [
+          '[KgTheme]',
+          'Theme=themes/knights.desktop',
+          '[Preferences]',
+          'playSounds=false',
+          'animationSpeed=Normal',
+          'showHistory=false',
+          '[Protocols]',
+          'player1Protocol=XBoard',
+          'player2Protocol=XBoard',
+          'player1Program=GNU Chess',
+          'player2Program=GNU Chess',
+          'engineConfigurations=GNU Chess:/bin/sh gnuchess.sh:xboard',
+          'computerDelay=3000',
+          '[Accessibility]',
+          'speakOpponentsMoves=false',
+          '',
+        ].join('\n'),
+        'gnuchess.sh': ['#!/bin/sh', '(sleep 1; while read -r line; do echo "$line"; sleep 0.3; done) | exec /usr/games/gnuchess', ''].join(
+          '\n',
+        ),
+      },
+      warmup: 12,
+      startClicks: [
+        [26, 38],
+        [590, 336],
+      ],
+      maxClips: 40,
+      extra: true,
+    }),
+    game({
+      id: 'kigo',
+      subclass: 'strategy',
+      source: 'kigo',
+      pkg: 'kigo',
+      // KDE's Go board, 19x19 with 4 handicap stones, GNU Go (level 5) against itself: kigorc makes
+      // both players computers, so the start click is the toolbar's "Start Game". The window needs
+      // 629 px of height (its side docks), hence 854x640. GNU Go answers within a second and a game
+      // would be over in ~3 min: gnugo.sh (run from the HOME, kigo's working directory) holds each
+      // genmove 2 s, about 2.5 s a move.
+      ...kde('/usr/games/kigo', [], [854, 640]),
+      files: {
+        '.config/kwalletrc': '[Wallet]\nEnabled=false\nFirst Use=false\n',
+        '.config/kigorc': [
+          '[Backend]',
+          'EngineCommand=/bin/sh gnugo.sh',
+          '[Game]',
+          'BlackPlayerHuman=false',
+          'WhitePlayerHuman=false',
+          'BlackPlayerStrength=5',
+          'WhitePlayerStrength=5',
+          'BoardSize=19',
+          '',
+        ].join('\n'),
+        'gnugo.sh': [
+          '#!/bin/sh',
+          'while read -r line; do',
+          '  case "$line" in genmove*) sleep 2 ;; esac',
+          '  echo "$line"',
+          'done | exec /usr/games/gnugo --mode gtp',
+          '',
+        ].join('\n'),
+      },
+      warmup: 12,
+      startClicks: [[88, 38]],
+      maxClips: 40,
+      extra: true,
+    }),
   );
   // Flat: terminals, an editor, a pager, spreadsheets and application windows.
   const term = (
