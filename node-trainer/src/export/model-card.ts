@@ -83,8 +83,9 @@ export function cardSection(c: CardInput): string {
       'standardize',
       'inputDropout',
       'sourceBalance',
+      'classBalance',
       'seed',
-    ].filter((k) => k in t && t[k] !== undefined && !((k === 'inputDropout' || k === 'sourceBalance') && t[k] === 0));
+    ].filter((k) => k in t && t[k] !== undefined && !(['inputDropout', 'sourceBalance', 'classBalance'].includes(k) && t[k] === 0));
     lines.push(
       `- Training: ${keys.map((k) => `${k} ${String(t[k])}`).join(', ')} (AdamW, cosine annealing with warm restarts, focal loss).`,
     );

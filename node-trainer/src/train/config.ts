@@ -52,6 +52,12 @@ export const TrainConfigSchema = z.object({
    */
   sourceBalance: z.number().min(0).max(1).default(0),
   /**
+   * Class balancing of each epoch's draws (data.ts epochOrder): a class's share of the draws is
+   * proportional to n_class^(1 - classBalance). 0 (default): every clip once per epoch (with
+   * sourceBalance 0), so a class with more clips is drawn more; 1: every class drawn equally often.
+   */
+  classBalance: z.number().min(0).max(1).default(0),
+  /**
    * Gradient shards per batch (train/step.ts): each batch is cut into this many parts whose
    * gradients are computed side by side, one per thread where `--threads` allows, and summed. Each
    * part draws its own dropout and jitter, so results depend on this number (and the seed), not on

@@ -99,15 +99,17 @@ export function subsampleFrames(set: ClipSet, n: number): ClipSet {
 }
 
 /**
- * One epoch's order of training clips. Without balancing (alpha 0): a shuffled permutation. With
- * `alpha` > 0: as many draws with replacement, clip i drawn with weight n_s^-alpha (n_s: the clips
- * of its source), normalised within its class so that every class keeps its share of draws; at
- * alpha 1 each source of a class is drawn as often as any other, so a game with 40 clips no longer
- * outweighs one with 5 (the model sees more of the variety between sources).
+ * One epoch's order of training clips. Without balancing (alpha and beta 0): a shuffled permutation.
+ * Otherwise as many draws with replacement. `alpha` balances sources within a class: clip i is drawn
+ * with weight n_s^-alpha (n_s: the clips of its source), normalised within its class; at alpha 1
+ * each source of a class is drawn as often as any other, so a game with 40 clips no longer outweighs
+ * one with 5 (the model sees more of the variety between sources). `beta` balances the classes: a
+ * class's share of the draws is proportional to n_c^(1 - beta) (n_c: its clips); at 0 every class
+ * keeps its share of the clips, at 1 every class is drawn equally often.
  */
-export function epochOrder(set: Pick<ClipSet, 'labels' | 'sources'>, alpha: number, rng: Rng): number[] {
+export function epochOrder(set: Pick<ClipSet, 'labels' | 'sources'>, alpha: number, rng: Rng, beta = 0): number[] {
   const n = set.labels.length;
-  if (!(alpha > 0)) return rng.shuffle(Array.from({ length: n }, (_, i) => i));
+  if (!(alpha > 0) && !(beta > 0)) return rng.shuffle(Array.from({ length: n }, (_, i) => i));
   const perSource = new Map<string, number>();
   for (const s of set.sources) perSource.set(s, (perSource.get(s) ?? 0) + 1);
   const raw = set.sources.map((s) => perSource.get(s)! ** -alpha);
@@ -122,7 +124,7 @@ export function epochOrder(set: Pick<ClipSet, 'labels' | 'sources'>, alpha: numb
   let total = 0;
   for (let i = 0; i < n; i++) {
     const y = set.labels[i]!;
-    total += (raw[i]! / classRaw.get(y)!) * classCount.get(y)!;
+    total += (raw[i]! / classRaw.get(y)!) * classCount.get(y)! ** (1 - beta);
     cum[i] = total;
   }
   return Array.from({ length: n }, () => {

@@ -240,7 +240,7 @@ export async function trainHead(o: TrainRunOptions): Promise<TrainResult> {
   try {
     while (st.epoch < c.epochs) {
       if (!st.order) {
-        st.order = epochOrder(trainSet, c.sourceBalance, rng);
+        st.order = epochOrder(trainSet, c.sourceBalance, rng, c.classBalance);
         st.stepInEpoch = 0;
         st.epochLossSum = 0;
         st.epochLossCount = 0;

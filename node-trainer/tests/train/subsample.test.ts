@@ -137,4 +137,27 @@ describe('epoch order with source balancing (config sourceBalance)', () => {
     expect(big).toBeGreaterThan(0.3);
     expect(big).toBeLessThan(0.6);
   });
+
+  it('with classBalance 1 draws every class equally often, alone or with source balancing', () => {
+    for (const alpha of [0, 1]) {
+      const rng = new Rng(5);
+      let class1 = 0;
+      let draws = 0;
+      const perSource = new Map<string, number>();
+      for (let e = 0; e < 200; e++)
+        for (const i of epochOrder(set, alpha, rng, 1)) {
+          draws++;
+          if (set.labels[i] === 1) class1++;
+          perSource.set(set.sources[i]!, (perSource.get(set.sources[i]!) ?? 0) + 1);
+        }
+      // 16,000 draws, half of them class 1 (20 of the 80 clips); binomial sd ~63.
+      expect(draws).toBe(16_000);
+      expect(Math.abs(class1 - 8000), `alpha ${alpha}`).toBeLessThan(300);
+      // Within class 0 the sources keep the split sourceBalance gives: 40/60 of it for the big one at 0, 1/5 at 1.
+      const big = perSource.get('big')! / (draws - class1);
+      expect(Math.abs(big - (alpha === 0 ? 2 / 3 : 1 / 5)), `alpha ${alpha}`).toBeLessThan(0.03);
+    }
+    // At 0 (the default) the order is the plain shuffle.
+    expect(epochOrder(set, 0, new Rng(1), 0)).toEqual(epochOrder(set, 0, new Rng(1)));
+  });
 });
