@@ -64,6 +64,9 @@ export const CAPTURE_USER = 'vidkind-capture';
 
 const XS = '/usr/libexec/xscreensaver';
 
+/** A fresh HOME's kwalletrc that keeps KWallet's first-use wizard from covering a KDE game's window. */
+const NO_KWALLET = { '.config/kwalletrc': '[Wallet]\nEnabled=false\nFirst Use=false\n' };
+
 function hack(name: string, subclass: 'motion-graphics' | 'cgi-3d', pkg: string, extra: string[] = []): CaptureSession {
   return {
     id: `xscreensaver-${name}`,
@@ -698,10 +701,10 @@ export function allSessions(): CaptureSession[] {
       // KDE's Risk: a painted world map where armies are placed, attack (dice) and move. The start
       // clicks go through the new-game pages: New Local Game, 4 players, "World conquest" (a game lasts
       // far longer than the recording), then "Player is computer" and Next for each player, Start.
-      // kwalletrc keeps KWallet's first-use wizard away; helpEnabled=false its "place your armies" tips.
+      // NO_KWALLET keeps KWallet's first-use wizard away; helpEnabled=false its "place your armies" tips.
       ...kde('/usr/games/ksirk', []),
       files: {
-        '.config/kwalletrc': '[Wallet]\nEnabled=false\nFirst Use=false\n',
+        ...NO_KWALLET,
         '.config/ksirkrc': '[General]\nhelpEnabled=false\nsoundEnabled=false\n',
       },
       warmup: 12,
@@ -844,7 +847,7 @@ export function allSessions(): CaptureSession[] {
       // directory) passes them on a line at a time.
       ...kde('/usr/games/knights', []),
       files: {
-        '.config/kwalletrc': '[Wallet]\nEnabled=false\nFirst Use=false\n',
+        ...NO_KWALLET,
         '.config/knightsrc': [
           '[KgTheme]',
           'Theme=themes/knights.desktop',
@@ -888,7 +891,7 @@ export function allSessions(): CaptureSession[] {
       // genmove 2 s, about 2.5 s a move.
       ...kde('/usr/games/kigo', [], [854, 640]),
       files: {
-        '.config/kwalletrc': '[Wallet]\nEnabled=false\nFirst Use=false\n',
+        ...NO_KWALLET,
         '.config/kigorc': [
           '[Backend]',
           'EngineCommand=/bin/sh gnugo.sh',

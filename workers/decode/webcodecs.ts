@@ -20,7 +20,7 @@ import {
   type PacketRetrievalOptions,
 } from 'mediabunny';
 import { cappedSize, snapToKeyFrame } from '../../src/core/decode-plan';
-import { ycbcrMatrix, yuv420ToRgba } from '../../src/core/yuv';
+import { ycbcrMatrix, yuv420ToRgba, type Yuv420Picture } from '../../src/core/yuv';
 import { VidkindError } from '../../src/core/errors';
 import type { VideoInfo } from './api';
 import { avcFraming, isDisposableAvc, type NalFraming } from './disposable';
@@ -197,7 +197,7 @@ class WebCodecsVideo implements OpenedVideo {
    */
   private async convertedRgba(sample: VideoSample): Promise<{ data: Uint8ClampedArray; init: VideoFrameBufferInit } | null> {
     const format = sample.format;
-    if (this.untaggedMatrix || (format !== 'I420' && format !== 'NV12')) return null;
+    if (this.untaggedMatrix || !isYuv420(format)) return null;
     const matrix = ycbcrMatrix(sample.colorSpace.matrix);
     if (!matrix || matrix === 'bt601') return null;
     const frame = sample.toVideoFrame();
@@ -205,8 +205,8 @@ class WebCodecsVideo implements OpenedVideo {
       const planes = await copyPlanes(frame);
       const data = yuv420ToRgba({ format, ...planes }, matrix, frame.colorSpace.fullRange ?? false);
       const { width, height } = planes;
-      const init = { format: 'RGBA', codedWidth: width, codedHeight: height, timestamp: frame.timestamp } as const;
-      return { data, init: { ...init, displayWidth: frame.displayWidth, displayHeight: frame.displayHeight } };
+      const { timestamp, displayWidth, displayHeight } = frame;
+      return { data, init: { format: 'RGBA', codedWidth: width, codedHeight: height, timestamp, displayWidth, displayHeight } };
     } finally {
       frame.close();
     }
@@ -335,17 +335,19 @@ class SkippingSampleSink extends VideoSampleSink {
 }
 
 /**
- * The 8-bit formats copyRgba converts (what H.264, VP8/VP9 and AV1 decode to, 4:2:0); others
- * (10-bit, 4:4:4, alpha) are drawn, as before.
+ * Whether a frame is in one of the 8-bit 4:2:0 formats that copyRgba and convertedRgba convert
+ * (what H.264, VP8/VP9 and AV1 decode to); others (10-bit, 4:4:4, alpha) are drawn by the browser.
  */
-const COPY_FORMATS: ReadonlySet<string> = new Set(['I420', 'NV12']);
+function isYuv420(format: VideoSample['format']): format is Yuv420Picture['format'] {
+  return format === 'I420' || format === 'NV12';
+}
 
 /**
  * Whether copyRgba gives the picture drawing would (up to the colour conversion): no rotation or
  * flip, square pixels, and a size the decoder keeps (no downscale for memory).
  */
 function copiesAsIs(sample: VideoSample, size: { width: number; height: number }): boolean {
-  if (!sample.format || !COPY_FORMATS.has(sample.format) || sample.rotation !== 0 || sample.flip) return false;
+  if (!isYuv420(sample.format) || sample.rotation !== 0 || sample.flip) return false;
   const { width, height } = sample.visibleRect;
   return size.width === width && size.height === height && sample.displayWidth === width && sample.displayHeight === height;
 }
