@@ -32,6 +32,9 @@ function metricsRow(name: string, m: HeadEntry['metrics']): string {
   return m ? `| ${name} | ${m.split} | ${m.clips} | ${pct(m.accuracy)} | ${pct(m.macroF1)} |` : `| ${name} | – | – | – | – |`;
 }
 
+/** Training settings that are left out of the card at 0 (then they are off). */
+const OFF_AT_ZERO = new Set(['inputDropout', 'sourceBalance', 'classBalance', 'mixup']);
+
 /** The Markdown of one ensemble's section (without markers). */
 export function cardSection(c: CardInput): string {
   const e = c.ensemble;
@@ -84,8 +87,9 @@ export function cardSection(c: CardInput): string {
       'inputDropout',
       'sourceBalance',
       'classBalance',
+      'mixup',
       'seed',
-    ].filter((k) => k in t && t[k] !== undefined && !(['inputDropout', 'sourceBalance', 'classBalance'].includes(k) && t[k] === 0));
+    ].filter((k) => k in t && t[k] !== undefined && !(OFF_AT_ZERO.has(k) && t[k] === 0));
     lines.push(
       `- Training: ${keys.map((k) => `${k} ${String(t[k])}`).join(', ')} (AdamW, cosine annealing with warm restarts, focal loss).`,
     );

@@ -58,6 +58,12 @@ export const TrainConfigSchema = z.object({
    */
   classBalance: z.number().min(0).max(1).default(0),
   /**
+   * Training only: mixup of clips within each batch (or shard) with weights drawn from
+   * Beta(mixup, mixup); the loss is the weighted sum of the losses against both clips' labels.
+   * 0 (default): no mixup.
+   */
+  mixup: z.number().min(0).max(1).default(0),
+  /**
    * Gradient shards per batch (train/step.ts): each batch is cut into this many parts whose
    * gradients are computed side by side, one per thread where `--threads` allows, and summed. Each
    * part draws its own dropout and jitter, so results depend on this number (and the seed), not on

@@ -20,8 +20,16 @@ export function smoothedTargets(labels: ArrayLike<number>, classes: number, smoo
  * Mean focal loss over labelled rows; label -1 = no label (row ignored). Returns a scalar (0 if no row
  * has a label). `denominator`: divide the sum by this instead of the labelled rows here (a shard of
  * a batch divides by the whole batch's count, so shard losses add up to the batch's; step.ts).
+ * `weights`: each row's loss is multiplied by its weight (mixup's share of that row's label).
  */
-export function focalLoss(logits: tf.Tensor, labels: ArrayLike<number>, gamma: number, smoothing: number, denominator?: number): tf.Scalar {
+export function focalLoss(
+  logits: tf.Tensor,
+  labels: ArrayLike<number>,
+  gamma: number,
+  smoothing: number,
+  denominator?: number,
+  weights?: Float32Array,
+): tf.Scalar {
   const [n, classes] = logits.shape as [number, number];
   let count = 0;
   for (let i = 0; i < labels.length; i++) if (labels[i]! >= 0) count++;
@@ -32,7 +40,8 @@ export function focalLoss(logits: tf.Tensor, labels: ArrayLike<number>, gamma: n
   const logp = tf.logSoftmax(logits);
   // gamma 0 is plain cross-entropy; skipping pow avoids 0^-1 in its gradient when p = 1.
   const modulator = gamma === 0 ? tf.onesLike(logp) : tf.pow(tf.sub(1, tf.exp(logp)), gamma);
-  const perRow = tf.neg(tf.sum(tf.mul(tf.mul(target, modulator), logp), -1));
+  let perRow = tf.neg(tf.sum(tf.mul(tf.mul(target, modulator), logp), -1));
+  if (weights) perRow = tf.mul(perRow, tf.tensor1d(weights));
   return tf.div(tf.sum(perRow), denominator ?? count) as tf.Scalar;
 }
 

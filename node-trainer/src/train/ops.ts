@@ -89,3 +89,22 @@ export function dropout(x: tf.Tensor, rate: number, rng: Rng | null): tf.Tensor 
   if (!rng || rate <= 0) return x;
   return tf.mul(x, tf.tensor(dropoutMask(x.size, rate, rng), x.shape));
 }
+
+/** Mixup partners of a batch of n clips: clip i is mixed with clip partner[i], keeping weight lambda[i]. */
+export interface MixupPairs {
+  partner: number[];
+  lambda: Float32Array;
+}
+
+/** Draws mixup pairs: a random permutation of the batch, and one Beta(alpha, alpha) weight per clip. */
+export function mixupPairs(n: number, alpha: number, rng: Rng): MixupPairs {
+  const partner = rng.shuffle(Array.from({ length: n }, (_, i) => i));
+  const lambda = Float32Array.from({ length: n }, () => rng.betaSymmetric(alpha));
+  return { partner, lambda };
+}
+
+/** Mixup of a [B, T, D] batch: clip i becomes lambda_i x_i + (1 - lambda_i) x_partner(i), every frame alike. */
+export function mixClips(x: tf.Tensor3D, m: MixupPairs): tf.Tensor3D {
+  const lam = tf.tensor3d(m.lambda, [m.lambda.length, 1, 1]);
+  return tf.add(tf.mul(x, lam), tf.mul(tf.gather(x, tf.tensor1d(m.partner, 'int32')), tf.sub(1, lam)));
+}

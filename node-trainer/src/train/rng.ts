@@ -26,6 +26,18 @@ export class Rng {
   uniform(lo: number, hi: number): number {
     return lo + (hi - lo) * this.next();
   }
+  /**
+   * A draw from Beta(a, a), 0 < a <= 1 (mixup's mixing weight), by Johnk's algorithm: written here
+   * because it must come from this seeded, checkpointed stream, which no sampling library takes.
+   */
+  betaSymmetric(a: number): number {
+    if (!(a > 0 && a <= 1)) throw new RangeError(`Beta parameter must be in (0, 1], got ${a}`);
+    for (;;) {
+      const x = Math.pow(this.next(), 1 / a);
+      const y = Math.pow(this.next(), 1 / a);
+      if (x + y <= 1 && x + y > 0) return x / (x + y);
+    }
+  }
   /** Fisher-Yates shuffle in place. */
   shuffle<T>(a: T[]): T[] {
     for (let i = a.length - 1; i > 0; i--) {

@@ -24,7 +24,7 @@ import type { TrainConfig } from './config.ts';
 import { batchTensor, jitteredBatchTensor, type ClipSet } from './data.ts';
 import { focalLoss } from './loss.ts';
 import { headForward } from './model.ts';
-import { featureDropout } from './ops.ts';
+import { featureDropout, mixClips, mixupPairs } from './ops.ts';
 import {
   adamWConstants,
   adamWRange,
@@ -84,15 +84,29 @@ export function batchGradients(
     c.trainFrames !== undefined && c.trainFrames < set.frames
       ? jitteredBatchTensor(set, idx, c.trainFrames, () => rng.next())
       : batchTensor(set, idx);
-  const x = tf.tidy(() => featureDropout((norm ? standardizeTensor(raw, norm) : raw) as tf.Tensor3D, c.inputDropout, rng));
+  // Mixup draws come after the frame jitter and before the dropout masks; none at mixup 0.
+  const mix = c.mixup > 0 ? mixupPairs(idx.length, c.mixup, rng) : null;
+  const x = tf.tidy(() => {
+    const std = (norm ? standardizeTensor(raw, norm) : raw) as tf.Tensor3D;
+    return featureDropout(mix ? mixClips(std, mix) : std, c.inputDropout, rng);
+  });
   if (x !== raw) raw.dispose();
+  /** The loss against the clips' own labels or, with mixup, each clip's share of both partners' labels. */
+  const mixedLoss = (logits: tf.Tensor, y: number[], denominator: number | undefined): tf.Tensor => {
+    if (!mix) return focalLoss(logits, y, c.focalGamma, c.labelSmoothing, denominator);
+    const other = mix.partner.map((j) => y[j]!);
+    const rest = mix.lambda.map((l) => 1 - l);
+    return tf.add(
+      focalLoss(logits, y, c.focalGamma, c.labelSmoothing, denominator, mix.lambda),
+      focalLoss(logits, other, c.focalGamma, c.labelSmoothing, denominator, rest),
+    );
+  };
   const out = tf.tidy(() => {
     const f = (...ts: tf.Tensor[]) => {
       const o = headForward(head, new Map(names.map((n, i) => [n, ts[i]!])), x, rng);
-      let loss: tf.Tensor = focalLoss(o.logits, labels, c.focalGamma, c.labelSmoothing, den?.main);
+      let loss: tf.Tensor = mixedLoss(o.logits, labels, den?.main);
       // Added even at weight 0: every parameter must lie on the path to the loss (its gradient is then 0).
-      if (o.subLogits)
-        loss = tf.add(loss, tf.mul(focalLoss(o.subLogits, subLabels, c.focalGamma, c.labelSmoothing, den?.sub), c.subclassWeight));
+      if (o.subLogits) loss = tf.add(loss, tf.mul(mixedLoss(o.subLogits, subLabels, den?.sub), c.subclassWeight));
       return loss as tf.Scalar;
     };
     const { value, grads } = tf.valueAndGrads(f)(inputs);

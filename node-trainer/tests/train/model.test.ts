@@ -5,7 +5,8 @@ import { parseTrainConfig } from '../../src/train/config.ts';
 import { initHeadWeights } from '../../src/train/init.ts';
 import { headConfigFor } from '../../src/train/loop.ts';
 import { headForward } from '../../src/train/model.ts';
-import { dense, denseOnData, featureDropout, mm } from '../../src/train/ops.ts';
+import { focalLoss, focalLossJs } from '../../src/train/loss.ts';
+import { dense, denseOnData, featureDropout, mixClips, mixupPairs, mm } from '../../src/train/ops.ts';
 import { weightTensors } from '../../src/train/predict.ts';
 import { Rng } from '../../src/train/rng.ts';
 
@@ -101,5 +102,56 @@ describe('input feature dropout (config inputDropout)', () => {
     expect(featureDropout(x, 0.5, null)).toBe(x);
     expect(parseTrainConfig({}).inputDropout).toBe(0);
     x.dispose();
+  });
+});
+
+describe('mixup (config mixup)', () => {
+  it('draws Beta(a, a) weights: symmetric about 1/2, U-shaped for small a', () => {
+    const rng = new Rng(21);
+    for (const [a, extremes] of [
+      [1, 0.2],
+      [0.2, 0.67],
+    ] as const) {
+      const draws = Array.from({ length: 4000 }, () => rng.betaSymmetric(a));
+      expect(draws.every((v) => v >= 0 && v <= 1)).toBe(true);
+      expect(Math.abs(draws.reduce((s, v) => s + v, 0) / draws.length - 0.5)).toBeLessThan(0.03);
+      // Beta(1, 1) is uniform: 20% of draws below 0.1 or above 0.9; Beta(0.2, 0.2) about 67%.
+      const share = draws.filter((v) => v < 0.1 || v > 0.9).length / draws.length;
+      expect(share).toBeGreaterThan(extremes - 0.05);
+      expect(share).toBeLessThan(extremes + 0.06);
+    }
+    expect(() => rng.betaSymmetric(0)).toThrow(RangeError);
+    expect(() => rng.betaSymmetric(2)).toThrow(RangeError);
+  });
+
+  it('mixes each clip with a partner from a permutation of the batch, all frames with the same weight', () => {
+    const [b, t, d] = [5, 3, 4];
+    const values = Float32Array.from({ length: b * t * d }, (_, i) => (i % 7) + Math.floor(i / (t * d)) * 10);
+    const x = tf.tensor3d(values, [b, t, d]);
+    const m = mixupPairs(b, 0.4, new Rng(8));
+    expect([...m.partner].sort()).toEqual([0, 1, 2, 3, 4]);
+    expect(m.partner).not.toEqual([0, 1, 2, 3, 4]);
+    const y = mixClips(x, m).arraySync();
+    const xs = x.arraySync();
+    for (let i = 0; i < b; i++)
+      for (let f = 0; f < t; f++)
+        for (let k = 0; k < d; k++)
+          expect(y[i]![f]![k]).toBeCloseTo(m.lambda[i]! * xs[i]![f]![k]! + (1 - m.lambda[i]!) * xs[m.partner[i]!]![f]![k]!, 4);
+    x.dispose();
+  });
+
+  it("weights each row's focal loss, and unlabelled rows still do not count", () => {
+    const rows = [
+      [1, -0.5, 0.2, 0.1],
+      [0.3, 2, -1, 0],
+      [0, 0, 0, 3],
+    ];
+    const labels = [0, -1, 3];
+    const w = Float32Array.from([0.25, 0.9, 0.6]);
+    const got = focalLoss(tf.tensor2d(rows), labels, 2, 0.1, undefined, w).dataSync()[0]!;
+    const row = (i: number) => focalLossJs([rows[i]!], [labels[i]!], 2, 0.1);
+    expect(got).toBeCloseTo((0.25 * row(0) + 0.6 * row(2)) / 2, 5);
+    expect(parseTrainConfig({}).mixup).toBe(0);
+    expect(() => parseTrainConfig({ mixup: 1.5 })).toThrow();
   });
 });

@@ -119,6 +119,16 @@ describe('data-parallel training steps', () => {
     }
   });
 
+  it('trains with mixup: finite losses, the same on one thread and two, and another result than without', async () => {
+    const config = { shards: 2, dropout: 0.3, trainFrames: 4, mixup: 0.4 };
+    const one = await train(config, 1);
+    const two = await train(config, 2);
+    expect(one.losses.every((l) => l !== null && Number.isFinite(l))).toBe(true);
+    expect(two.losses).toEqual(one.losses);
+    const plain = await train({ ...config, mixup: 0 }, 1);
+    expect(plain.losses[0]).not.toBe(one.losses[0]);
+  });
+
   it('changes the result with the number of shards (each shard draws its own dropout)', async () => {
     const a = await train({ shards: 1, dropout: 0.3 }, 1, 1);
     const b = await train({ shards: 2, dropout: 0.3 }, 1, 1);
