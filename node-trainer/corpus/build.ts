@@ -120,7 +120,6 @@ function stillCandidates(): Candidate[] {
         subclass: s.subclass,
         source: s.source,
         pkg: s.pkg,
-        ...(s.extra ? { extra: true } : {}),
         paths: [s.file],
         treatment: 'moving still',
         recipe: 'zoompan',

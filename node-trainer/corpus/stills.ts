@@ -14,8 +14,6 @@ export interface Still {
   subclass: string;
   /** The independent group that must stay inside one split. */
   source: string;
-  /** A source added after the full build: all its variants are taken on top of the class quota (allocate.ts). */
-  extra?: boolean;
 }
 
 type Table = Record<string, string>;
@@ -24,11 +22,6 @@ function fromTable(pkg: string, source: string, classId: Still['classId'], dir: 
   return Object.entries(table)
     .map(([name, subclass]) => ({ file: join(dir, name), pkg, classId, subclass, source }))
     .filter((s) => existsSync(s.file));
-}
-
-/** The stills of a source added after the full build (allocate.ts: on top of the quota, the other clips unchanged). */
-function extraTable(pkg: string, classId: Still['classId'], dir: string, table: Table): Still[] {
-  return fromTable(pkg, pkg, classId, dir, table).map((s) => ({ ...s, extra: true }));
 }
 
 const BG = '/usr/share/backgrounds';
@@ -251,75 +244,6 @@ export function allStills(): Still[] {
       'spiff.jpg': 'close-up',
       'spiff_2.jpg': 'close-up',
       'sunset.jpg': 'sky-and-water',
-    }),
-  );
-  // Photographs added after the full build (2026-11-27), each package a few pictures that a person
-  // looked at: the natural class had 10 sources. Left out: scribus-template's br2/moon.jpg (mostly
-  // black), labelme's small VOC pictures and its screenshots, forensics-samples' Debian logos.
-  out.push(
-    ...extraTable('scribus-template', 'natural', '/usr/share/scribus/templates', {
-      'br2/sunset.jpg': 'sky-and-water',
-      'br2/nature.jpg': 'landscape',
-      'br2/halfmoon.jpg': 'sky-and-water',
-      'br2/brightness.jpg': 'sky-and-water',
-      'cal2/moon.jpg': 'sky-and-water',
-      'menu2/pizza.jpg': 'close-up',
-    }),
-    ...extraTable('forensics-samples-files', 'natural', '/usr/share/forensics-samples/original-files', {
-      'pic1/IMG-20191006-WA0002.jpg': 'close-up',
-      'pic1/IMG_1054.JPG': 'urban',
-      'pic1/IMG_20200827_231612.jpg': 'close-up',
-      'pic2/IMG_20191224_234846.jpg': 'urban',
-      'pic2/IMG_20200124_231153.jpg': 'close-up',
-      'pic2/IMG_20200608_111614.jpg': 'landscape',
-    }),
-    // darknet's detector demo pictures; debian/copyright covers them with the package (GPL-3+,
-    // MIT or WTFPL) and does not name their photographers. scream.jpg is a painting.
-    ...extraTable('darknet', 'natural', '/usr/share/darknet/data', {
-      'eagle.jpg': 'close-up',
-      'kite.jpg': 'sky-and-water',
-      'dog.jpg': 'urban',
-      'person.jpg': 'landscape',
-      'horses.jpg': 'landscape',
-    }),
-    // The two 1920 px samples (the smaller ones are copies of them) and three other pictures.
-    ...extraTable('libjs-jquery-backstretch', 'natural', '/usr/share/doc/libjs-jquery-backstretch/examples', {
-      'sample1_1920.jpg': 'close-up',
-      'sample2_1920.jpg': 'sky-and-water',
-      'dome.jpg': 'urban',
-      'pot-holder.jpg': 'close-up',
-      'coffee.jpg': 'close-up',
-    }),
-    // The four large ones of RMagick's example pictures (the others are about 200 px).
-    ...extraTable('ruby-rmagick-doc', 'natural', '/usr/share/doc/ruby-rmagick-doc/html/ex/images', {
-      'Cheetah.jpg': 'close-up',
-      'Hot_Air_Balloons_H.jpg': 'landscape',
-      'Red_Rocks.jpg': 'landscape',
-      'Ballerina3.jpg': 'close-up',
-    }),
-    // One frame of labelme's street video example, and three of its example photographs.
-    ...extraTable('labelme-examples', 'natural', '/usr/share/doc/labelme-examples/examples', {
-      'video_annotation/data_annotated/00000100.jpg': 'urban',
-      'tutorial/apc2016_obj3.jpg': 'close-up',
-      'classification/data_annotated/0001.jpg': 'close-up',
-      'classification/data_annotated/0002.jpg': 'close-up',
-    }),
-    ...extraTable('libdlib19.1', 'natural', '/usr/share/doc/libdlib19.1/examples', {
-      'mmod_cars_test_image.jpg': 'urban',
-      'mmod_cars_test_image2.jpg': 'urban',
-    }),
-    ...extraTable('puzzle-jigsaw', 'natural', '/usr/share/puzzle-jigsaw/samples', {
-      'cat-animal-cat-portrait-mackerel.jpg': 'close-up',
-      'pexels-photo-302304.jpeg': 'close-up',
-    }),
-    // The theme's background photograph (maldives.jpg is the same with the login screen on it).
-    ...extraTable('sddm-theme-maldives', 'natural', '/usr/share/sddm/themes/maldives', {
-      'background.jpg': 'sky-and-water',
-    }),
-    // One of the re-encoded copies of the flower, and the room.
-    ...extraTable('libjxl-testdata', 'natural', '/usr/share/libjxl-testdata/jxl', {
-      'flower/flower.png': 'close-up',
-      'hdr_room.png': 'urban',
     }),
   );
   // Drawn pictures (animation).
