@@ -2,9 +2,10 @@
  * A trained head (params.ts weights) -> an ONNX graph computing exactly params.ts's forward pass:
  * input `features` [N, T, D] with dynamic N and T; outputs `logits` [N, C], `sub_logits` [N, S]
  * (when the head has subclasses) and `attention` [N, T]. Opset 17: LayerNormalization and the
- * LSTM op (bidirectional) run in onnxruntime-node and onnxruntime-web.
+ * LSTM op (bidirectional) run in onnxruntime-node and onnxruntime-web. A "stats" head needs only
+ * reductions, element-wise ops and MatMul.
  */
-import { LAYER_NORM_EPS, checkHeadWeights, type HeadConfig, type HeadWeights } from '../head/params.ts';
+import { LAYER_NORM_EPS, STATS_EPS, checkHeadWeights, type HeadConfig, type HeadWeights } from '../head/params.ts';
 import { GraphBuilder } from './onnx-builder.ts';
 
 export const HEAD_IO = { input: 'features', logits: 'logits', subLogits: 'sub_logits', attention: 'attention' } as const;
@@ -34,6 +35,7 @@ function onnxGateBias(bias: Float32Array, H: number): Float32Array {
 /** Serialised ONNX model of one head. `metadata` lands in the model's metadata_props. */
 export function headToOnnx(c: HeadConfig, w: HeadWeights, metadata: Record<string, string> = {}): Uint8Array {
   checkHeadWeights(c, w);
+  if (c.kind === 'stats') return statsHeadToOnnx(c, w, metadata);
   const W = (name: string) => w.get(name)!;
   const g = new GraphBuilder('vidkind-head');
   const H = c.lstmHidden;
@@ -112,6 +114,46 @@ export function headToOnnx(c: HeadConfig, w: HeadWeights, metadata: Record<strin
     g.op1('Identity', [dense(pooled, 'sub', E, c.subclasses)], {}, HEAD_IO.subLogits);
     g.output(HEAD_IO.subLogits, ['N', c.subclasses]);
   }
+  g.output(HEAD_IO.attention, ['N', 'T']);
+  return g.encode(metadata);
+}
+
+/** The "stats" head (params.ts) as a graph; ReduceMean takes its axes as an attribute at opset 17. */
+function statsHeadToOnnx(c: HeadConfig, w: HeadWeights, metadata: Record<string, string>): Uint8Array {
+  const W = (name: string) => w.get(name)!;
+  const g = new GraphBuilder('vidkind-head');
+  const D = c.featureDim;
+  const C = c.classes;
+  const x = g.input(HEAD_IO.input, ['N', 'T', D]);
+  const m = g.op1('ReduceMean', [x], { axes: [1], keepdims: 1 }); // [N,1,D]
+  const diff = g.op1('Sub', [x, m]);
+  const dev = g.op1('Mul', [diff, diff]); // [N,T,D]
+  const s = g.op1('Sqrt', [
+    g.op1('Add', [g.op1('ReduceMean', [dev], { axes: [1], keepdims: 1 }), g.float('stats/eps', Float32Array.of(STATS_EPS), [])]),
+  ]);
+  const stats = g.op1('Reshape', [g.op1('Concat', [m, s], { axis: 2 }), g.int64('shape/N_2D', [0, 2 * D])]);
+  const dense = (prefix: string, outDim: number) =>
+    g.op1('Add', [
+      g.op1('MatMul', [stats, g.float(`${prefix}/kernel`, W(`${prefix}/kernel`), [2 * D, outDim])]),
+      g.float(`${prefix}/bias`, W(`${prefix}/bias`), [outDim]),
+    ]);
+  const logits = g.op1('Identity', [dense('cls', C)], {}, HEAD_IO.logits);
+  g.output(HEAD_IO.logits, ['N', C]);
+  if (c.subclasses > 0) {
+    g.op1('Identity', [dense('sub', c.subclasses)], {}, HEAD_IO.subLogits);
+    g.output(HEAD_IO.subLogits, ['N', c.subclasses]);
+  }
+
+  // Each frame's own logits r [N,T,C] from the two halves of cls/kernel; its support for the verdict.
+  const kernel = W('cls/kernel');
+  const r = g.op1('Add', [
+    g.op1('MatMul', [x, g.float('attribution/mean_kernel', kernel.slice(0, D * C), [D, C])]),
+    g.op1('MatMul', [g.op1('Div', [dev, s]), g.float('attribution/std_kernel', kernel.slice(D * C), [D, C])]),
+  ]);
+  const rc = g.op1('Sub', [r, g.op1('ReduceMean', [r], { axes: [2], keepdims: 1 })]);
+  const q = g.op1('Reshape', [g.op1('Softmax', [logits], { axis: -1 }), g.int64('shape/N_C_1', [0, C, 1])]);
+  const e = g.op1('Reshape', [g.op1('MatMul', [rc, q]), g.int64('shape/N_T', [0, -1])]);
+  g.op1('Softmax', [e], { axis: -1 }, HEAD_IO.attention);
   g.output(HEAD_IO.attention, ['N', 'T']);
   return g.encode(metadata);
 }

@@ -67,8 +67,11 @@ export function cardSection(c: CardInput): string {
   lines.push('', '### Model', '');
   for (const m of c.members) {
     const k = m.config;
+    const outputs = `${k.classes} classes${k.subclasses ? ` + ${k.subclasses} subclasses` : ''}`;
     lines.push(
-      `- \`${m.headId}\`: projection ${k.featureDim}→${k.projDim} + LayerNorm, ${k.lstmLayers}-layer BiLSTM (hidden ${k.lstmHidden}), ${k.attnHeads}-head self-attention, attention pooling (${k.poolHidden}), ${k.classes} classes${k.subclasses ? ` + ${k.subclasses} subclasses` : ''}.`,
+      k.kind === 'stats'
+        ? `- \`${m.headId}\`: per-dimension mean and standard deviation of the ${k.featureDim} features over the frames, one linear layer (${2 * k.featureDim}→${outputs}); what drove the decision: each frame's share of the logits.`
+        : `- \`${m.headId}\`: projection ${k.featureDim}→${k.projDim} + LayerNorm, ${k.lstmLayers}-layer BiLSTM (hidden ${k.lstmHidden}), ${k.attnHeads}-head self-attention, attention pooling (${k.poolHidden}), ${outputs}.`,
     );
   }
   if (c.train) {

@@ -15,10 +15,23 @@
  *      alpha = softmax_t(s); p = sum_t alpha_t z_t
  *   -> logits = p·cls/kernel + cls/bias [N,C]; sub_logits = p·sub/kernel + sub/bias [N,S]
  * Outputs: logits [N,C], sub_logits [N,S], attention (alpha) [N,T]. Dropout is training-only.
+ *
+ * kind "stats" (a linear head on the clip's feature statistics over its frames):
+ *   x [N,T,D] -> m = mean_t x_t, s = sqrt(mean_t (x_t - m)^2 + STATS_EPS) (per dimension)
+ *   -> p = concat(m, s) [N,2D] -> logits = p·cls/kernel + cls/bias; sub_logits = p·sub/kernel + sub/bias
+ *   attention (which frames drove the decision): with cls/kernel = [Km; Ks] (rows of m, then of s),
+ *   frame t's own logits r_t = x_t·Km + ((x_t - m)^2 / s)·Ks satisfy mean_t r_t + cls/bias = logits
+ *   (up to STATS_EPS), so frame t's support for the verdict is e_t = sum_c q_c (r_tc - mean_c' r_tc'),
+ *   q = softmax(logits); attention = softmax_t(e_t).
  */
 import { z } from 'zod';
 
+export const HEAD_KINDS = ['attention', 'stats'] as const;
+export type HeadKind = (typeof HEAD_KINDS)[number];
+
 export const HeadConfigSchema = z.object({
+  /** "attention": the original BiLSTM + self-attention + attention pooling; "stats": linear on per-clip mean and std. */
+  kind: z.enum(HEAD_KINDS).default('attention'),
   featureDim: z.number().int().positive(),
   projDim: z.number().int().positive().default(256),
   lstmHidden: z.number().int().positive().default(128),
@@ -32,9 +45,24 @@ export const HeadConfigSchema = z.object({
 export type HeadConfig = z.infer<typeof HeadConfigSchema>;
 
 export const LAYER_NORM_EPS = 1e-5;
+/**
+ * Added to the variance under the stats head's square root: keeps the gradient finite for a clip
+ * whose frames are identical. Small enough that folding the input standardisation into the kernel
+ * (which scales the square root instead of the variance) changes a logit by far less than 1e-3.
+ */
+export const STATS_EPS = 1e-12;
 
 /** Every parameter of the head, in a fixed order, with its shape. */
 export function headParamShapes(c: HeadConfig): Array<{ name: string; shape: number[] }> {
+  if (c.kind === 'stats') {
+    const S = 2 * c.featureDim;
+    const p = [
+      { name: 'cls/kernel', shape: [S, c.classes] },
+      { name: 'cls/bias', shape: [c.classes] },
+    ];
+    if (c.subclasses > 0) p.push({ name: 'sub/kernel', shape: [S, c.subclasses] }, { name: 'sub/bias', shape: [c.subclasses] });
+    return p;
+  }
   const H = c.lstmHidden;
   const E = 2 * H;
   if (E % c.attnHeads !== 0) throw new RangeError(`2*lstmHidden (${E}) must be divisible by attnHeads (${c.attnHeads})`);

@@ -3,7 +3,7 @@
  * slow and obviously correct, the reference that the exported ONNX graph (and tfjs) are checked
  * against. No dropout: inference only.
  */
-import { LAYER_NORM_EPS, type HeadConfig, type HeadWeights } from './params.ts';
+import { LAYER_NORM_EPS, STATS_EPS, type HeadConfig, type HeadWeights } from './params.ts';
 
 export interface HeadForwardOutput {
   /** [N, C] */
@@ -87,6 +87,7 @@ export function referenceForward(c: HeadConfig, w: HeadWeights, x: Float32Array,
   };
   const D = c.featureDim;
   if (x.length !== N * T * D) throw new RangeError(`features hold ${x.length} values, expected ${N}x${T}x${D}`);
+  if (c.kind === 'stats') return statsReference(c, P, x, N, T);
   const H = c.lstmHidden;
   const E = 2 * H;
   const nh = c.attnHeads;
@@ -146,6 +147,44 @@ export function referenceForward(c: HeadConfig, w: HeadWeights, x: Float32Array,
     logits.set(dense(pooled, P('cls/kernel'), P('cls/bias'), c.classes), n * c.classes);
     if (subLogits) subLogits.set(dense(pooled, P('sub/kernel'), P('sub/bias'), c.subclasses), n * c.subclasses);
     attention.set(alpha, n * T);
+  }
+  return { logits, subLogits, attention };
+}
+
+/** The "stats" head (params.ts), frame by frame in float64. */
+function statsReference(c: HeadConfig, P: (name: string) => Float32Array, x: Float32Array, N: number, T: number): HeadForwardOutput {
+  const D = c.featureDim;
+  const C = c.classes;
+  const kernel = P('cls/kernel');
+  const logits = new Float32Array(N * C);
+  const subLogits = c.subclasses > 0 ? new Float32Array(N * c.subclasses) : null;
+  const attention = new Float32Array(N * T);
+  for (let n = 0; n < N; n++) {
+    const frame = (t: number) => x.subarray((n * T + t) * D, (n * T + t + 1) * D);
+    const m = new Float64Array(D);
+    for (let t = 0; t < T; t++) frame(t).forEach((v, d) => (m[d]! += v / T));
+    const s = new Float64Array(D);
+    for (let t = 0; t < T; t++) frame(t).forEach((v, d) => (s[d]! += (v - m[d]!) ** 2 / T));
+    for (let d = 0; d < D; d++) s[d] = Math.sqrt(s[d]! + STATS_EPS);
+    const stats = new Float64Array(2 * D);
+    stats.set(m, 0);
+    stats.set(s, D);
+    const z = dense(stats, kernel, P('cls/bias'), C);
+    logits.set(z, n * C);
+    if (subLogits) subLogits.set(dense(stats, P('sub/kernel'), P('sub/bias'), c.subclasses), n * c.subclasses);
+    const q = softmaxInPlace(Float64Array.from(z));
+    const e = new Float64Array(T);
+    for (let t = 0; t < T; t++) {
+      const xt = frame(t);
+      const r = new Float64Array(C);
+      for (let d = 0; d < D; d++) {
+        const dev = (xt[d]! - m[d]!) ** 2 / s[d]!;
+        for (let k = 0; k < C; k++) r[k]! += xt[d]! * kernel[d * C + k]! + dev * kernel[(D + d) * C + k]!;
+      }
+      const mean = r.reduce((a, b) => a + b, 0) / C;
+      for (let k = 0; k < C; k++) e[t]! += q[k]! * (r[k]! - mean);
+    }
+    attention.set(softmaxInPlace(e), n * T);
   }
   return { logits, subLogits, attention };
 }

@@ -1,8 +1,15 @@
 /** Every hyper-parameter of a training run in one place (nanoGPT style); `--config` JSON overrides any of them. */
 import { z } from 'zod';
+import { HEAD_KINDS } from '../head/params.ts';
 
 export const TrainConfigSchema = z.object({
   seed: z.number().int().min(0).default(1),
+  /**
+   * The head (head/params.ts): "attention", the original system's BiLSTM + self-attention +
+   * attention pooling (the next five settings); "stats", one linear layer on each clip's per-dimension
+   * mean and standard deviation of the features over its frames.
+   */
+  head: z.enum(HEAD_KINDS).default('attention'),
   projDim: z.number().int().positive().default(256),
   lstmHidden: z.number().int().positive().default(128),
   lstmLayers: z.number().int().min(1).default(4),

@@ -68,6 +68,7 @@ export interface TrainResult {
 /** HeadConfig of a training config for a store. */
 export function headConfigFor(c: TrainConfig, featureDim: number): HeadConfig {
   return {
+    kind: c.head,
     featureDim,
     projDim: c.projDim,
     lstmHidden: c.lstmHidden,

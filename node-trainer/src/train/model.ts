@@ -1,5 +1,5 @@
 /** The head's forward pass in tfjs, exactly as specified in ../head/params.ts, plus training-only dropout. */
-import { LAYER_NORM_EPS, type HeadConfig } from '../head/params.ts';
+import { LAYER_NORM_EPS, STATS_EPS, type HeadConfig } from '../head/params.ts';
 import { tf } from './backend.ts';
 import { biLstm } from './lstm.ts';
 import { dense, denseOnData, dropout, layerNorm, mm } from './ops.ts';
@@ -24,6 +24,7 @@ export function headForward(c: HeadConfig, p: HeadTensors, x: tf.Tensor, dropout
     if (!t) throw new Error(`missing head parameter "${name}"`);
     return t;
   };
+  if (c.kind === 'stats') return statsForward(c, P, x, dropoutRng);
   const [N, T, D] = x.shape as [number, number, number];
   const E = 2 * c.lstmHidden;
   const nh = c.attnHeads;
@@ -75,4 +76,28 @@ export function headForward(c: HeadConfig, p: HeadTensors, x: tf.Tensor, dropout
   const logits = dense(pooled, P('cls/kernel'), P('cls/bias')) as tf.Tensor2D;
   const subLogits = c.subclasses > 0 ? (dense(pooled, P('sub/kernel'), P('sub/bias')) as tf.Tensor2D) : null;
   return { logits, subLogits, attention: alpha };
+}
+
+/** The "stats" head (params.ts): dropout at rate c.dropout on the statistics vector in training. */
+function statsForward(c: HeadConfig, P: (name: string) => tf.Tensor, x: tf.Tensor, dropoutRng: Rng | null): HeadOutputs {
+  const [N, T, D] = x.shape as [number, number, number];
+  const m = tf.mean(x, 1, true); // [N,1,D]
+  const dev = tf.square(tf.sub(x, m)); // [N,T,D]
+  const s = tf.sqrt(tf.add(tf.mean(dev, 1, true), STATS_EPS)); // [N,1,D]
+  let stats: tf.Tensor = tf.reshape(tf.concat([m, s], 2), [N, 2 * D]);
+  stats = dropout(stats, c.dropout, dropoutRng);
+  const logits = denseOnData(stats, P('cls/kernel'), P('cls/bias')) as tf.Tensor2D;
+  const subLogits = c.subclasses > 0 ? (denseOnData(stats, P('sub/kernel'), P('sub/bias')) as tf.Tensor2D) : null;
+
+  // Which frames drove the decision: no gradient flows through it (training reads only the logits).
+  const attention = tf.tidy(() => {
+    const kernel = P('cls/kernel');
+    const [km, ks] = tf.split(kernel, [D, D], 0);
+    const r = tf.add(tf.matMul(tf.reshape(x, [N * T, D]), km!), tf.matMul(tf.reshape(tf.div(dev, s), [N * T, D]), ks!)); // [N*T, C]
+    const rc = tf.sub(r, tf.mean(r, 1, true));
+    const q = tf.softmax(logits); // [N, C]
+    const e = tf.reshape(tf.matMul(tf.reshape(rc, [N, T, c.classes]), tf.reshape(q, [N, c.classes, 1])), [N, T]);
+    return tf.softmax(e) as tf.Tensor2D;
+  });
+  return { logits, subLogits, attention };
 }

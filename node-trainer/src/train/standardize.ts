@@ -9,6 +9,9 @@
  *
  * The fold is exact algebra on proj (kernel W [D, P], bias b [P]):
  *   ((x - m) * s) W + b = x (diag(s) W) + (b - (m * s) W)
+ * A "stats" head folds it into its kernels the same way: the mean over frames of standardised
+ * inputs is (m - mean) * s, and their standard deviation is s times the raw one (but for STATS_EPS
+ * under the square root, which the fold scales by s^2: a change far below a logit's 1e-3).
  * Hand-written: a few loops over two arrays; no library computes this.
  */
 import { decodeHalf } from '../features/float16.ts';
@@ -69,21 +72,48 @@ export function standardizeTensor(x: tf.Tensor, s: { mean: tf.Tensor1D; scale: t
 /** Weights that compute on raw inputs what `w` computes on standardised ones (see the file comment). */
 export function foldInputStats(c: HeadConfig, w: HeadWeights, s: InputStats): HeadWeights {
   const D = c.featureDim;
-  const P = c.projDim;
   if (s.mean.length !== D || s.scale.length !== D) throw new Error(`input statistics have ${s.mean.length} dimensions, the head ${D}`);
-  const W = w.get('proj/kernel')!;
-  const b = w.get('proj/bias')!;
-  const kernel = new Float32Array(D * P);
-  const shift = new Float64Array(P);
+  if (c.kind === 'stats') {
+    const out = new Map(w);
+    for (const [prefix, P] of [
+      ['cls', c.classes],
+      ['sub', c.subclasses],
+    ] as const) {
+      if (P === 0) continue;
+      const [kernel, bias] = foldRows(w.get(`${prefix}/kernel`)!, w.get(`${prefix}/bias`)!, P, s, 0, true);
+      // The standard-deviation rows follow the mean rows; the shift does not touch them.
+      foldRows(kernel, bias, P, s, D, false, kernel);
+      out.set(`${prefix}/kernel`, kernel).set(`${prefix}/bias`, bias);
+    }
+    return out;
+  }
+  const [kernel, bias] = foldRows(w.get('proj/kernel')!, w.get('proj/bias')!, c.projDim, s, 0, true);
+  return new Map([...w, ['proj/kernel', kernel], ['proj/bias', bias]]);
+}
+
+/**
+ * Rows first..first+D of kernel W [*, P] (one per input dimension) scaled by the scales into `into`
+ * (a copy of W by default); with `shift`, the bias less (mean * scale)·W of those rows.
+ */
+function foldRows(
+  W: Float32Array,
+  b: Float32Array,
+  P: number,
+  s: InputStats,
+  first: number,
+  shift: boolean,
+  into: Float32Array = W.slice(),
+): [Float32Array, Float32Array] {
+  const D = s.mean.length;
+  const sum = new Float64Array(P);
   for (let d = 0; d < D; d++) {
     const sd = s.scale[d]!;
     const ms = s.mean[d]! * sd;
-    const row = d * P;
+    const row = (first + d) * P;
     for (let p = 0; p < P; p++) {
-      kernel[row + p] = W[row + p]! * sd;
-      shift[p]! += ms * W[row + p]!;
+      into[row + p] = W[row + p]! * sd;
+      sum[p]! += ms * W[row + p]!;
     }
   }
-  const bias = Float32Array.from(b, (v, p) => v - shift[p]!);
-  return new Map([...w, ['proj/kernel', kernel], ['proj/bias', bias]]);
+  return [into, shift ? Float32Array.from(b, (v, p) => v - sum[p]!) : b];
 }

@@ -34,12 +34,12 @@ const tmp = () => {
 };
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-function writeMember(dir: string, seed: number, poison = false) {
-  const w = randomHead(config, seed);
+function writeMember(dir: string, seed: number, poison = false, head: HeadConfig = config) {
+  const w = randomHead(head, seed);
   if (poison) w.get('cls/bias')![0] = Number.NaN;
   saveHead(
     join(dir, 'best'),
-    { format: 'vidkind-head/1', config, backbone: 'tiny-test', frames: 8, classes: [...CLASS_IDS], subclasses: SUBS, meta: {} },
+    { format: 'vidkind-head/1', config: head, backbone: 'tiny-test', frames: 8, classes: [...CLASS_IDS], subclasses: SUBS, meta: {} },
     w,
   );
   writeFileSync(
@@ -147,6 +147,28 @@ describe('exportRun', () => {
     expect(after.ensembles).toEqual([expect.objectContaining({ id: 'toy-run', members: ['toy-run'] })]);
     expect(existsSync(join(models, h1.file))).toBe(false);
     expect(existsSync(join(models, 'heads', 'toy-run.onnx'))).toBe(true);
+  });
+
+  it('exports a stats head: the file computes the checkpoint, attention over the frames, and the card names the architecture', async () => {
+    const root = tmp();
+    const models = join(root, 'models');
+    makeModelsDir(models);
+    const stats = HeadConfigSchema.parse({ kind: 'stats', featureDim: 16, subclasses: SUBS.length });
+    const w = writeMember(join(root, 'stats-run'), 3, false, stats);
+    const r = await exportRun({ run: join(root, 'stats-run'), to: models, testModel: true });
+    expect(r.parity.every((p) => p.passed)).toBe(true);
+    const h = readManifestFile(models).heads[0]!;
+    expect(h.outputs).toEqual({ logits: 'logits', subLogits: 'sub_logits', attention: 'attention' });
+    const session = await ort.InferenceSession.create(readFileSync(join(models, h.file)));
+    const x = randomFloats(3 * 7 * 16, 12, 1);
+    const out = await session.run({ features: new ort.Tensor('float32', x, [3, 7, 16]) });
+    const ref = referenceForward(stats, w, x, 3, 7);
+    (out.logits!.data as Float32Array).forEach((v, i) => expect(Math.abs(v - ref.logits[i]!)).toBeLessThan(1e-4));
+    expect(out.attention!.dims).toEqual([3, 7]);
+    await session.release();
+    expect(readFileSync(join(models, 'MODEL_CARD.md'), 'utf8')).toMatch(
+      /mean and standard deviation of the 16 features over the frames, one linear layer \(32→4 classes \+ \d+ subclasses\)/,
+    );
   });
 
   it('refuses a head whose parity check fails, writing nothing', async () => {

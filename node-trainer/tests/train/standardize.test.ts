@@ -80,6 +80,27 @@ describe('foldInputStats', () => {
     for (const [name, t] of w) if (!name.startsWith('proj/')) expect(f.get(name)).toBe(t);
     expect(() => foldInputStats(c, w, { mean: new Float32Array(3), scale: new Float32Array(3) })).toThrow(/3 dimensions, the head 10/);
   });
+
+  it('folds into a stats head the same way, mean rows with the shift and standard-deviation rows scaled', () => {
+    const c = headConfigFor(parseTrainConfig({ head: 'stats', dropout: 0 }), 6);
+    const rng = new Rng(5);
+    const w = initHeadWeights(c, rng);
+    const D = c.featureDim;
+    const raw = Float32Array.from({ length: 3 * 4 * D }, (_, i) => rng.uniform(-1, 1) * 10 ** ((i % D) - 2) + (i % D) * 3);
+    const stats = {
+      mean: Float32Array.from({ length: D }, (_, d) => d * 3 + 0.01),
+      scale: Float32Array.from({ length: D }, (_, d) => 10 ** (2 - d)),
+    };
+    const x = tf.tensor3d(raw, [3, 4, D]);
+    const norm = { mean: tf.tensor1d(stats.mean), scale: tf.tensor1d(stats.scale) };
+    const a = headForward(c, weightTensors(c, w), standardizeTensor(x, norm));
+    const b = headForward(c, weightTensors(c, foldInputStats(c, w, stats)), x);
+    const diff = (p: tf.Tensor, q: tf.Tensor) => tf.max(tf.abs(tf.sub(p, q))).dataSync()[0]!;
+    expect(diff(a.logits, b.logits)).toBeLessThan(1e-4);
+    expect(diff(a.subLogits!, b.subLogits!)).toBeLessThan(1e-4);
+    expect(diff(a.attention, b.attention)).toBeLessThan(1e-4);
+    expect(tf.max(tf.abs(a.logits)).dataSync()[0]).toBeGreaterThan(0.01);
+  });
 });
 
 describe('training with standardize', () => {
@@ -133,5 +154,14 @@ describe('training with standardize', () => {
     ).logits;
     expect(tf.max(tf.abs(tf.sub(onRaw, onStandardised))).dataSync()[0]).toBeLessThan(1e-3);
     expect(tf.max(tf.abs(onRaw)).dataSync()[0]).toBeGreaterThan(0.01);
+  });
+
+  it('trains a stats head too', async () => {
+    const r = await trainHead({ features, out: join(root, 'stats'), config: { ...config, head: 'stats', lr: 1e-2 }, resume: false });
+    expect(r.status).toBe('finished');
+    expect(r.bestF1).toBeGreaterThan(0.5);
+    const { head, weights } = loadHead(runPaths(join(root, 'stats')).best);
+    expect(head.config.kind).toBe('stats');
+    expect([...weights.keys()].sort()).toEqual(['cls/bias', 'cls/kernel', 'sub/bias', 'sub/kernel']);
   });
 });
