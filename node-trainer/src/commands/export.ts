@@ -9,7 +9,7 @@ export function register(program: Command): void {
     .description(
       'Export a trained head or ensemble as ONNX (opset 17, dynamic N and T) into <to>/heads/, add its head and ensemble entries to ' +
         'manifest.json and a section to MODEL_CARD.md. A parity check (reference forward vs onnxruntime-node vs onnxruntime-web vs tfjs, ' +
-        'max abs diff <= 1e-4) runs first; if it fails nothing is written.',
+        'every output within 1e-4, relative above 1) runs first; if it fails nothing is written.',
     )
     .requiredOption('--run <dir>', 'training run directory (from vidkind train)')
     .option('--to <dir>', 'models directory holding manifest.json', 'public/models')

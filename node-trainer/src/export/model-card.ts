@@ -107,7 +107,7 @@ export function cardSection(c: CardInput): string {
   lines.push('', '### Export parity', '');
   for (const p of c.parity)
     lines.push(
-      `- \`${p.head}\`: max abs diff from the reference forward — onnxruntime-node ${p.maxAbsDiff.onnxruntimeNode.toExponential(1)}, onnxruntime-web (WASM) ${p.maxAbsDiff.onnxruntimeWeb.toExponential(1)}, tfjs ${p.maxAbsDiff.tfjs === null ? 'not run' : p.maxAbsDiff.tfjs.toExponential(1)} (bound ${p.tolerance}; T ∈ {${p.cases.map((x) => x.t).join(', ')}}).`,
+      `- \`${p.head}\`: max difference from the reference forward (relative where an output exceeds 1) — onnxruntime-node ${p.maxAbsDiff.onnxruntimeNode.toExponential(1)}, onnxruntime-web (WASM) ${p.maxAbsDiff.onnxruntimeWeb.toExponential(1)}, tfjs ${p.maxAbsDiff.tfjs === null ? 'not run' : p.maxAbsDiff.tfjs.toExponential(1)} (bound ${p.tolerance}; T ∈ {${p.cases.map((x) => x.t).join(', ')}}).`,
     );
   return lines.join('\n') + '\n';
 }
