@@ -32,6 +32,14 @@ function onnxGateBias(bias: Float32Array, H: number): Float32Array {
   return out;
 }
 
+/** input·<prefix>/kernel + <prefix>/bias, with both weights added to the graph as initialisers. */
+function denseNode(g: GraphBuilder, w: HeadWeights, input: string, prefix: string, inDim: number, outDim: number): string {
+  return g.op1('Add', [
+    g.op1('MatMul', [input, g.float(`${prefix}/kernel`, w.get(`${prefix}/kernel`)!, [inDim, outDim])]),
+    g.float(`${prefix}/bias`, w.get(`${prefix}/bias`)!, [outDim]),
+  ]);
+}
+
 /** Serialised ONNX model of one head. `metadata` lands in the model's metadata_props. */
 export function headToOnnx(c: HeadConfig, w: HeadWeights, metadata: Record<string, string> = {}): Uint8Array {
   checkHeadWeights(c, w);
@@ -44,11 +52,7 @@ export function headToOnnx(c: HeadConfig, w: HeadWeights, metadata: Record<strin
   const dk = E / nh;
 
   const x = g.input(HEAD_IO.input, ['N', 'T', c.featureDim]);
-  const dense = (input: string, prefix: string, inDim: number, outDim: number) =>
-    g.op1('Add', [
-      g.op1('MatMul', [input, g.float(`${prefix}/kernel`, W(`${prefix}/kernel`), [inDim, outDim])]),
-      g.float(`${prefix}/bias`, W(`${prefix}/bias`), [outDim]),
-    ]);
+  const dense = (input: string, prefix: string, inDim: number, outDim: number) => denseNode(g, w, input, prefix, inDim, outDim);
   const layerNorm = (input: string, prefix: string, dim: number, output?: string) =>
     g.op1(
       'LayerNormalization',
@@ -120,7 +124,6 @@ export function headToOnnx(c: HeadConfig, w: HeadWeights, metadata: Record<strin
 
 /** The "stats" head (params.ts) as a graph; ReduceMean takes its axes as an attribute at opset 17. */
 function statsHeadToOnnx(c: HeadConfig, w: HeadWeights, metadata: Record<string, string>): Uint8Array {
-  const W = (name: string) => w.get(name)!;
   const g = new GraphBuilder('vidkind-head');
   const D = c.featureDim;
   const C = c.classes;
@@ -132,24 +135,16 @@ function statsHeadToOnnx(c: HeadConfig, w: HeadWeights, metadata: Record<string,
     g.op1('Add', [g.op1('ReduceMean', [dev], { axes: [1], keepdims: 1 }), g.float('stats/eps', Float32Array.of(STATS_EPS), [])]),
   ]);
   const stats = g.op1('Reshape', [g.op1('Concat', [m, s], { axis: 2 }), g.int64('shape/N_2D', [0, 2 * D])]);
-  const dense = (prefix: string, outDim: number) =>
-    g.op1('Add', [
-      g.op1('MatMul', [stats, g.float(`${prefix}/kernel`, W(`${prefix}/kernel`), [2 * D, outDim])]),
-      g.float(`${prefix}/bias`, W(`${prefix}/bias`), [outDim]),
-    ]);
-  const logits = g.op1('Identity', [dense('cls', C)], {}, HEAD_IO.logits);
+  const logits = g.op1('Identity', [denseNode(g, w, stats, 'cls', 2 * D, C)], {}, HEAD_IO.logits);
   g.output(HEAD_IO.logits, ['N', C]);
   if (c.subclasses > 0) {
-    g.op1('Identity', [dense('sub', c.subclasses)], {}, HEAD_IO.subLogits);
+    g.op1('Identity', [denseNode(g, w, stats, 'sub', 2 * D, c.subclasses)], {}, HEAD_IO.subLogits);
     g.output(HEAD_IO.subLogits, ['N', c.subclasses]);
   }
 
-  // Each frame's own logits r [N,T,C] from the two halves of cls/kernel; its support for the verdict.
-  const kernel = W('cls/kernel');
-  const r = g.op1('Add', [
-    g.op1('MatMul', [x, g.float('attribution/mean_kernel', kernel.slice(0, D * C), [D, C])]),
-    g.op1('MatMul', [g.op1('Div', [dev, s]), g.float('attribution/std_kernel', kernel.slice(D * C), [D, C])]),
-  ]);
+  // Each frame's own logits r = [x_t, (x_t - m)^2 / s]·cls/kernel [N,T,C] (the initialiser the class
+  // layer above added); its support for the verdict.
+  const r = g.op1('MatMul', [g.op1('Concat', [x, g.op1('Div', [dev, s])], { axis: 2 }), 'cls/kernel']);
   const rc = g.op1('Sub', [r, g.op1('ReduceMean', [r], { axes: [2], keepdims: 1 })]);
   const q = g.op1('Reshape', [g.op1('Softmax', [logits], { axis: -1 }), g.int64('shape/N_C_1', [0, C, 1])]);
   const e = g.op1('Reshape', [g.op1('MatMul', [rc, q]), g.int64('shape/N_T', [0, -1])]);

@@ -27,7 +27,6 @@
 import { z } from 'zod';
 
 export const HEAD_KINDS = ['attention', 'stats'] as const;
-export type HeadKind = (typeof HEAD_KINDS)[number];
 
 export const HeadConfigSchema = z.object({
   /** "attention": the original BiLSTM + self-attention + attention pooling; "stats": linear on per-clip mean and std. */

@@ -13,12 +13,17 @@ export interface HeadOutputs {
   attention: tf.Tensor2D;
 }
 
+/** A training pass's outputs: a stats head leaves out its attention there (training reads the logits alone). */
+export type TrainingOutputs = Omit<HeadOutputs, 'attention'> & { attention: tf.Tensor2D | null };
+
 /**
  * x [N,T,D] -> logits [N,C], subLogits [N,S] (or null), attention [N,T].
  * With `dropoutRng` (training), dropout at rate c.dropout after the input projection, between LSTM
  * layers (as torch's LSTM dropout) and on the pooled vector; without it the pass is deterministic.
  */
-export function headForward(c: HeadConfig, p: HeadTensors, x: tf.Tensor, dropoutRng: Rng | null = null): HeadOutputs {
+export function headForward(c: HeadConfig, p: HeadTensors, x: tf.Tensor, dropoutRng?: null): HeadOutputs;
+export function headForward(c: HeadConfig, p: HeadTensors, x: tf.Tensor, dropoutRng: Rng | null): TrainingOutputs;
+export function headForward(c: HeadConfig, p: HeadTensors, x: tf.Tensor, dropoutRng: Rng | null = null): TrainingOutputs {
   const P = (name: string) => {
     const t = p.get(name);
     if (!t) throw new Error(`missing head parameter "${name}"`);
@@ -79,7 +84,7 @@ export function headForward(c: HeadConfig, p: HeadTensors, x: tf.Tensor, dropout
 }
 
 /** The "stats" head (params.ts): dropout at rate c.dropout on the statistics vector in training. */
-function statsForward(c: HeadConfig, P: (name: string) => tf.Tensor, x: tf.Tensor, dropoutRng: Rng | null): HeadOutputs {
+function statsForward(c: HeadConfig, P: (name: string) => tf.Tensor, x: tf.Tensor, dropoutRng: Rng | null): TrainingOutputs {
   const [N, T, D] = x.shape as [number, number, number];
   const m = tf.mean(x, 1, true); // [N,1,D]
   const dev = tf.square(tf.sub(x, m)); // [N,T,D]
@@ -89,15 +94,15 @@ function statsForward(c: HeadConfig, P: (name: string) => tf.Tensor, x: tf.Tenso
   const logits = denseOnData(stats, P('cls/kernel'), P('cls/bias')) as tf.Tensor2D;
   const subLogits = c.subclasses > 0 ? (denseOnData(stats, P('sub/kernel'), P('sub/bias')) as tf.Tensor2D) : null;
 
-  // Which frames drove the decision: no gradient flows through it (training reads only the logits).
-  const attention = tf.tidy(() => {
-    const kernel = P('cls/kernel');
-    const [km, ks] = tf.split(kernel, [D, D], 0);
-    const r = tf.add(tf.matMul(tf.reshape(x, [N * T, D]), km!), tf.matMul(tf.reshape(tf.div(dev, s), [N * T, D]), ks!)); // [N*T, C]
-    const rc = tf.sub(r, tf.mean(r, 1, true));
-    const q = tf.softmax(logits); // [N, C]
-    const e = tf.reshape(tf.matMul(tf.reshape(rc, [N, T, c.classes]), tf.reshape(q, [N, c.classes, 1])), [N, T]);
-    return tf.softmax(e) as tf.Tensor2D;
-  });
+  // Which frames drove the decision, at inference only: frame t's own logits r_t = [x_t, dev_t / s]·cls/kernel.
+  const attention = dropoutRng
+    ? null
+    : tf.tidy(() => {
+        const r = tf.matMul(tf.reshape(tf.concat([x, tf.div(dev, s)], 2), [N * T, 2 * D]), P('cls/kernel')); // [N*T, C]
+        const rc = tf.sub(r, tf.mean(r, 1, true));
+        const q = tf.softmax(logits); // [N, C]
+        const e = tf.reshape(tf.matMul(tf.reshape(rc, [N, T, c.classes]), tf.reshape(q, [N, c.classes, 1])), [N, T]);
+        return tf.softmax(e) as tf.Tensor2D;
+      });
   return { logits, subLogits, attention };
 }

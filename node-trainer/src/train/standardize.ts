@@ -73,47 +73,35 @@ export function standardizeTensor(x: tf.Tensor, s: { mean: tf.Tensor1D; scale: t
 export function foldInputStats(c: HeadConfig, w: HeadWeights, s: InputStats): HeadWeights {
   const D = c.featureDim;
   if (s.mean.length !== D || s.scale.length !== D) throw new Error(`input statistics have ${s.mean.length} dimensions, the head ${D}`);
-  if (c.kind === 'stats') {
-    const out = new Map(w);
-    for (const [prefix, P] of [
-      ['cls', c.classes],
-      ['sub', c.subclasses],
-    ] as const) {
-      if (P === 0) continue;
-      const [kernel, bias] = foldRows(w.get(`${prefix}/kernel`)!, w.get(`${prefix}/bias`)!, P, s, 0, true);
-      // The standard-deviation rows follow the mean rows; the shift does not touch them.
-      foldRows(kernel, bias, P, s, D, false, kernel);
-      out.set(`${prefix}/kernel`, kernel).set(`${prefix}/bias`, bias);
-    }
-    return out;
-  }
-  const [kernel, bias] = foldRows(w.get('proj/kernel')!, w.get('proj/bias')!, c.projDim, s, 0, true);
-  return new Map([...w, ['proj/kernel', kernel], ['proj/bias', bias]]);
+  const fold = (prefix: string, P: number, rowBlocks: number) => {
+    const kernel = w.get(`${prefix}/kernel`)!.slice();
+    // Block 0 (the inputs, or a stats head's means) takes the shift; every block takes the scales.
+    const shift = scaleRows(kernel, P, s, 0);
+    for (let k = 1; k < rowBlocks; k++) scaleRows(kernel, P, s, k * D);
+    const bias = Float32Array.from(w.get(`${prefix}/bias`)!, (v, p) => v - shift[p]!);
+    return [
+      [`${prefix}/kernel`, kernel],
+      [`${prefix}/bias`, bias],
+    ] as const;
+  };
+  if (c.kind === 'stats') return new Map([...w, ...fold('cls', c.classes, 2), ...(c.subclasses > 0 ? fold('sub', c.subclasses, 2) : [])]);
+  return new Map([...w, ...fold('proj', c.projDim, 1)]);
 }
 
 /**
- * Rows first..first+D of kernel W [*, P] (one per input dimension) scaled by the scales into `into`
- * (a copy of W by default); with `shift`, the bias less (mean * scale)·W of those rows.
+ * Scales rows first..first+D of kernel [*, P] (one per input dimension) in place by the scales;
+ * returns (mean * scale)·W over those rows, W as they were.
  */
-function foldRows(
-  W: Float32Array,
-  b: Float32Array,
-  P: number,
-  s: InputStats,
-  first: number,
-  shift: boolean,
-  into: Float32Array = W.slice(),
-): [Float32Array, Float32Array] {
-  const D = s.mean.length;
+function scaleRows(kernel: Float32Array, P: number, s: InputStats, first: number): Float64Array {
   const sum = new Float64Array(P);
-  for (let d = 0; d < D; d++) {
+  for (let d = 0; d < s.mean.length; d++) {
     const sd = s.scale[d]!;
     const ms = s.mean[d]! * sd;
     const row = (first + d) * P;
     for (let p = 0; p < P; p++) {
-      into[row + p] = W[row + p]! * sd;
-      sum[p]! += ms * W[row + p]!;
+      sum[p]! += ms * kernel[row + p]!;
+      kernel[row + p]! *= sd;
     }
   }
-  return [into, shift ? Float32Array.from(b, (v, p) => v - sum[p]!) : b];
+  return sum;
 }

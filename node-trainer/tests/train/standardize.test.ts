@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { toHalf } from '../../src/features/float16.ts';
 import { loadHead } from '../../src/head/checkpoint.ts';
-import { headParamShapes } from '../../src/head/params.ts';
+import { headParamShapes, type HeadConfig, type HeadWeights } from '../../src/head/params.ts';
 import { initBackend, tf } from '../../src/train/backend.ts';
 import { parseTrainConfig } from '../../src/train/config.ts';
 import { initHeadWeights } from '../../src/train/init.ts';
@@ -14,7 +14,7 @@ import { weightTensors } from '../../src/train/predict.ts';
 import { Rng } from '../../src/train/rng.ts';
 import { readRunConfig, runPaths } from '../../src/train/run-dir.ts';
 import { loadTrainState } from '../../src/train/state.ts';
-import { foldInputStats, inputStats, standardizeTensor, VARIANCE_FLOOR } from '../../src/train/standardize.ts';
+import { foldInputStats, inputStats, standardizeTensor, VARIANCE_FLOOR, type InputStats } from '../../src/train/standardize.ts';
 import { batchTensor, type ClipSet } from '../../src/train/data.ts';
 import { TINY_HEAD, writeSyntheticStore } from './synthetic-store.ts';
 
@@ -54,6 +54,16 @@ describe('inputStats', () => {
   });
 });
 
+/** The trained weights on standardised `x` (a) and the folded weights on raw `x` (b). */
+function onStandardisedAndFolded(c: HeadConfig, w: HeadWeights, x: tf.Tensor3D, stats: InputStats) {
+  const norm = { mean: tf.tensor1d(stats.mean), scale: tf.tensor1d(stats.scale) };
+  return {
+    a: headForward(c, weightTensors(c, w), standardizeTensor(x, norm)),
+    b: headForward(c, weightTensors(c, foldInputStats(c, w, stats)), x),
+  };
+}
+const diff = (p: tf.Tensor, q: tf.Tensor) => tf.max(tf.abs(tf.sub(p, q))).dataSync()[0]!;
+
 describe('foldInputStats', () => {
   it('weights on raw features give what the trained weights give on standardised ones', () => {
     const c = headConfigFor(parseTrainConfig({ projDim: 12, lstmHidden: 6, lstmLayers: 1, attnHeads: 2, poolHidden: 5, dropout: 0 }), 10);
@@ -66,13 +76,7 @@ describe('foldInputStats', () => {
       mean: Float32Array.from({ length: D }, (_, d) => d * 3 + 0.01),
       scale: Float32Array.from({ length: D }, (_, d) => 10 ** (4 - d)),
     };
-    const x = tf.tensor3d(raw, [2, 5, D]);
-    const norm = { mean: tf.tensor1d(stats.mean), scale: tf.tensor1d(stats.scale) };
-    const trained = weightTensors(c, w);
-    const folded = weightTensors(c, foldInputStats(c, w, stats));
-    const a = headForward(c, trained, standardizeTensor(x, norm));
-    const b = headForward(c, folded, x);
-    const diff = (p: tf.Tensor, q: tf.Tensor) => tf.max(tf.abs(tf.sub(p, q))).dataSync()[0]!;
+    const { a, b } = onStandardisedAndFolded(c, w, tf.tensor3d(raw, [2, 5, D]), stats);
     expect(diff(a.logits, b.logits)).toBeLessThan(1e-4);
     expect(diff(a.attention, b.attention)).toBeLessThan(1e-5);
     // Only the input projection changes.
@@ -91,11 +95,7 @@ describe('foldInputStats', () => {
       mean: Float32Array.from({ length: D }, (_, d) => d * 3 + 0.01),
       scale: Float32Array.from({ length: D }, (_, d) => 10 ** (2 - d)),
     };
-    const x = tf.tensor3d(raw, [3, 4, D]);
-    const norm = { mean: tf.tensor1d(stats.mean), scale: tf.tensor1d(stats.scale) };
-    const a = headForward(c, weightTensors(c, w), standardizeTensor(x, norm));
-    const b = headForward(c, weightTensors(c, foldInputStats(c, w, stats)), x);
-    const diff = (p: tf.Tensor, q: tf.Tensor) => tf.max(tf.abs(tf.sub(p, q))).dataSync()[0]!;
+    const { a, b } = onStandardisedAndFolded(c, w, tf.tensor3d(raw, [3, 4, D]), stats);
     expect(diff(a.logits, b.logits)).toBeLessThan(1e-4);
     expect(diff(a.subLogits!, b.subLogits!)).toBeLessThan(1e-4);
     expect(diff(a.attention, b.attention)).toBeLessThan(1e-4);
