@@ -140,6 +140,7 @@ const api: DecodeWorkerApi = {
         timingsMs: { probe: tOpen - t0 - opened.loadMs, load: opened.loadMs, frames: tEnd - tOpen, total: tEnd - t0 },
         skippedPackets: result.skippedPackets,
         copiedFrames: result.copiedFrames,
+        ffmpegRuns: result.ffmpegRuns,
       };
       return Comlink.transfer(
         output,

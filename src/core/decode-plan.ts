@@ -77,6 +77,22 @@ export function snapToKeyFrame(t: number, keyFrameS: number | null, toleranceS: 
   return keyFrameS <= t + 1e-6 && keyFrameS >= t - toleranceS - 1e-6 ? Math.min(t, roundUs(keyFrameS)) : t;
 }
 
+/**
+ * Decoding every frame in one pass stays cheaper than one seek per sample (a run's start plus up
+ * to a key-frame interval decoded, ~0.3 s) up to about this many frames per sample.
+ */
+export const PASS_FRAMES_PER_SAMPLE = 60;
+
+/**
+ * Whether a decoder should read the stream through once (every frame decoded, the sampled ones
+ * kept) rather than seek to each of `samples` times: short videos and dense plans. Used by both
+ * ffmpeg decoders, node-trainer's native one and the browser's ffmpeg.wasm fallback.
+ */
+export function passIsCheaper(timing: StreamTiming, samples: number): boolean {
+  const frames = timing.frameCount ?? Math.ceil(timing.durationS * (timing.frameRate ?? 30));
+  return frames <= PASS_FRAMES_PER_SAMPLE * Math.max(samples, 8);
+}
+
 function roundUs(t: number): number {
   return Math.round(t * 1e6) / 1e6;
 }

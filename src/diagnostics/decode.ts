@@ -40,6 +40,8 @@ export interface DecodeSummary {
   skippedPackets: number;
   /** Frames converted without a canvas rather than drawn to one (workers/decode/webcodecs.ts copyRgba). */
   copiedFrames: number;
+  /** ffmpeg runs on the ffmpeg.wasm path (workers/decode/ffmpeg.ts), 0 on WebCodecs. */
+  ffmpegRuns: number;
 }
 
 export type Outcome<T> = T | { error: ErrorInfo };
@@ -81,6 +83,7 @@ export async function decodeSummary(file: File, request: Omit<DecodeRequest, 'jo
       timingsMs: { ...out.timingsMs },
       skippedPackets: out.skippedPackets,
       copiedFrames: out.copiedFrames,
+      ffmpegRuns: out.ffmpegRuns,
     };
   } catch (error) {
     return { error: toErrorInfo(error) };

@@ -45,6 +45,7 @@ interface DecodeSummary {
   timingsMs: Record<string, number>;
   skippedPackets: number;
   copiedFrames: number;
+  ffmpegRuns: number;
 }
 interface Request {
   frames: number;
@@ -165,6 +166,10 @@ for (const [name, e] of Object.entries(good)) {
       expect(ff.decoder).toBe('ffmpeg');
       checkSummary(ff, e, 8, `${name} (forced ffmpeg)`);
       expect(ff.unique).toEqual(auto.unique);
+      expect(auto.ffmpegRuns).toBe(0);
+      // A 4 s clip is read through once, several samples per ffmpeg run (plus retries where a
+      // container's seek overshoots), not one run per sample.
+      expect(ff.ffmpegRuns, `${name}: ffmpeg runs for ${ff.frames.length} frames`).toBeLessThan(ff.frames.length);
       // Same frames, decoded and converted by different code: close, not identical.
       for (const [i, f] of ff.frames.entries()) {
         const w = auto.frames[i]!;
@@ -378,6 +383,20 @@ test('long videos: a key frame within 1/8 of the sample spacing before a sample 
       expect(snapped).toBeLessThan(s.frames.length);
       expect(after).toBeLessThan(before);
     }
+  }
+});
+
+test('long videos on ffmpeg.wasm: one run per sample, each the exact frame native ffmpeg decodes there', async ({ page }) => {
+  // long-gop.mp4: 600 s, 15,000 frames; reading it through for 4 samples would decode them all.
+  const s = ok(await decode(page, 'long-gop.mp4', { frames: 4, forceDecoder: 'ffmpeg' }));
+  expect(s.decoder).toBe('ffmpeg');
+  expect(s.frames).toHaveLength(4);
+  expect(s.ffmpegRuns).toBe(4);
+  for (const f of s.frames) {
+    const label = `asked ${f.timestamp}, got ${f.actualTimestamp}`;
+    // No key-frame snapping on this path: the frame at the sample time itself.
+    expect(Math.abs(f.actualTimestamp - f.timestamp), label).toBeLessThanOrEqual(0.045);
+    expect(maxDiff(f.rgb, ffmpegGrid('long-gop.mp4', f.actualTimestamp, f.width, f.height)), label).toBeLessThan(3);
   }
 });
 

@@ -107,6 +107,8 @@ export interface DecodeOutput {
   skippedPackets: number;
   /** Frames converted to RGBA without a canvas (DecodeRequest.rgba); 0 on ffmpeg.wasm. */
   copiedFrames: number;
+  /** ffmpeg runs the frames took on ffmpeg.wasm (fewer than frames where one run kept several); 0 on WebCodecs. */
+  ffmpegRuns: number;
 }
 
 /**

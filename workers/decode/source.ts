@@ -41,6 +41,8 @@ export interface FrameStats {
   skippedPackets: number;
   /** Frames converted to RGBA without a canvas rather than drawn to one (0 on ffmpeg.wasm). */
   copiedFrames: number;
+  /** ffmpeg runs on the ffmpeg.wasm path, retries included (0 on WebCodecs). */
+  ffmpegRuns: number;
 }
 
 export interface OpenedVideo {

@@ -162,7 +162,7 @@ class WebCodecsVideo implements OpenedVideo {
       // Ends the decode pipeline (and closes any frames it still holds) without waiting on it.
       void samples.return?.(undefined).catch(() => undefined);
     }
-    return { skippedPackets: skipper?.skipped ?? 0, copiedFrames };
+    return { skippedPackets: skipper?.skipped ?? 0, copiedFrames, ffmpegRuns: 0 };
   }
 
   /**

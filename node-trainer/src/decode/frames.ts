@@ -10,9 +10,10 @@
  *   - `seek`: one short ffmpeg per timestamp, seeking before the target and keeping the first frame
  *     at or after it (retrying further back where MPEG-TS/PS seeks overshoot). Its cost grows with
  *     the number of samples, not the video's length, so it wins on long videos.
- * `auto` uses `pass` up to PASS_FRAMES_PER_SAMPLE decoded frames per sample; bench/extract.ts measures both.
+ * `auto` uses `pass` up to PASS_FRAMES_PER_SAMPLE decoded frames per sample (src/core/decode-plan.ts);
+ * bench/extract.ts measures both.
  */
-import { seekMargins, seekOvershot } from '../../../src/core/decode-plan.ts';
+import { passIsCheaper, seekMargins, seekOvershot } from '../../../src/core/decode-plan.ts';
 import { VidkindError, throwIfCancelled } from '../../../src/core/errors.ts';
 import type { RgbaFrame } from '../../../src/core/preprocess.ts';
 import { runChild } from './child.ts';
@@ -30,12 +31,6 @@ export interface DecodeOptions {
   signal?: AbortSignal;
 }
 
-/**
- * One pass decodes every frame; a seek costs a process start plus a keyframe interval (~0.3 s here).
- * At a few hundred frames/s of decoding, the pass stays cheaper up to about this many frames per sample.
- */
-export const PASS_FRAMES_PER_SAMPLE = 60;
-
 const BASE_ARGS = ['-hide_banner', '-nostdin', '-nostats'];
 
 function filterChain(info: VideoInfo): { vf: string; width: number; height: number } {
@@ -47,8 +42,7 @@ function filterChain(info: VideoInfo): { vf: string; width: number; height: numb
 /** Chooses the strategy for a file and a number of distinct samples. */
 export function chooseStrategy(info: VideoInfo, samples: number, wanted: DecodeStrategy = 'auto'): 'seek' | 'pass' {
   if (wanted !== 'auto') return wanted;
-  const frames = info.frameCount ?? Math.ceil(info.durationS * (info.frameRate ?? 30));
-  return frames <= PASS_FRAMES_PER_SAMPLE * Math.max(samples, 8) ? 'pass' : 'seek';
+  return passIsCheaper(info, samples) ? 'pass' : 'seek';
 }
 
 /**

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { cappedSize, decodePlans, looksLikeVideoContainer, rotatedSize, seekMargins, seekOvershot } from '../../../src/core/decode-plan';
+import {
+  cappedSize,
+  decodePlans,
+  looksLikeVideoContainer,
+  passIsCheaper,
+  rotatedSize,
+  seekMargins,
+  seekOvershot,
+} from '../../../src/core/decode-plan';
 
 describe('decodePlans', () => {
   it('puts shift 0 first and decodes the union of all plans once', () => {
@@ -62,6 +70,22 @@ describe('seek strategy', () => {
     expect(seekOvershot(2.0, 1.2, 0.04)).toBe(true);
     expect(seekOvershot(1.21, 1.2, 0.04)).toBe(false);
     expect(seekOvershot(1.0, 1.2, 0.04)).toBe(false);
+  });
+});
+
+describe('passIsCheaper', () => {
+  it('reads short videos through once and seeks in long ones, by frames per sample', () => {
+    // 10 s at 30 fps, 16 samples: 300 frames, under 60 per sample.
+    expect(passIsCheaper({ durationS: 10, frameRate: 30, frameCount: 300 }, 16)).toBe(true);
+    // 60 s at 30 fps: 1,800 frames for 16 samples is more than 60 each; for 32 samples it is not.
+    expect(passIsCheaper({ durationS: 60, frameRate: 30, frameCount: 1800 }, 16)).toBe(false);
+    expect(passIsCheaper({ durationS: 60, frameRate: 30, frameCount: 1800 }, 32)).toBe(true);
+    // A frame count is preferred to duration x rate; without either rate, 30 fps is assumed.
+    expect(passIsCheaper({ durationS: 600, frameRate: 25, frameCount: 400 }, 8)).toBe(true);
+    expect(passIsCheaper({ durationS: 17 }, 8)).toBe(false);
+    expect(passIsCheaper({ durationS: 16 }, 8)).toBe(true);
+    // Few samples are costed as 8: a seek has a fixed cost too.
+    expect(passIsCheaper({ durationS: 10, frameRate: 30 }, 1)).toBe(true);
   });
 });
 
