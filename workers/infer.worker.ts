@@ -20,7 +20,7 @@ import type {
   LoadedModel,
 } from './infer/api';
 import { chooseProvider, wasmThreads } from './infer/providers';
-import { configureRuntime, HEAD_ON_WASM_NOTE, HEADS_ON_WEBGPU, ort, SessionPool } from './infer/sessions';
+import { configureRuntime, float32Tensor, HEAD_ON_WASM_NOTE, HEADS_ON_WEBGPU, SessionPool } from './infer/sessions';
 
 let device: InferDevice | undefined;
 let pool: SessionPool | undefined;
@@ -81,7 +81,7 @@ const api: InferWorkerApi = {
     const notes = [note];
     if (provider === 'webgpu' && headProvider === 'wasm') notes.push(HEAD_ON_WASM_NOTE);
     if (!isolated) notes.push('Not cross-origin isolated (no COOP/COEP headers): WASM runs one thread.');
-    configureRuntime(threads, config.verboseLog ?? false);
+    await configureRuntime(provider, threads, config.verboseLog ?? false);
     device = {
       backboneProvider: provider,
       headProvider,
@@ -133,7 +133,7 @@ const api: InferWorkerApi = {
       );
       preprocessMs += performance.now() - t0;
       const dims = spec.layout === 'NHWC' ? [n, spec.height, spec.width, 3] : [n, 3, spec.height, spec.width];
-      const { outputs, ms } = await p.run(entry.id, { [spec.name]: new ort.Tensor('float32', input, dims) });
+      const { outputs, ms } = await p.run(entry.id, { [spec.name]: float32Tensor(input, dims) });
       backboneMs += ms;
       const emb = outputs[entry.output.name];
       for (const [name, v] of Object.entries(outputs)) if (name !== entry.output.name) v.dispose();
@@ -165,7 +165,7 @@ const api: InferWorkerApi = {
     const data = new Float32Array(batch * frameTensorSize(spec));
     for (let i = 0; i < data.length; i++) data[i] = (i % 251) / 251;
     const dims = spec.layout === 'NHWC' ? [batch, spec.height, spec.width, 3] : [batch, 3, spec.height, spec.width];
-    const feeds = { [spec.name]: new ort.Tensor('float32', data, dims) };
+    const feeds = { [spec.name]: float32Tensor(data, dims) };
     const runMs: number[] = [];
     for (let i = 0; i < runs; i++) {
       const { outputs, ms } = await p.run(backboneId, feeds);
@@ -181,7 +181,7 @@ const api: InferWorkerApi = {
     const dim = features.length / (n * t);
     if (!Number.isInteger(dim))
       throw new VidkindError('inference-failed', `Features of length ${features.length} are not [${n}, ${t}, D].`);
-    const { outputs: out, ms } = await p.run(headId, { [entry.inputs.features]: new ort.Tensor('float32', features, [n, t, dim]) });
+    const { outputs: out, ms } = await p.run(headId, { [entry.inputs.features]: float32Tensor(features, [n, t, dim]) });
     const take = async (name: string | undefined) => {
       const v = name ? out[name] : undefined;
       if (!v) return undefined;

@@ -179,11 +179,19 @@ test('WASM and WebGPU give the same probabilities within 1e-3 (SwiftShader, 2 fr
   // SwiftShader compiles and runs every WebGPU shader on the CPU: minutes, even for 2 frames.
   test.setTimeout(480_000);
   await open(page);
+  // Which onnxruntime-web build each backend loads: the plain WASM one (14 MB) unless a backbone runs on WebGPU.
+  const runtimes: string[] = [];
+  page.on('request', (r) => {
+    const m = /ort-wasm-simd-threaded(\.\w+)?-[\w-]+\.wasm$/.exec(r.url());
+    if (m) runtimes.push(m[1] ?? '.plain');
+  });
   const settings = { frames: 2, ensemble: 'test-single' };
   const wasm = success(await classify(page, 'h264.mp4', { ...settings, backend: 'wasm' }, { featureCache: false }));
+  expect(runtimes).toEqual(['.plain']);
   const gpuRun = await classify(page, 'h264.mp4', { ...settings, backend: 'webgpu' }, { featureCache: false });
   const gpu = success(gpuRun);
   expect(gpu.models.provider).toMatch(/^webgpu/);
+  expect(runtimes).toEqual(['.plain', '.asyncify']);
   expect(maxDiff(probVector(wasm), probVector(gpu))).toBeLessThan(1e-3);
   expect(maxDiff(wasm.attention, gpu.attention)).toBeLessThan(1e-3);
   expect(gpu.label).toBe(wasm.label);

@@ -21,7 +21,6 @@
  * true to run them on WebGPU; `runModels({backend:'webgpu', verboseLog:true})` on the diagnostics
  * page shows where each node is placed.
  */
-import * as ort from 'onnxruntime-web/webgpu';
 import { VidkindError } from '../../src/core/errors';
 import type { BackboneEntry, HeadEntry } from '../../src/core/manifest';
 import type { LoadedModel, Provider } from './api';
@@ -32,11 +31,31 @@ export const HEAD_ON_WASM_NOTE =
   "Backbone on WebGPU, heads on WASM: the heads' LSTM runs one small GPU program per time step, slower than the CPU.";
 
 interface Entry {
-  session: ort.InferenceSession;
+  session: import('onnxruntime-web/wasm').InferenceSession;
   info: LoadedModel;
   sha256: string;
   /** onnxruntime-web sessions run one call at a time: calls are chained here. */
   queue: Promise<unknown>;
+}
+
+/**
+ * onnxruntime-web, loaded for the backbone provider. The WebGPU build is ONNX Runtime compiled with
+ * asyncify (26.8 MB of wasm); the plain WASM build (14.2 MB) has the same CPU kernels. In Chromium
+ * on the 2-core bench machine, the first session (runtime start included) took 3.0 s with the plain
+ * build against 5.9-6.9 s with the WebGPU one, so WebGPU's build is only loaded when a backbone runs
+ * on WebGPU (heads beside it then use that build's WASM provider).
+ */
+type Ort = typeof import('onnxruntime-web/wasm');
+let ort: Ort | undefined;
+
+function runtime(): Ort {
+  if (!ort) throw new VidkindError('internal', 'onnxruntime-web is not loaded (configure the inference worker first).');
+  return ort;
+}
+
+/** A float32 tensor of the loaded runtime. */
+export function float32Tensor(data: Float32Array, dims: readonly number[]): import('onnxruntime-web/wasm').Tensor {
+  return new (runtime().Tensor)('float32', data, dims);
 }
 
 export class SessionPool {
@@ -59,9 +78,9 @@ export class SessionPool {
   async create(kind: 'backbone' | 'head', entry: BackboneEntry | HeadEntry, bytes: Uint8Array): Promise<LoadedModel> {
     const provider = kind === 'backbone' ? this.providers.backbone : this.providers.head;
     const t0 = performance.now();
-    let session: ort.InferenceSession;
+    let session: import('onnxruntime-web/wasm').InferenceSession;
     try {
-      session = await ort.InferenceSession.create(bytes, {
+      session = await runtime().InferenceSession.create(bytes, {
         executionProviders: [provider],
         graphOptimizationLevel: 'all',
         // 0 = verbose: prints which provider each node is placed on.
@@ -92,7 +111,10 @@ export class SessionPool {
    * Runs a session with its calls serialised. `ms` is the run alone, timed inside the queue, so a
    * call that waited for earlier ones does not count their time (frames are embedded while decoding).
    */
-  run(id: string, feeds: Record<string, ort.Tensor>): Promise<{ outputs: ort.InferenceSession.OnnxValueMapType; ms: number }> {
+  run(
+    id: string,
+    feeds: Record<string, import('onnxruntime-web/wasm').Tensor>,
+  ): Promise<{ outputs: import('onnxruntime-web/wasm').InferenceSession.OnnxValueMapType; ms: number }> {
     const e = this.sessions.get(id);
     if (!e) return Promise.reject(new VidkindError('inference-failed', `Model "${id}" is not loaded.`));
     const next = e.queue.then(async () => {
@@ -115,10 +137,13 @@ export class SessionPool {
   }
 }
 
-/** WASM threads are fixed when the runtime first starts: set before any session exists. */
-export function configureRuntime(threads: number, verbose: boolean): void {
-  ort.env.wasm.numThreads = threads;
-  ort.env.logLevel = verbose ? 'verbose' : 'warning';
+/**
+ * Loads the runtime for the backbone provider and sets its WASM threads, which are fixed when it
+ * first starts: call once, before any session exists.
+ */
+export async function configureRuntime(backboneProvider: Provider, threads: number, verbose: boolean): Promise<void> {
+  const loaded = backboneProvider === 'webgpu' ? ((await import('onnxruntime-web/webgpu')) as Ort) : await import('onnxruntime-web/wasm');
+  loaded.env.wasm.numThreads = threads;
+  loaded.env.logLevel = verbose ? 'verbose' : 'warning';
+  ort = loaded;
 }
-
-export { ort };
