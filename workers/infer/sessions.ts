@@ -21,6 +21,7 @@
  * true to run them on WebGPU; `runModels({backend:'webgpu', verboseLog:true})` on the diagnostics
  * page shows where each node is placed.
  */
+import type { InferenceSession, Tensor } from 'onnxruntime-web/wasm';
 import { VidkindError } from '../../src/core/errors';
 import type { BackboneEntry, HeadEntry } from '../../src/core/manifest';
 import type { LoadedModel, Provider } from './api';
@@ -31,7 +32,7 @@ export const HEAD_ON_WASM_NOTE =
   "Backbone on WebGPU, heads on WASM: the heads' LSTM runs one small GPU program per time step, slower than the CPU.";
 
 interface Entry {
-  session: import('onnxruntime-web/wasm').InferenceSession;
+  session: InferenceSession;
   info: LoadedModel;
   sha256: string;
   /** onnxruntime-web sessions run one call at a time: calls are chained here. */
@@ -54,7 +55,7 @@ function runtime(): Ort {
 }
 
 /** A float32 tensor of the loaded runtime. */
-export function float32Tensor(data: Float32Array, dims: readonly number[]): import('onnxruntime-web/wasm').Tensor {
+export function float32Tensor(data: Float32Array, dims: readonly number[]): Tensor {
   return new (runtime().Tensor)('float32', data, dims);
 }
 
@@ -78,7 +79,7 @@ export class SessionPool {
   async create(kind: 'backbone' | 'head', entry: BackboneEntry | HeadEntry, bytes: Uint8Array): Promise<LoadedModel> {
     const provider = kind === 'backbone' ? this.providers.backbone : this.providers.head;
     const t0 = performance.now();
-    let session: import('onnxruntime-web/wasm').InferenceSession;
+    let session: InferenceSession;
     try {
       session = await runtime().InferenceSession.create(bytes, {
         executionProviders: [provider],
@@ -111,10 +112,7 @@ export class SessionPool {
    * Runs a session with its calls serialised. `ms` is the run alone, timed inside the queue, so a
    * call that waited for earlier ones does not count their time (frames are embedded while decoding).
    */
-  run(
-    id: string,
-    feeds: Record<string, import('onnxruntime-web/wasm').Tensor>,
-  ): Promise<{ outputs: import('onnxruntime-web/wasm').InferenceSession.OnnxValueMapType; ms: number }> {
+  run(id: string, feeds: Record<string, Tensor>): Promise<{ outputs: InferenceSession.OnnxValueMapType; ms: number }> {
     const e = this.sessions.get(id);
     if (!e) return Promise.reject(new VidkindError('inference-failed', `Model "${id}" is not loaded.`));
     const next = e.queue.then(async () => {
