@@ -93,6 +93,17 @@ export function passIsCheaper(timing: StreamTiming, samples: number): boolean {
   return frames <= PASS_FRAMES_PER_SAMPLE * Math.max(samples, 8);
 }
 
+/**
+ * An ffmpeg `select` filter keeping, for each threshold a (seconds on the filter's clock), the first
+ * frame with t >= a: t >= a while the frame before was earlier than a. prev_t is NaN for the first
+ * frame, and gte(NaN, a) is 0, so the first frame qualifies too. A frame that is the first at or
+ * after several thresholds is kept once. Used by both ffmpeg decoders' one-pass reads.
+ */
+export function selectFirstFramesAtOrAfter(thresholds: number[]): string {
+  const terms = thresholds.map((a) => `gte(t,${a.toFixed(6)})*not(gte(prev_t,${a.toFixed(6)}))`);
+  return `select='${terms.join('+')}'`;
+}
+
 function roundUs(t: number): number {
   return Math.round(t * 1e6) / 1e6;
 }

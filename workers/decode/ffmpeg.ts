@@ -15,7 +15,7 @@
 import { FFmpeg, FFFSType } from '@ffmpeg/ffmpeg';
 import coreURL from '@ffmpeg/core?url';
 import wasmURL from '@ffmpeg/core/wasm?url';
-import { cappedSize, passIsCheaper, seekMargins, seekOvershot } from '../../src/core/decode-plan';
+import { cappedSize, passIsCheaper, seekMargins, seekOvershot, selectFirstFramesAtOrAfter } from '../../src/core/decode-plan';
 import { VidkindError, throwIfCancelled } from '../../src/core/errors';
 import { parseFfprobe, parseShowinfoTimes, type ProbedVideo } from '../../src/core/ffprobe';
 import type { VideoInfo } from './api';
@@ -247,9 +247,6 @@ class FfmpegVideo implements OpenedVideo {
     const out = await scratchFile(this.ff, targets.length * bytes);
     // Half a frame early, so a timestamp that is a real frame's time (the plan snaps to them) picks that frame.
     const absolute = targets.map((t) => this.video.startS + t - frameS / 2);
-    // Keep the first frame at or after each time: t >= a while the frame before was earlier than a
-    // (prev_t is NaN for the first frame, and gte(NaN, a) is 0, so the first frame qualifies too).
-    const select = absolute.map((a) => `gte(t,${a.toFixed(6)})*not(gte(prev_t,${a.toFixed(6)}))`).join('+');
     const target = targets[0]!;
     for (const margin of seekMargins(target)) {
       const seek = Math.max(0, target - margin);
@@ -271,7 +268,7 @@ class FfmpegVideo implements OpenedVideo {
         '-fps_mode',
         'passthrough',
         '-vf',
-        `showinfo@first,select='${select}',scale=${size.width}:${size.height}:flags=area,showinfo@out`,
+        `showinfo@first,${selectFirstFramesAtOrAfter(absolute)},scale=${size.width}:${size.height}:flags=area,showinfo@out`,
         '-pix_fmt',
         'rgba',
         '-f',

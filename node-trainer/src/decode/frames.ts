@@ -13,7 +13,7 @@
  * `auto` uses `pass` up to PASS_FRAMES_PER_SAMPLE decoded frames per sample (src/core/decode-plan.ts);
  * bench/extract.ts measures both.
  */
-import { passIsCheaper, seekMargins, seekOvershot } from '../../../src/core/decode-plan.ts';
+import { passIsCheaper, seekMargins, seekOvershot, selectFirstFramesAtOrAfter } from '../../../src/core/decode-plan.ts';
 import { VidkindError, throwIfCancelled } from '../../../src/core/errors.ts';
 import type { RgbaFrame } from '../../../src/core/preprocess.ts';
 import { runChild } from './child.ts';
@@ -198,13 +198,8 @@ async function decodePass(
   opts: DecodeOptions,
 ): Promise<Array<RgbaFrame | undefined>> {
   const { vf, width, height } = filterChain(info);
-  // Keep the first frame at or after each sample time: t >= a and the previous frame was before a.
-  // prev_t is NaN for the first frame, and gte(NaN, a) is 0, so the first frame qualifies too.
-  const terms = timestamps.map((t) => {
-    const a = Math.max(0, t - EPS).toFixed(6);
-    return `gte(t,${a})*not(gte(prev_t,${a}))`;
-  });
-  const select = `select='${terms.join('+')}'`;
+  // Keep the first frame at or after each sample time.
+  const select = selectFirstFramesAtOrAfter(timestamps.map((t) => Math.max(0, t - EPS)));
   const collector = frameCollector(width, height);
   // showinfo logs each kept frame's time, which maps frames back to samples.
   const stderr = await ffmpegRgba(file, [], `${select},showinfo,${vf}`, [], collector, deadline, opts);

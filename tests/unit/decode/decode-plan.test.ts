@@ -7,6 +7,7 @@ import {
   rotatedSize,
   seekMargins,
   seekOvershot,
+  selectFirstFramesAtOrAfter,
 } from '../../../src/core/decode-plan';
 
 describe('decodePlans', () => {
@@ -86,6 +87,14 @@ describe('passIsCheaper', () => {
     expect(passIsCheaper({ durationS: 16 }, 8)).toBe(true);
     // Few samples are costed as 8: a seek has a fixed cost too.
     expect(passIsCheaper({ durationS: 10, frameRate: 30 }, 1)).toBe(true);
+  });
+});
+
+describe('selectFirstFramesAtOrAfter', () => {
+  it('keeps the first frame at or after each threshold, to the microsecond', () => {
+    expect(selectFirstFramesAtOrAfter([0.5, 1.2345678])).toBe(
+      "select='gte(t,0.500000)*not(gte(prev_t,0.500000))+gte(t,1.234568)*not(gte(prev_t,1.234568))'",
+    );
   });
 });
 
