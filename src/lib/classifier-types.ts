@@ -62,9 +62,14 @@ export interface ClassifyOutput {
 }
 
 export interface Classifier {
+  /** The model manifest (fetched once and validated), without loading any model. */
+  manifest(): Promise<Manifest>;
   /** Loads the manifest and models (download with progress, sha256 check, Cache API). */
   init(settings: ClassifySettings, onModelProgress?: (p: ModelLoadProgress) => void): Promise<{ manifest: Manifest; device: DeviceInfo }>;
-  /** Classifies one file. Never rejects for a bad file: errors come back as an error Result. */
+  /**
+   * Classifies one file. Never rejects for a bad file: errors come back as an error Result. While
+   * the models are still loading it starts decoding and waits for them before the backbone.
+   */
   classify(
     file: File,
     settings: ClassifySettings,

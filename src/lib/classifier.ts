@@ -74,9 +74,34 @@ export interface WorkReportingClassifier extends Classifier {
 const THUMBNAIL_SIDE = 160;
 /** Frames handed to the infer worker but not yet embedded: bounds memory when decoding outruns the backbone. */
 const MAX_FRAMES_IN_FLIGHT = 4;
+/**
+ * Decoded frames kept while the models are still loading (a visit's first file): 192 MB holds the
+ * 16 frames of the default plan at 1280x720 three times over (temporal TTA), so decoding a first
+ * file overlaps the models' download and session creation instead of waiting for them.
+ */
+const FRAME_BYTES_WHILE_LOADING = 192 * 1024 * 1024;
 const IDENTITY: TtaView = { id: 'identity', flip: false, crop: 1, shift: 0 };
 
 const spatialKey = (v: ViewSpec) => `flip=${v.flip ? 1 : 0},crop=${v.crop ?? 1}`;
+
+type Ensured = {
+  loaded: LoadedManifest;
+  infer: InferClient;
+  ensemble: ReturnType<typeof pickEnsemble>;
+  models: ReturnType<typeof ensembleModels>;
+  device: InferDevice;
+};
+
+/** Settles with `promise`, or rejects as cancelled as soon as `signal` aborts (the work behind `promise` goes on). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new VidkindError('cancelled', 'Cancelled.'));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
 
 function deviceInfo(d: InferDevice): DeviceInfo {
   return { provider: d.backboneProvider, threads: d.threads, adapter: d.adapter, notes: d.notes };
@@ -85,24 +110,61 @@ function deviceInfo(d: InferDevice): DeviceInfo {
 /** Creates the pipeline; workers start on `init`. */
 export function createClassifier(options: ClassifierOptions = {}): WorkReportingClassifier {
   const useCache = options.featureCache ?? true;
-  let loaded: LoadedManifest | undefined;
   let infer: InferClient | undefined;
   let decoder: DecodeClient | undefined;
 
-  async function ensure(settings: ClassifySettings, onModelProgress?: (p: ModelLoadProgress) => void, signal?: AbortSignal) {
-    loaded ??= await loadManifest(options.manifestUrl ?? DEFAULT_MANIFEST_URL, signal);
+  let manifestLoad: Promise<LoadedManifest> | undefined;
+  /** The models' load for one backend and ensemble, shared by `init` and every `classify` that waits on it. */
+  let modelsLoad: { key: string; promise: Promise<Ensured> } | undefined;
+  /** Download progress goes to the latest `init`'s listener, also for a load a classify started. */
+  let modelProgress: ((p: ModelLoadProgress) => void) | undefined;
+
+  /** The manifest, fetched once per classifier (again after clearModelCache); a failed fetch is retried next time. */
+  function manifestOnce(): Promise<LoadedManifest> {
+    manifestLoad ??= loadManifest(options.manifestUrl ?? DEFAULT_MANIFEST_URL).catch((e: unknown) => {
+      manifestLoad = undefined;
+      throw e;
+    });
+    return manifestLoad;
+  }
+
+  /** What a classify needs before any model is loaded: the manifest, the ensemble and the infer client. */
+  async function prepare(settings: ClassifySettings) {
+    const loaded = await manifestOnce();
     if (infer && infer.config.backend !== settings.backend) {
       infer.dispose();
       infer = undefined;
+      modelsLoad = undefined;
     }
     infer ??= createInferClient(
       { backend: settings.backend, threads: options.threads, verboseLog: options.verboseLog },
       { backboneWorkers: options.backboneWorkers },
     );
     const ensemble = pickEnsemble(loaded.manifest, settings.ensemble);
-    const models = ensembleModels(loaded.manifest, ensemble);
-    await infer.ensureModels(loaded, models, onModelProgress, signal);
-    return { loaded, infer, ensemble, models, device: await infer.device() };
+    return { loaded, infer, ensemble, models: ensembleModels(loaded.manifest, ensemble) };
+  }
+
+  /**
+   * Loads the models for these settings, once: `init` and the classifies that start while it runs
+   * share one load (loading them twice would download and create every session twice). It is not
+   * tied to any file's signal: cancelling a file leaves the load going for the next one.
+   */
+  function ensure(settings: ClassifySettings, onModelProgress?: (p: ModelLoadProgress) => void): Promise<Ensured> {
+    if (onModelProgress) modelProgress = onModelProgress;
+    const key = `${settings.backend}|${settings.ensemble ?? ''}`;
+    if (modelsLoad?.key === key) return modelsLoad.promise;
+    const promise = (async () => {
+      const p = await prepare(settings);
+      await p.infer.ensureModels(p.loaded, p.models, (progress) => modelProgress?.(progress));
+      return { ...p, device: await p.infer.device() };
+    })();
+    const entry = { key, promise };
+    modelsLoad = entry;
+    // A failed load is tried again by the next caller (the app's "Try again", or the next file).
+    promise.catch(() => {
+      if (modelsLoad === entry) modelsLoad = undefined;
+    });
+    return promise;
   }
 
   async function run(
@@ -114,8 +176,12 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
     const tStart = performance.now();
     const work: ClassifyWork = { decodedFrames: 0, backboneFrames: 0, headRuns: 0, preprocessMs: 0, backbones: {} };
     onProgress({ stage: 'loading-models', fraction: 0 });
-    const { loaded, infer, ensemble, models, device } = await ensure(settings, undefined, signal);
+    const { loaded, infer, ensemble, models } = await untilAborted(prepare(settings), signal);
     const manifest = loaded.manifest;
+    // The models may still be loading (the first file of a visit): the decode starts now and its
+    // frames wait for them (decodeAndEmbed), so downloading and creating the sessions overlaps decoding.
+    const ready = untilAborted(ensure(settings), signal);
+    ready.catch(() => {});
     throwIfCancelled(signal);
 
     const T = settings.frames;
@@ -144,7 +210,7 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
     let backboneMs = 0;
     let plan0: SamplePlan | undefined;
     if (!fromFeatureCache) {
-      const out = await decodeAndEmbed(file, T, missing, infer, models.backbones, onProgress, signal, work);
+      const out = await decodeAndEmbed(file, T, missing, infer, ready, models.backbones, onProgress, signal, work);
       decodeMs = out.decodeMs;
       backboneMs = out.backboneMs;
       plan0 = out.plans[0];
@@ -164,6 +230,7 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
         }
       }
     }
+    const { device } = await ready;
     throwIfCancelled(signal);
     const vid = video!;
 
@@ -214,6 +281,7 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
     T: number,
     missing: Array<{ b: BackboneEntry; v: TtaView; i: number }>,
     infer: InferClient,
+    ready: Promise<unknown>,
     backbones: BackboneEntry[],
     onProgress: (p: Progress) => void,
     signal: AbortSignal | undefined,
@@ -248,7 +316,13 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
     const inFlight: Promise<void>[] = [];
     let failure: unknown;
 
+    let modelsReady = false;
+    ready.then(
+      () => (modelsReady = true),
+      () => {},
+    );
     const embedFrame = async (frame: DecodedFrame) => {
+      await ready;
       // Backbones that need the same views of this frame go in one embed call: the pixels cross to
       // the worker once and are resized once for all of them. Each further group (only when the
       // feature cache holds some views of one backbone and not of another) needs its own copy.
@@ -303,12 +377,14 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
     const tDecode = performance.now();
     // Time the decoder spent held back by the backbone (back-pressure): not decoding, so not in `decode`.
     let heldMs = 0;
+    // A failed frame (the models failed to load, or the backbone) ends the decode: nothing after it can be used.
+    const stop = new AbortController();
     const out = await decoder
       .decode(
         file,
         { frames: T, shifts },
         {
-          signal,
+          signal: signal ? AbortSignal.any([signal, stop.signal]) : stop.signal,
           onProgress: (p) => {
             total = p.total;
             onProgress({ stage: 'decoding', fraction: p.done / p.total });
@@ -317,12 +393,17 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
             work.decodedFrames++;
             const job = embedFrame(frame).catch((e) => {
               failure ??= e;
+              stop.abort();
             });
             inFlight.push(job);
-            // Back-pressure: the decoder waits for this promise before sending the next frame.
-            if (inFlight.length > MAX_FRAMES_IN_FLIGHT) {
+            // Back-pressure: the decoder waits for this promise before sending the next frame. While
+            // the models load, frames wait here, up to FRAME_BYTES_WHILE_LOADING of them.
+            const limit = modelsReady
+              ? MAX_FRAMES_IN_FLIGHT
+              : Math.max(MAX_FRAMES_IN_FLIGHT, Math.floor(FRAME_BYTES_WHILE_LOADING / Math.max(1, frame.data.byteLength)));
+            if (inFlight.length > limit) {
               const t = performance.now();
-              await inFlight[inFlight.length - 1 - MAX_FRAMES_IN_FLIGHT];
+              await inFlight[inFlight.length - 1 - limit];
               heldMs += performance.now() - t;
             }
           },
@@ -330,7 +411,7 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
       )
       .catch(async (e) => {
         await Promise.allSettled(inFlight);
-        throw e;
+        throw failure ?? e;
       });
     const decodeMs = performance.now() - tDecode - heldMs;
     total = out.unique.length;
@@ -362,6 +443,9 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
   }
 
   return {
+    async manifest() {
+      return (await manifestOnce()).manifest;
+    },
     async init(settings, onModelProgress) {
       const { loaded, device } = await ensure(settings, onModelProgress);
       return { manifest: loaded.manifest, device: deviceInfo(device) };
@@ -387,7 +471,8 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
       await clearModelCache();
       await featureCache.clear();
       // Sessions stay loaded: they were verified and remain valid until the manifest changes.
-      loaded = undefined;
+      manifestLoad = undefined;
+      modelsLoad = undefined;
     },
     dispose() {
       infer?.dispose();

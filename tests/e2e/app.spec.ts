@@ -155,6 +155,31 @@ test('a real drag and drop (DataTransfer) classifies the dropped file', async ({
   await expect(row.getByTestId('result-label')).toHaveAttribute('data-label', /.+/);
 });
 
+test('a file picked while the models are still loading is decoded meanwhile, then classified', async ({ page }) => {
+  test.setTimeout(180_000);
+  // The backbone's download is held back until the file has been decoded.
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/models/backbones/**', async (route) => {
+    await released;
+    await route.continue();
+  });
+  await openApp(page);
+  await expect(page.getByTestId('model-status')).toHaveAttribute('data-status', 'loading');
+  await page.getByTestId('file-input').setInputFiles([payload('h264.mp4')]);
+  const item = page.getByTestId('queue-item');
+  await expect(item).toHaveCount(1);
+  // Without the backbone: the file is past "Loading models", its frames decoded and waiting.
+  await expect(item.getByTestId('queue-stage')).toHaveText(/Decoding frames|Extracting features/, { timeout: 60_000 });
+  await expect(page.getByTestId('model-status')).toHaveAttribute('data-status', 'loading');
+  await expect(page.getByTestId('result-row')).toHaveCount(0);
+  release();
+  await expect(page.getByTestId('model-status')).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+  await expect(page.getByTestId('result-row')).toHaveCount(1, { timeout: 120_000 });
+  await expect(page.getByTestId('result-row')).toHaveAttribute('data-outcome', 'ok');
+  await expect(page.getByTestId('result-label')).toHaveAttribute('data-label', new RegExp(`^(${CLASS_IDS.join('|')})$`));
+});
+
 test('cancel: one queued file never runs, a running file stops, cancel all empties the queue', async ({ page }) => {
   test.setTimeout(300_000);
   await openApp(page);

@@ -88,6 +88,28 @@ export async function readyClassifier(settings: ClassifySettings): Promise<Class
   return loading;
 }
 
+/**
+ * The classifier for one file: starts loading the models for these settings (as readyClassifier)
+ * without waiting for them, and resolves once the manifest is known, so that the first file of a
+ * visit decodes while the models download and their sessions are created (the classifier's frames
+ * wait for them). Rejects with an ErrorInfo, as readyClassifier does, when the pipeline or the
+ * manifest cannot be loaded.
+ */
+export async function classifierForFile(settings: ClassifySettings): Promise<Classifier> {
+  const ready = readyClassifier(settings);
+  ready.catch(() => {});
+  if (pipeline.status === 'ready') return ready;
+  try {
+    const c = await instance();
+    // 'auto' frames resolve from the manifest (settings.svelte.ts modelFrames).
+    pipeline.manifest ??= await c.manifest();
+    return c;
+  } catch {
+    // The load fails the same way (same module, same manifest) and says so in plain words.
+    return await ready;
+  }
+}
+
 /** Deletes downloaded models from this browser; they are fetched again on next use. */
 export async function clearCachedModels(): Promise<void> {
   const c = await instance();

@@ -6,7 +6,7 @@ import { VidkindError, toErrorInfo } from '../../core/errors';
 import { isErrorResult, type Result } from '../../core/result';
 import type { ClassifyOutput, Progress, Stage } from '../../lib/classifier-types';
 import { SequentialQueue, type Job, type JobState } from '../../lib/queue';
-import { readyClassifier } from './pipeline.svelte';
+import { classifierForFile } from './pipeline.svelte';
 import { settingsSnapshot } from './settings.svelte';
 import type { PickedFile } from '../dropped-files';
 import { thumbnailsToUrls, type FrameImage } from '../frame-images';
@@ -56,12 +56,13 @@ async function classifyOne({ file }: PickedFile, ctx: { signal: AbortSignal; onP
   );
   cancelled.catch(() => {});
   try {
-    classifier = await Promise.race([readyClassifier(settingsSnapshot()), cancelled]);
+    classifier = await Promise.race([classifierForFile(settingsSnapshot()), cancelled]);
   } catch (error) {
     const info = toErrorInfo(error);
     return { result: { file: file.name, error: info }, thumbnails: [], durationS: 0, fromFeatureCache: false };
   }
-  // Taken after the models loaded: 'auto' frames resolve to what the loaded heads were trained on.
+  // Taken once the manifest is known: 'auto' frames resolve to what its heads were trained on. The
+  // models may still be loading; the classifier decodes meanwhile and waits for them.
   return classifier.classify(file, settingsSnapshot(), { onProgress: ctx.onProgress, signal: ctx.signal });
 }
 
