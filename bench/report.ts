@@ -83,6 +83,8 @@ export interface Results {
   notes: string[];
   capabilities?: unknown;
   pageLoadMs?: Stats | null;
+  /** The app's first visit with no file picked: navigation to "Models ready". */
+  appModelsReadyMs?: Stats | null;
   device2Threads?: unknown;
   /** The app's default WASM threads on the bench machine. */
   appThreads?: number;
@@ -443,6 +445,8 @@ export function writeReport(
     row([s.title, fmtStats(s.vidkind.wall), fmtMiB(s.vidkind.peakPssMiB), fmtX(ratio(s.vidkind.wall?.median, s.peer?.total?.median))]);
   }
   if (r.pageLoadMs) L.push('', `Page load (bench page, first visit, to ready): ${fmtStats(r.pageLoadMs)}.`);
+  if (r.appModelsReadyMs)
+    L.push('', `The app, first visit with no file picked: from navigation to "Models ready" ${fmtStats(r.appModelsReadyMs)}.`);
   L.push('');
 
   L.push('## Threads and backends (60 s 720p, warm)', '');
