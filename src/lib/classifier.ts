@@ -80,6 +80,8 @@ const MAX_FRAMES_IN_FLIGHT = 4;
  * file overlaps the models' download and session creation instead of waiting for them.
  */
 const FRAME_BYTES_WHILE_LOADING = 192 * 1024 * 1024;
+/** The queue's note on a file whose frames are decoded and wait for the models to finish loading. */
+const WAITING_FOR_MODELS = 'waiting for the models to finish loading';
 const IDENTITY: TtaView = { id: 'identity', flip: false, crop: 1, shift: 0 };
 
 const spatialKey = (v: ViewSpec) => `flip=${v.flip ? 1 : 0},crop=${v.crop ?? 1}`;
@@ -415,7 +417,8 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
       });
     const decodeMs = performance.now() - tDecode - heldMs;
     total = out.unique.length;
-    onProgress({ stage: 'features', fraction: embedded / total });
+    // Decoded before the models are ready (the first file of a visit): say what the file waits for.
+    onProgress({ stage: 'features', fraction: embedded / total, ...(modelsReady ? {} : { detail: WAITING_FOR_MODELS }) });
     await Promise.all(inFlight);
     if (failure) throw failure;
     throwIfCancelled(signal);

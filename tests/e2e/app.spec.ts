@@ -170,7 +170,9 @@ test('a file picked while the models are still loading is decoded meanwhile, the
   const item = page.getByTestId('queue-item');
   await expect(item).toHaveCount(1);
   // Without the backbone: the file is past "Loading models", its frames decoded and waiting.
-  await expect(item.getByTestId('queue-stage')).toHaveText(/Decoding frames|Extracting features/, { timeout: 60_000 });
+  await expect(item.getByTestId('queue-stage')).toHaveText('Extracting features', { timeout: 60_000 });
+  await expect(item.getByTestId('queue-detail')).toHaveText(/waiting for the models to finish loading/);
+  await shot(page, 'waiting-for-models-light-wide');
   await expect(page.getByTestId('model-status')).toHaveAttribute('data-status', 'loading');
   await expect(page.getByTestId('result-row')).toHaveCount(0);
   release();
