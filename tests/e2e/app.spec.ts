@@ -160,7 +160,9 @@ test('a file picked while the models are still loading is decoded meanwhile, the
   // The backbone's download is held back until the file has been decoded.
   let release!: () => void;
   const released = new Promise<void>((resolve) => (release = resolve));
+  let backboneRequests = 0;
   await page.route('**/models/backbones/**', async (route) => {
+    backboneRequests++;
     await released;
     await route.continue();
   });
@@ -180,6 +182,35 @@ test('a file picked while the models are still loading is decoded meanwhile, the
   await expect(page.getByTestId('result-row')).toHaveCount(1, { timeout: 120_000 });
   await expect(page.getByTestId('result-row')).toHaveAttribute('data-outcome', 'ok');
   await expect(page.getByTestId('result-label')).toHaveAttribute('data-label', new RegExp(`^(${CLASS_IDS.join('|')})$`));
+  // The app's load and the file's wait were one load: the backbone was downloaded once.
+  expect(backboneRequests).toBe(1);
+});
+
+test('a file decoded while the models load gets their error when they fail, and the app offers a retry', async ({ page }) => {
+  test.setTimeout(180_000);
+  // Every model hash in the manifest is wrong; the model files are held back until the file is decoded.
+  await page.context().route('**/models/manifest.json', async (route) => {
+    const manifest = (await (await route.fetch()).json()) as { backbones: { sha256: string }[]; heads: { sha256: string }[] };
+    for (const m of [...manifest.backbones, ...manifest.heads]) m.sha256 = '0'.repeat(64);
+    await route.fulfill({ json: manifest });
+  });
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  await page.route(/\/models\/(backbones|heads)\//, async (route) => {
+    await released;
+    await route.continue();
+  });
+  await openApp(page);
+  await page.getByTestId('file-input').setInputFiles([payload('h264.mp4')]);
+  const item = page.getByTestId('queue-item');
+  await expect(item.getByTestId('queue-detail')).toHaveText(/waiting for the models/, { timeout: 60_000 });
+  release();
+  await waitForQueueIdle(page, 120_000);
+  await expect(page.getByTestId('result-row')).toHaveAttribute('data-outcome', 'error');
+  await expect(page.getByTestId('result-error')).toHaveAttribute('data-code', /^(model-integrity|model-load)$/);
+  const banner = page.getByTestId('models-failed');
+  await expect(banner).toBeVisible();
+  await expect(banner.getByRole('button', { name: 'Try again' })).toBeVisible();
 });
 
 test('cancel: one queued file never runs, a running file stops, cancel all empties the queue', async ({ page }) => {
