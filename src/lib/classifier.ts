@@ -147,8 +147,10 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
   }
 
   /**
-   * Loads the models for these settings, once: `init` and the classifies that start while it runs
-   * share one load (loading them twice would download and create every session twice). It is not
+   * Loads the models for these settings: `init` and the classifies that start while it runs share
+   * one load (two at once would download and create every session twice). Once it has settled, the
+   * next call checks again (a cheap question to the worker when all is loaded), so that a fresh
+   * infer worker, started after the watchdog ended a stuck one, gets its models back. It is not
    * tied to any file's signal: cancelling a file leaves the load going for the next one.
    */
   function ensure(settings: ClassifySettings, onModelProgress?: (p: ModelLoadProgress) => void): Promise<Ensured> {
@@ -162,10 +164,12 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
     })();
     const entry = { key, promise };
     modelsLoad = entry;
-    // A failed load is tried again by the next caller (the app's "Try again", or the next file).
-    promise.catch(() => {
+    // Settled, loaded or failed: the next caller asks again (a failed load is retried by the app's
+    // "Try again" or the next file).
+    const settled = () => {
       if (modelsLoad === entry) modelsLoad = undefined;
-    });
+    };
+    promise.then(settled, settled);
     return promise;
   }
 
