@@ -383,14 +383,18 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
     const tDecode = performance.now();
     // Time the decoder spent held back by the backbone (back-pressure): not decoding, so not in `decode`.
     let heldMs = 0;
-    // A failed frame (the models failed to load, or the backbone) ends the decode: nothing after it can be used.
+    // A failed frame (the models failed to load, or the backbone) ends the decode: nothing after it
+    // can be used. The caller's cancel is forwarded by hand (AbortSignal.any is missing before Safari 17.4).
     const stop = new AbortController();
+    const forward = () => stop.abort();
+    if (signal?.aborted) stop.abort();
+    signal?.addEventListener('abort', forward, { once: true });
     const out = await decoder
       .decode(
         file,
         { frames: T, shifts },
         {
-          signal: signal ? AbortSignal.any([signal, stop.signal]) : stop.signal,
+          signal: stop.signal,
           onProgress: (p) => {
             total = p.total;
             onProgress({ stage: 'decoding', fraction: p.done / p.total });
@@ -418,7 +422,8 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
       .catch(async (e) => {
         await Promise.allSettled(inFlight);
         throw failure ?? e;
-      });
+      })
+      .finally(() => signal?.removeEventListener('abort', forward));
     const decodeMs = performance.now() - tDecode - heldMs;
     total = out.unique.length;
     // Decoded before the models are ready (the first file of a visit): say what the file waits for.
