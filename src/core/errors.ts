@@ -58,3 +58,33 @@ export function fromErrorInfo(info: ErrorInfo): VidkindError {
 export function throwIfCancelled(signal?: { aborted: boolean }): void {
   if (signal?.aborted) throw new VidkindError('cancelled', 'Cancelled.');
 }
+
+/** What `abortable` needs of an AbortSignal (core is typed without the DOM library). */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
+/**
+ * Rejects with `cancelled` as soon as the signal fires, whatever the promise is waiting for (the
+ * work behind it goes on); without a signal, the promise itself.
+ */
+export function abortable<T>(promise: Promise<T>, signal: AbortSignalLike | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(new VidkindError('cancelled', 'Cancelled.'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new VidkindError('cancelled', 'Cancelled.'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}

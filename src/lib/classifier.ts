@@ -11,7 +11,7 @@
  * extra sampling plans that the decoder produces in the same pass.
  */
 import { decodePlans } from '../core/decode-plan';
-import { toErrorInfo, throwIfCancelled, VidkindError } from '../core/errors';
+import { abortable, toErrorInfo, throwIfCancelled, VidkindError } from '../core/errors';
 import { ensembleModels, pickEnsemble, type BackboneEntry, type TtaView } from '../core/manifest';
 import type { RgbaFrame, ViewSpec } from '../core/preprocess';
 import { SuccessResultSchema, type Result } from '../core/result';
@@ -94,17 +94,6 @@ type Ensured = {
   device: InferDevice;
 };
 
-/** Settles with `promise`, or rejects as cancelled as soon as `signal` aborts (the work behind `promise` goes on). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new VidkindError('cancelled', 'Cancelled.'));
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
-
 function deviceInfo(d: InferDevice): DeviceInfo {
   return { provider: d.backboneProvider, threads: d.threads, adapter: d.adapter, notes: d.notes };
 }
@@ -182,11 +171,11 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
     const tStart = performance.now();
     const work: ClassifyWork = { decodedFrames: 0, backboneFrames: 0, headRuns: 0, preprocessMs: 0, backbones: {} };
     onProgress({ stage: 'loading-models', fraction: 0 });
-    const { loaded, infer, ensemble, models } = await untilAborted(prepare(settings), signal);
+    const { loaded, infer, ensemble, models } = await abortable(prepare(settings), signal);
     const manifest = loaded.manifest;
     // The models may still be loading (the first file of a visit): the decode starts now and its
     // frames wait for them (decodeAndEmbed), so downloading and creating the sessions overlaps decoding.
-    const ready = untilAborted(ensure(settings), signal);
+    const ready = abortable(ensure(settings), signal);
     ready.catch(() => {});
     throwIfCancelled(signal);
 

@@ -16,10 +16,10 @@ import { FFmpeg, FFFSType } from '@ffmpeg/ffmpeg';
 import coreURL from '@ffmpeg/core?url';
 import wasmURL from '@ffmpeg/core/wasm?url';
 import { cappedSize, passIsCheaper, seekMargins, seekOvershot, selectFirstFramesAtOrAfter } from '../../src/core/decode-plan';
-import { VidkindError, throwIfCancelled } from '../../src/core/errors';
+import { abortable, VidkindError, throwIfCancelled } from '../../src/core/errors';
 import { parseFfprobe, parseShowinfoTimes, type ProbedVideo } from '../../src/core/ffprobe';
 import type { VideoInfo } from './api';
-import { abortable, type FrameStats, type OpenedVideo, type RawFrame } from './source';
+import { type FrameStats, type OpenedVideo, type RawFrame } from './source';
 
 /**
  * The most frame data one ffmpeg run writes before the worker reads it back (ffmpeg.wasm keeps its

@@ -2,7 +2,7 @@
  * What each decode path (WebCodecs, ffmpeg.wasm) offers the worker: an opened video with its
  * facts, and a way to get RGBA frames at given timestamps.
  */
-import { VidkindError, type ErrorInfo } from '../../src/core/errors';
+import type { ErrorInfo } from '../../src/core/errors';
 import type { VideoInfo } from './api';
 
 /** An RGBA frame as a path produces it. */
@@ -76,23 +76,4 @@ export class NeedsFallback extends Error {
     this.reason = reason;
     this.containerKnown = containerKnown;
   }
-}
-
-/** Rejects with `cancelled` as soon as the signal fires, whatever the promise is waiting for. */
-export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new VidkindError('cancelled', 'Cancelled.'));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new VidkindError('cancelled', 'Cancelled.'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
 }

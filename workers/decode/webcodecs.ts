@@ -21,10 +21,10 @@ import {
 } from 'mediabunny';
 import { cappedSize, snapToKeyFrame } from '../../src/core/decode-plan';
 import { ycbcrMatrix, yuv420ToRgba, type Yuv420Picture } from '../../src/core/yuv';
-import { VidkindError } from '../../src/core/errors';
+import { abortable, VidkindError } from '../../src/core/errors';
 import type { VideoInfo } from './api';
 import { avcFraming, isDisposableAvc, type NalFraming } from './disposable';
-import { abortable, NeedsFallback, type FrameOptions, type FrameStats, type OpenedVideo, type RawFrame } from './source';
+import { NeedsFallback, type FrameOptions, type FrameStats, type OpenedVideo, type RawFrame } from './source';
 
 /** Packets read to judge the frame rate; a track with fewer is counted exactly. */
 const RATE_PROBE_PACKETS = 256;
