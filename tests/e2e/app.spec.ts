@@ -74,6 +74,15 @@ function corruptFile() {
   return { name: HOSTILE_NAME, mimeType: 'video/mp4', buffer: readFileSync(media('truncated.mp4')) };
 }
 
+/** Every model hash in the served manifest made wrong, as after a half-finished deployment. */
+async function breakModelHashes(page: Page) {
+  await page.context().route('**/models/manifest.json', async (route) => {
+    const manifest = (await (await route.fetch()).json()) as { backbones: { sha256: string }[]; heads: { sha256: string }[] };
+    for (const m of [...manifest.backbones, ...manifest.heads]) m.sha256 = '0'.repeat(64);
+    await route.fulfill({ json: manifest });
+  });
+}
+
 async function waitForQueueIdle(page: Page, timeout = 240_000) {
   await expect(page.getByTestId('queue-status')).toHaveAttribute('data-idle', 'true', { timeout });
 }
@@ -189,11 +198,7 @@ test('a file picked while the models are still loading is decoded meanwhile, the
 test('a file decoded while the models load gets their error when they fail, and the app offers a retry', async ({ page }) => {
   test.setTimeout(180_000);
   // Every model hash in the manifest is wrong; the model files are held back until the file is decoded.
-  await page.context().route('**/models/manifest.json', async (route) => {
-    const manifest = (await (await route.fetch()).json()) as { backbones: { sha256: string }[]; heads: { sha256: string }[] };
-    for (const m of [...manifest.backbones, ...manifest.heads]) m.sha256 = '0'.repeat(64);
-    await route.fulfill({ json: manifest });
-  });
+  await breakModelHashes(page);
   let release!: () => void;
   const released = new Promise<void>((resolve) => (release = resolve));
   await page.route(/\/models\/(backbones|heads)\//, async (route) => {
@@ -252,12 +257,7 @@ test('cancel: one queued file never runs, a running file stops, cancel all empti
 
 test('models that fail to load: a clear message, a retry button, and an error per file instead of a hang', async ({ page }) => {
   test.setTimeout(180_000);
-  // Every model hash in the manifest is wrong, as after a half-finished deployment.
-  await page.context().route('**/models/manifest.json', async (route) => {
-    const manifest = (await (await route.fetch()).json()) as { backbones: { sha256: string }[]; heads: { sha256: string }[] };
-    for (const m of [...manifest.backbones, ...manifest.heads]) m.sha256 = '0'.repeat(64);
-    await route.fulfill({ json: manifest });
-  });
+  await breakModelHashes(page);
   await page.goto('/');
   const banner = page.getByTestId('models-failed');
   await expect(banner).toBeVisible({ timeout: 60_000 });
