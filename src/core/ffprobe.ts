@@ -136,3 +136,19 @@ export function parseShowinfoTimes(lines: string[], filterName = 'showinfo'): nu
   }
   return times;
 }
+
+/**
+ * What ffprobe said about a file it could not open, for an error message: its last complaint
+ * without the "path: " or "[demuxer @ 0x...] " prefix. stdout and stderr share ffmpeg.wasm's log,
+ * so the empty JSON that `-print_format json` still prints ("{", "}") and the runtime's "Aborted"
+ * are skipped.
+ */
+export function ffprobeComplaint(log: readonly string[]): string {
+  const said = log.filter((l) => l.trim() && !/^\s*[{}[\],]+\s*$/.test(l) && !/^\s*"/.test(l) && !l.startsWith('Aborted'));
+  const last = said
+    .at(-1)
+    ?.replace(/^\[[^\]]* @ [^\]]*\] /, '')
+    .replace(/^.*?: /, '')
+    .trim();
+  return last || 'unreadable';
+}

@@ -412,7 +412,11 @@ for (const [name, code] of Object.entries(bad)) {
     for (const forceDecoder of [undefined, 'ffmpeg'] as const) {
       const outcome = await decode(page, name, { frames: 8, forceDecoder });
       expect('error' in outcome && outcome.error.code, `${name} ${forceDecoder ?? 'auto'}`).toBe(code);
-      if ('error' in outcome) expect(outcome.error.message.length).toBeGreaterThan(10);
+      if ('error' in outcome) {
+        expect(outcome.error.message.length).toBeGreaterThan(10);
+        // ffprobe's empty JSON ("{", "}") once ended up in the message: "(})".
+        expect(outcome.error.message).not.toMatch(/[{}]/);
+      }
     }
     const next = ok(await decode(page, 'vp9.webm', { frames: 4 }));
     expect(next.frames).toHaveLength(4);

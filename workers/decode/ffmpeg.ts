@@ -17,7 +17,7 @@ import coreURL from '@ffmpeg/core?url';
 import wasmURL from '@ffmpeg/core/wasm?url';
 import { cappedSize, passIsCheaper, seekMargins, seekOvershot, selectFirstFramesAtOrAfter } from '../../src/core/decode-plan';
 import { abortable, VidkindError, throwIfCancelled } from '../../src/core/errors';
-import { parseFfprobe, parseShowinfoTimes, type ProbedVideo } from '../../src/core/ffprobe';
+import { ffprobeComplaint, parseFfprobe, parseShowinfoTimes, type ProbedVideo } from '../../src/core/ffprobe';
 import type { VideoInfo } from './api';
 import { type FrameStats, type OpenedVideo, type RawFrame } from './source';
 
@@ -158,11 +158,7 @@ export async function openWithFfmpeg(file: File, signal: AbortSignal, containerK
 
 /** Turns ffprobe's complaint about a file into an error with a stable code. */
 function openError(log: string[], containerKnown: boolean): VidkindError {
-  const detail =
-    log
-      .filter((l) => l.trim() && !l.startsWith('Aborted'))
-      .slice(-1)[0]
-      ?.replace(/^.*?: /, '') ?? 'unreadable';
+  const detail = ffprobeComplaint(log);
   // A file that starts like a video container but cannot be opened is damaged; anything else is not a video we know.
   if (containerKnown) return new VidkindError('corrupt-file', `The file is damaged or incomplete (${detail}).`);
   return new VidkindError('unsupported-container', `This file is not in a video format vidkind can read (${detail}).`);

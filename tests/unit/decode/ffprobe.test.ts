@@ -1,9 +1,9 @@
 /** Parses real ffprobe output (Debian's native ffprobe on the fixture clips: the same JSON as ffmpeg.wasm's). */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { containerName, parseFfprobe, parseRational, parseShowinfoTimes } from '../../../src/core/ffprobe';
+import { containerName, ffprobeComplaint, parseFfprobe, parseRational, parseShowinfoTimes } from '../../../src/core/ffprobe';
 
 const MEDIA = path.resolve('tests/fixtures/media');
 
@@ -69,5 +69,32 @@ describe('small parsers', () => {
     expect(times[0]).toBeCloseTo(1.48, 2);
     expect(times[1]! - times[0]!).toBeCloseTo(0.04, 3);
     expect(parseShowinfoTimes(log, 'showinfo@first')).toEqual([]);
+  });
+});
+
+describe('ffprobeComplaint on real failures', () => {
+  /** ffprobe's stderr then stdout, as one log of lines (ffmpeg.wasm's log holds both). */
+  function failedProbeLog(name: string): string[] {
+    const r = spawnSync('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', path.join(MEDIA, name)], {
+      encoding: 'utf8',
+    });
+    expect(r.status).not.toBe(0);
+    return [...r.stderr.split('\n'), ...r.stdout.split('\n')];
+  }
+
+  it('gives what ffprobe said about a text file and a truncated MP4, never the empty JSON after it', () => {
+    for (const name of ['text.mp4', 'truncated.mp4']) {
+      const log = failedProbeLog(name);
+      expect(log.some((l) => l.trim() === '}')).toBe(true);
+      expect(ffprobeComplaint(log)).toBe('Invalid data found when processing input');
+    }
+  });
+
+  it('strips the demuxer prefix and skips the runtime abort; says "unreadable" when nothing was said', () => {
+    expect(ffprobeComplaint(['[mov,mp4,m4a,3gp,3g2,mj2 @ 0x1c3f0] moov atom not found', '{', '', '}', 'Aborted()'])).toBe(
+      'moov atom not found',
+    );
+    expect(ffprobeComplaint(['{', '', '}'])).toBe('unreadable');
+    expect(ffprobeComplaint([])).toBe('unreadable');
   });
 });
