@@ -4,6 +4,7 @@
  * read verdicts and errors, open the detail view, cancel, export, go offline, lose COOP/COEP.
  * Screenshots of the main states go to test-results/screenshots/.
  */
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -81,6 +82,16 @@ async function breakModelHashes(page: Page) {
     for (const m of [...manifest.backbones, ...manifest.heads]) m.sha256 = '0'.repeat(64);
     await route.fulfill({ json: manifest });
   });
+}
+
+/**
+ * axe-core's WCAG 2.1 A/AA and best-practice rules on the page as it is now: names, roles, contrast,
+ * landmarks, focusable dialogs. Returns "rule: target" for each violation (none expected).
+ */
+async function accessibilityViolations(page: Page): Promise<string[]> {
+  const report = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']).analyze();
+  expect(report.passes.length).toBeGreaterThan(20);
+  return report.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')}`));
 }
 
 async function waitForQueueIdle(page: Page, timeout = 240_000) {
@@ -392,9 +403,9 @@ test('a build served without COOP/COEP still classifies, single-threaded, and sa
   }
 });
 
-test.describe('narrow and dark', () => {
+test.describe('narrow and dark, and accessible', () => {
   for (const scheme of ['light', 'dark'] as const) {
-    test(`results and detail view on a phone-sized screen, ${scheme}`, async ({ page }) => {
+    test(`results and detail view on a phone-sized screen, ${scheme}: no axe-core violations`, async ({ page }) => {
       test.setTimeout(240_000);
       await page.setViewportSize({ width: 390, height: 844 });
       await page.emulateMedia({ colorScheme: scheme });
@@ -405,9 +416,11 @@ test.describe('narrow and dark', () => {
       // Nothing overflows sideways on a narrow screen.
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
       await shot(page, `results-${scheme}-narrow`);
+      expect(await accessibilityViolations(page)).toEqual([]);
       await page.getByTestId('open-detail').first().click();
       await expect(page.getByTestId('detail')).toBeVisible();
       await shot(page, `detail-${scheme}-narrow`);
+      expect(await accessibilityViolations(page)).toEqual([]);
       // Keyboard: Escape closes, the timeline's segments are buttons one can tab to.
       await page.keyboard.press('Escape');
       await page.emulateMedia({ colorScheme: scheme });
