@@ -1,11 +1,12 @@
 /**
- * Per-stage time limits in the real app: a decode that hangs ends with a `timeout` error for that
- * file, and the queue goes on: the next file still gets a verdict (from a fresh decode worker).
+ * Per-stage time limits in the real app: a decode or an inference worker that hangs ends with a
+ * `timeout` error for that file, and the queue goes on: the next file still gets a verdict (from a
+ * fresh worker).
  *
- * The hang is real, not simulated: the AVI needs the ffmpeg.wasm fallback, and the request for
- * ffmpeg.wasm's core is held by the test and never answered, so the real decode worker waits for a
- * decoder that never arrives (as on a stalled connection). The stall limit is set short through its
- * stored override (src/lib/watchdog.ts, STAGE_LIMITS_KEY) to keep the test fast.
+ * The hangs are real, not simulated: a request the worker needs is held by the test and never
+ * answered, as on a stalled connection (ffmpeg.wasm's core for the decode worker, onnxruntime-web's
+ * WASM binary for the inference worker). The stall limits are set short through their stored
+ * override (src/lib/watchdog.ts, STAGE_LIMITS_KEY) to keep the tests fast.
  */
 import { expect, test } from '@playwright/test';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -60,5 +61,45 @@ test('a decode that hangs ends with a timeout error for its file; the next file 
   await expect(rows.filter({ hasText: 'after.mp4' })).toHaveAttribute('data-outcome', 'ok');
   // The hang was the held request, not something else.
   expect(held.length).toBeGreaterThan(0);
+  expect(crashes).toEqual([]);
+});
+
+test('an inference worker that hangs is stopped: its file gets a timeout error, and a fresh worker classifies the next file', async ({
+  page,
+  context,
+}) => {
+  test.setTimeout(180_000);
+  await routeModels(context, modelsDir);
+  // The first request for onnxruntime-web's WASM binary is held and never answered: the inference
+  // worker's first model load waits for a runtime that never arrives. Later requests (the fresh
+  // worker's) go through.
+  const held: string[] = [];
+  await context.route(/ort-wasm-simd-threaded-[^./]+\.wasm$/, (route) => {
+    if (held.length === 0) return void held.push(route.request().url());
+    return route.continue();
+  });
+  await page.addInitScript(([key, ms]) => localStorage.setItem(key, JSON.stringify({ inferStallMs: ms })), [
+    STAGE_LIMITS_KEY,
+    STALL_MS,
+  ] as const);
+  const crashes: string[] = [];
+  page.on('pageerror', (e) => crashes.push(e.message));
+  await page.goto('/');
+  await expect(page.getByRole('heading', { name: 'vidkind', level: 1 })).toBeVisible();
+
+  await page.getByTestId('file-input').setInputFiles([
+    { name: 'first.mp4', mimeType: 'video/mp4', buffer: readFileSync(path.join(MEDIA, 'h264.mp4')) },
+    { name: 'second.webm', mimeType: 'video/webm', buffer: readFileSync(path.join(MEDIA, 'vp9.webm')) },
+  ]);
+  await expect(page.getByTestId('queue-status')).toHaveAttribute('data-idle', 'true', { timeout: 150_000 });
+
+  const rows = page.getByTestId('result-row');
+  await expect(rows).toHaveCount(2);
+  const first = rows.filter({ hasText: 'first.mp4' });
+  await expect(first).toHaveAttribute('data-outcome', 'error');
+  await expect(first.getByTestId('result-error')).toHaveAttribute('data-code', 'timeout');
+  await expect(first.getByTestId('result-error')).toContainText('inference worker');
+  await expect(rows.filter({ hasText: 'second.webm' })).toHaveAttribute('data-outcome', 'ok');
+  expect(held).toHaveLength(1);
   expect(crashes).toEqual([]);
 });
