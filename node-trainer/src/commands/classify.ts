@@ -9,7 +9,7 @@ import { FORMATS, jsonLine, resultsTable, resultsToCsv, type Format } from '../c
 import { collectInputs } from '../classify/inputs.ts';
 import type { DecodeStrategy } from '../decode/frames.ts';
 import { interruptSignal, progressBar } from '../extract/progress.ts';
-import { positiveInt } from './extract.ts';
+import { positiveInt } from './int-option.ts';
 
 export function register(program: Command): void {
   program

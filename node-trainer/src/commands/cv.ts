@@ -3,25 +3,20 @@ import { availableParallelism } from 'node:os';
 import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { crossValidate, cvReportPath, type CrossValidationReport } from '../eval/cross-validate.ts';
+import { intAtLeast, positiveInt } from './int-option.ts';
 import { resolveConfig } from './train.ts';
 
 interface CvCliOptions {
   features: string;
   out: string;
   config?: string;
-  folds: string;
-  members: string;
-  jobs?: string;
-  threads?: string;
-  frames?: string;
+  folds: number;
+  members: number;
+  jobs?: number;
+  threads?: number;
+  frames?: number;
   resume?: boolean;
   progress: boolean;
-}
-
-function positiveInt(name: string, value: string, min = 1): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got "${value}"`);
-  return n;
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -53,12 +48,9 @@ export function summary(r: CrossValidationReport, worst = 12): string {
 async function run(o: CvCliOptions): Promise<void> {
   const base = resolveConfig({ config: o.config, resume: false, out: o.out });
   if (base.folds !== undefined || base.fold !== undefined) throw new Error('set the number of folds with --folds, not in --config');
-  const folds = positiveInt('--folds', o.folds, 2);
-  const members = positiveInt('--members', o.members);
-  const jobs =
-    o.jobs === undefined ? Math.max(1, Math.min(folds, Math.floor(availableParallelism() / members))) : positiveInt('--jobs', o.jobs);
-  const threads = o.threads === undefined ? availableParallelism() : positiveInt('--threads', o.threads);
-  const frames = o.frames === undefined ? undefined : positiveInt('--frames', o.frames);
+  const { folds, members, frames } = o;
+  const jobs = o.jobs ?? Math.max(1, Math.min(folds, Math.floor(availableParallelism() / members)));
+  const threads = o.threads ?? availableParallelism();
   const bars = o.progress
     ? new cliProgress.MultiBar(
         {
@@ -128,11 +120,11 @@ export function register(program: Command): void {
     .requiredOption('--features <dir>', 'features directory written by `vidkind extract` (comma-separated: one per backbone)')
     .requiredOption('--out <dir>', 'output directory: fold-<i>/ run directories and cv.json')
     .option('--config <json>', 'training config for every fold: a JSON file, or inline JSON such as \'{"epochs":10}\'')
-    .addOption(new Option('--folds <k>', 'number of folds').default('5'))
-    .addOption(new Option('--members <k>', 'heads per fold (an ensemble when > 1)').default('1'))
-    .option('--jobs <n>', 'folds trained at once (default: CPU cores / members, at most the folds)')
-    .option('--threads <n>', 'threads in all, shared by the folds trained at once (default: CPU cores)')
-    .option('--frames <n>', 'score each clip on n evenly spaced frames of the stored ones (as an app sampling n frames would)')
+    .addOption(new Option('--folds <k>', 'number of folds').argParser(intAtLeast(2)).default(5))
+    .addOption(new Option('--members <k>', 'heads per fold (an ensemble when > 1)').argParser(positiveInt).default(1))
+    .option('--jobs <n>', 'folds trained at once (default: CPU cores / members, at most the folds)', positiveInt)
+    .option('--threads <n>', 'threads in all, shared by the folds trained at once (default: CPU cores)', positiveInt)
+    .option('--frames <n>', 'score each clip on n evenly spaced frames of the stored ones (as an app sampling n frames would)', positiveInt)
     .option('--resume', 'continue an interrupted cross-validation in --out')
     .option('--no-progress', 'no progress bars (logs only)')
     .action((opts: CvCliOptions) => run(opts));

@@ -7,12 +7,7 @@ import { readLabels } from '../extract/labels.ts';
 import { interruptSignal, progressBar } from '../extract/progress.ts';
 import { readManifestFile } from '../manifest-file.ts';
 import type { DecodeStrategy } from '../decode/frames.ts';
-
-export function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-}
+import { positiveInt } from './int-option.ts';
 
 function shard(value: string) {
   try {

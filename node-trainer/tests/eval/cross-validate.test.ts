@@ -127,4 +127,14 @@ describe('vidkind cv', () => {
     expect(bad.out).toContain('--folds');
     expect(existsSync(join(root, 'bad'))).toBe(false);
   });
+
+  it('refuses --folds below 2 and a non-integer --jobs as usage errors (exit 2), before anything is written', async () => {
+    const one = await cv(['--out', join(root, 'one-fold'), '--folds', '1']);
+    expect(one.code).toBe(2);
+    expect(one.out).toMatch(/--folds <k>.*expected an integer >= 2/);
+    const jobs = await cv(['--out', join(root, 'one-fold'), '--jobs', '1.5']);
+    expect(jobs.code).toBe(2);
+    expect(jobs.out).toMatch(/--jobs <n>.*expected a positive integer/);
+    expect(existsSync(join(root, 'one-fold'))).toBe(false);
+  });
 });
