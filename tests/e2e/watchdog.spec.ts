@@ -8,11 +8,11 @@
  * WASM binary for the inference worker). The stall limits are set short through their stored
  * override (src/lib/watchdog.ts, STAGE_LIMITS_KEY) to keep the tests fast.
  */
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { STAGE_LIMITS_KEY } from '../../src/lib/watchdog';
+import { STAGE_LIMITS_KEY, type StageLimits } from '../../src/lib/watchdog';
 import { writeTestModels } from './infer-models';
 import { routeModels } from './models-route';
 
@@ -30,29 +30,37 @@ test.afterAll(() => {
   if (modelsDir) rmSync(modelsDir, { recursive: true, force: true });
 });
 
+/**
+ * Opens the app with the given stall limits stored, picks two fixtures (shown under the given
+ * names) and waits for the queue to finish. Returns the two result rows and any uncaught page errors.
+ */
+async function classifyTwo(page: Page, limits: Partial<StageLimits>, files: Array<{ name: string; mimeType: string; fixture: string }>) {
+  await page.addInitScript(([key, value]) => localStorage.setItem(key, value), [STAGE_LIMITS_KEY, JSON.stringify(limits)] as const);
+  const crashes: string[] = [];
+  page.on('pageerror', (e) => crashes.push(e.message));
+  await page.goto('/');
+  await expect(page.getByRole('heading', { name: 'vidkind', level: 1 })).toBeVisible();
+
+  await page
+    .getByTestId('file-input')
+    .setInputFiles(files.map((f) => ({ name: f.name, mimeType: f.mimeType, buffer: readFileSync(path.join(MEDIA, f.fixture)) })));
+  await expect(page.getByTestId('queue-status')).toHaveAttribute('data-idle', 'true', { timeout: 150_000 });
+
+  const rows = page.getByTestId('result-row');
+  await expect(rows).toHaveCount(2);
+  return { rows, crashes };
+}
+
 test('a decode that hangs ends with a timeout error for its file; the next file still classifies', async ({ page, context }) => {
   test.setTimeout(180_000);
   await routeModels(context, modelsDir);
   const held: string[] = [];
   // Never answered: ffmpeg.wasm's load() waits for this forever.
   await context.route('**/ffmpeg-core*.wasm', (route) => void held.push(route.request().url()));
-  await page.addInitScript(([key, ms]) => localStorage.setItem(key, JSON.stringify({ decodeStallMs: ms })), [
-    STAGE_LIMITS_KEY,
-    STALL_MS,
-  ] as const);
-  const crashes: string[] = [];
-  page.on('pageerror', (e) => crashes.push(e.message));
-  await page.goto('/');
-  await expect(page.getByRole('heading', { name: 'vidkind', level: 1 })).toBeVisible();
-
-  await page.getByTestId('file-input').setInputFiles([
-    { name: 'stalls.avi', mimeType: 'video/x-msvideo', buffer: readFileSync(path.join(MEDIA, 'mpeg4.avi')) },
-    { name: 'after.mp4', mimeType: 'video/mp4', buffer: readFileSync(path.join(MEDIA, 'h264.mp4')) },
+  const { rows, crashes } = await classifyTwo(page, { decodeStallMs: STALL_MS }, [
+    { name: 'stalls.avi', mimeType: 'video/x-msvideo', fixture: 'mpeg4.avi' },
+    { name: 'after.mp4', mimeType: 'video/mp4', fixture: 'h264.mp4' },
   ]);
-  await expect(page.getByTestId('queue-status')).toHaveAttribute('data-idle', 'true', { timeout: 150_000 });
-
-  const rows = page.getByTestId('result-row');
-  await expect(rows).toHaveCount(2);
   const stalled = rows.filter({ hasText: 'stalls.avi' });
   await expect(stalled).toHaveAttribute('data-outcome', 'error');
   const error = stalled.getByTestId('result-error');
@@ -78,23 +86,10 @@ test('an inference worker that hangs is stopped: its file gets a timeout error, 
     if (held.length === 0) return void held.push(route.request().url());
     return route.continue();
   });
-  await page.addInitScript(([key, ms]) => localStorage.setItem(key, JSON.stringify({ inferStallMs: ms })), [
-    STAGE_LIMITS_KEY,
-    STALL_MS,
-  ] as const);
-  const crashes: string[] = [];
-  page.on('pageerror', (e) => crashes.push(e.message));
-  await page.goto('/');
-  await expect(page.getByRole('heading', { name: 'vidkind', level: 1 })).toBeVisible();
-
-  await page.getByTestId('file-input').setInputFiles([
-    { name: 'first.mp4', mimeType: 'video/mp4', buffer: readFileSync(path.join(MEDIA, 'h264.mp4')) },
-    { name: 'second.webm', mimeType: 'video/webm', buffer: readFileSync(path.join(MEDIA, 'vp9.webm')) },
+  const { rows, crashes } = await classifyTwo(page, { inferStallMs: STALL_MS }, [
+    { name: 'first.mp4', mimeType: 'video/mp4', fixture: 'h264.mp4' },
+    { name: 'second.webm', mimeType: 'video/webm', fixture: 'vp9.webm' },
   ]);
-  await expect(page.getByTestId('queue-status')).toHaveAttribute('data-idle', 'true', { timeout: 150_000 });
-
-  const rows = page.getByTestId('result-row');
-  await expect(rows).toHaveCount(2);
   const first = rows.filter({ hasText: 'first.mp4' });
   await expect(first).toHaveAttribute('data-outcome', 'error');
   await expect(first.getByTestId('result-error')).toHaveAttribute('data-code', 'timeout');
