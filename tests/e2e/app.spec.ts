@@ -12,6 +12,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { parseManifest } from '../../src/core/manifest';
+import { unusedModelFiles } from '../../src/core/model-files';
 import { parseResult, ResultSchema, type Result, type SuccessResult } from '../../src/core/result';
 import { CLASS_IDS } from '../../src/core/taxonomy';
 
@@ -25,7 +27,7 @@ const payload = (name: string, mimeType = name.endsWith('.webm') ? 'video/webm' 
   buffer: readFileSync(media(name)),
 });
 
-// Most tests run without the service worker: its 65 MB precache install would only slow them down.
+// Most tests run without the service worker: its 75 MB precache install would only slow them down.
 // The offline test turns it on.
 test.use({ serviceWorkers: 'block' });
 
@@ -347,6 +349,21 @@ test.describe('offline', () => {
     await openApp(page);
     await expect(page.getByTestId('offline-ready')).toBeVisible({ timeout: 120_000 });
     await expect(page.getByTestId('model-status')).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+
+    // The precache holds every model an ensemble loads, and none that no ensemble loads (those are
+    // still served, but a first visit does not download them).
+    const manifest = parseManifest(JSON.parse(readFileSync('public/models/manifest.json', 'utf8')));
+    const unused = unusedModelFiles(manifest).map((f) => `models/${f}`);
+    const used = [...manifest.backbones, ...manifest.heads].map((x) => `models/${x.file}`).filter((f) => !unused.includes(f));
+    expect(used.length).toBeGreaterThan(0);
+    const precached = await page.evaluate(async () => {
+      const names = (await caches.keys()).filter((n) => n.startsWith('workbox-precache'));
+      const urls = (await Promise.all(names.map(async (n) => (await caches.open(n)).keys()))).flat().map((r) => r.url);
+      return urls.map((u) => new URL(u).pathname.replace(/^\//, ''));
+    });
+    expect(precached).toContain('index.html');
+    for (const f of used) expect(precached).toContain(f);
+    for (const f of unused) expect(precached).not.toContain(f);
 
     await context.setOffline(true);
     await page.reload();

@@ -19,7 +19,7 @@ let update: ((reload?: boolean) => Promise<void>) | null = null;
 
 /**
  * Registers the service worker once `idle()` is true, in production builds only (a dev server's
- * files change constantly). Its first install downloads and stores the whole build (~80 MB with
+ * files change constantly). Its first install downloads and stores the whole build (~75 MB with
  * both onnxruntime-web builds and ffmpeg.wasm); done while the models load and the first video is
  * classified, it competed with them for the CPU: in Chromium on the 2-core bench machine, picking
  * a 60 s clip right after opening the page gave a verdict in 11-15 s with it, 9.4-9.8 s without.

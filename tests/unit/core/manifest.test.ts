@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { VidkindError } from '../../../src/core/errors';
 import { ensembleModels, parseManifest, pickEnsemble, sha256Hex, verifyModelBytes } from '../../../src/core/manifest';
+import { unusedModelFiles } from '../../../src/core/model-files';
 import { sampleManifest } from './fixtures';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests mutate untyped JSON on purpose
@@ -15,6 +16,18 @@ describe('manifest schema', () => {
     const { heads, backbones } = ensembleModels(m, pickEnsemble(m));
     expect(heads.map((h) => h.id)).toEqual(['head-a', 'head-b']);
     expect(backbones.map((b) => b.id)).toEqual(['bb-a']);
+  });
+
+  it('names the model files no ensemble can load', () => {
+    const raw = sampleManifest() as M;
+    expect(unusedModelFiles(parseManifest(raw))).toEqual([]);
+    // A second backbone with a head of its own that is in no ensemble: both are unused.
+    raw.backbones.push({ ...raw.backbones[0], id: 'bb-b', file: 'backbones/b.onnx' });
+    raw.heads.push({ ...raw.heads[1], id: 'head-c', backbone: 'bb-b', file: 'heads/c.onnx' });
+    expect(unusedModelFiles(parseManifest(raw))).toEqual(['backbones/b.onnx', 'heads/c.onnx']);
+    // Once an ensemble uses head-c, it and its backbone are in use; head-b stays in use through "pair".
+    raw.ensembles.push({ id: 'other', name: 'Other', members: ['head-c'], temperature: 1, oodThreshold: 0.9 });
+    expect(unusedModelFiles(parseManifest(raw))).toEqual([]);
   });
 
   it.each([
