@@ -61,6 +61,8 @@ export const MetricsSchema = z
     clips: z.number().int().min(0),
     accuracy: z.number().min(0).max(1),
     macroF1: z.number().min(0).max(1),
+    /** F1 per class id on the same clips. */
+    perClassF1: z.record(z.string(), z.number().min(0).max(1)).optional(),
   })
   .catchall(z.unknown());
 

@@ -268,6 +268,29 @@ test('cancel: one queued file never runs, a running file stops, cancel all empti
   await expect(page.getByTestId('result-row')).toHaveAttribute('data-outcome', 'ok');
 });
 
+test('the models panel says how the models scored on held-out clips, and its link opens the model card', async ({ page, context }) => {
+  test.skip(devModels !== undefined, 'the generated test models carry no test metrics');
+  const manifest = parseManifest(JSON.parse(readFileSync('public/models/manifest.json', 'utf8')));
+  const ensemble = manifest.ensembles.find((e) => e.id === (manifest.defaultEnsemble ?? manifest.ensembles[0]!.id))!;
+  const metrics = ensemble.metrics!;
+  await openApp(page);
+  await page.getByTestId('file-input').setInputFiles([media('vp9.webm')]);
+  await expect(page.getByTestId('model-status')).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+  const quality = page.getByTestId('model-quality');
+  await expect(quality).toContainText(`Tested on ${metrics.clips} clips from sources not used in training`);
+  await expect(quality).toContainText(`right on ${Math.round(metrics.accuracy * 100)}% of them (macro-F1 ${metrics.macroF1.toFixed(2)})`);
+  const [lowId, lowF1] = Object.entries(metrics.perClassF1!).sort((a, b) => a[1] - b[1])[0]!;
+  const lowName = manifest.taxonomy.classes.find((c) => c.id === lowId)!.name;
+  await expect(quality).toContainText(`Least reliable on ${lowName} (F1 ${lowF1.toFixed(2)})`);
+  const [card] = await Promise.all([context.waitForEvent('page'), quality.getByRole('link', { name: 'Model card' }).click()]);
+  await card.waitForLoadState();
+  expect(new URL(card.url()).pathname).toMatch(/\/models\/MODEL_CARD\.md$/);
+  await expect(card.locator('body')).toContainText('# vidkind model card');
+  await expect(card.locator('body')).toContainText(`ensemble \`${ensemble.id}\``);
+  await card.close();
+  await waitForQueueIdle(page);
+});
+
 test('models that fail to load: a clear message, a retry button, and an error per file instead of a hang', async ({ page }) => {
   test.setTimeout(180_000);
   await breakModelHashes(page);
