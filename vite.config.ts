@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig, type Plugin } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
@@ -57,9 +57,11 @@ function cspMetaTag(): Plugin {
  * first visit does not download them; the site still serves them.
  */
 function unusedModels(): string[] {
+  const file = new URL('./public/models/manifest.json', import.meta.url);
+  if (!existsSync(file)) return [];
   // Not validated here (zod stays out of the config); the app validates it when it loads.
-  const manifest = JSON.parse(readFileSync('public/models/manifest.json', 'utf8')) as Manifest;
-  return unusedModelFiles(manifest).map((file) => `models/${file}`);
+  const manifest = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+  return unusedModelFiles(manifest).map((f) => `models/${f}`);
 }
 
 export default defineConfig({
