@@ -4,7 +4,7 @@
  * the class it is least reliable on.
  */
 import { pickEnsemble, type Manifest } from '../core/manifest';
-import { className, isClassId } from '../core/taxonomy';
+import { className, isClassId, type ClassId } from '../core/taxonomy';
 
 export interface ModelQuality {
   clips: number;
@@ -23,12 +23,12 @@ export function modelQuality(m: Manifest, ensembleId?: string): ModelQuality | n
     return null;
   }
   if (!metrics || metrics.clips === 0) return null;
-  const perClass = Object.entries(metrics.perClassF1 ?? {}).filter(([id]) => isClassId(id));
+  const perClass = Object.entries(metrics.perClassF1 ?? {}).filter((e): e is [ClassId, number] => isClassId(e[0]));
   let weakest: ModelQuality['weakest'] = null;
   if (perClass.length > 1) {
     const [id, f1] = perClass.reduce((a, b) => (b[1] < a[1] ? b : a));
     const best = Math.max(...perClass.map(([, v]) => v));
-    if (f1 < best && isClassId(id)) weakest = { name: className(m.taxonomy, id), f1 };
+    if (f1 < best) weakest = { name: className(m.taxonomy, id), f1 };
   }
   return { clips: metrics.clips, accuracy: metrics.accuracy, macroF1: metrics.macroF1, weakest };
 }

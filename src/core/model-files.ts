@@ -9,6 +9,10 @@ import type { Manifest } from './manifest';
 
 type ModelLists = Pick<Manifest, 'backbones' | 'heads' | 'ensembles'>;
 
+/**
+ * The same lookup as manifest.ts `ensembleModels`, which assumes a validated manifest; this one runs
+ * on the raw JSON at build time (no zod in vite.config.ts), so it skips names it cannot resolve.
+ */
 export function unusedModelFiles(m: ModelLists): string[] {
   const heads = new Map(m.heads.map((h) => [h.id, h]));
   const used = new Set<string>();
