@@ -16,13 +16,15 @@ import { attr, encodeModel, int64Tensor, node, OPSET, pruneAndSort, type Graph, 
 import { loadOnnxBackbone } from './onnx-source.ts';
 import { compareEmbeddings, runOnnx, runOnnxOutputs, runTfjs, appendTapStatistics, columns, type ParityStats } from './parity.ts';
 import { DEFAULT_PARITY_IMAGES, loadParityImages } from './parity-images.ts';
+import { PICTURE_STATS, PICTURE_STATS_DIM, PICTURE_STATS_SPEC, pictureStatsGraph, pictureStatsReference } from './picture-stats.ts';
 import { storeWeights, type Quantization } from './quantize.ts';
 import { loadTfjsModel } from './tfjs-source.ts';
 import { tfjsToOnnx, type Tap } from './tfjs-to-onnx.ts';
 
 export interface ImportOptions {
-  from: 'tfjs' | 'onnx';
-  /** TF.js model directory / package path, or .onnx file. */
+  /** "picture-stats": no source model, the hand-written statistics of picture-stats.ts. */
+  from: 'tfjs' | 'onnx' | 'picture-stats';
+  /** TF.js model directory / package path, or .onnx file (unused for picture-stats). */
   source: string;
   embedding?: string;
   /**
@@ -163,6 +165,31 @@ async function prepareOnnx(o: ImportOptions): Promise<Prepared> {
   };
 }
 
+function preparePictureStats(o: ImportOptions): Prepared {
+  if (o.taps?.length) throw new Error('--taps does not apply to --from picture-stats (it has no feature maps).');
+  if (o.embedding !== undefined) throw new Error('--embedding does not apply to --from picture-stats.');
+  const spec: InputSpec = { ...PICTURE_STATS_SPEC, range: o.range ?? PICTURE_STATS_SPEC.range, mean: o.mean, std: o.std };
+  return {
+    graph: pictureStatsGraph(spec),
+    spec,
+    dim: PICTURE_STATS_DIM,
+    baseDim: PICTURE_STATS_DIM,
+    embeddingNode: 'embedding',
+    taps: [],
+    provenance: {
+      source: 'vidkind',
+      path: 'node-trainer/src/backbone/picture-stats.ts',
+      notes: [`No learned weights; ${PICTURE_STATS_DIM} statistics per frame: ${PICTURE_STATS.join('; ')}.`, o.notes]
+        .filter(Boolean)
+        .join(' '),
+    },
+    licence: o.licence ?? 'MIT (vidkind)',
+    defaultName: 'Picture statistics',
+    reference: (batch, dims) => Promise.resolve(pictureStatsReference(batch, dims[0]!, spec)),
+    referenceName: 'picture statistics in plain TypeScript loops (float64)',
+  };
+}
+
 const tappedDim = (dim: number, taps: Tap[]) => dim + 2 * taps.reduce((n, t) => n + t.channels, 0);
 
 /** What the provenance notes say about taps (nothing without taps). */
@@ -224,7 +251,7 @@ export function parityBatch(spec: InputSpec, dir = DEFAULT_PARITY_IMAGES): { bat
 export async function convertBackbone(o: ImportOptions): Promise<{ bytes: Uint8Array; prepared: Prepared }> {
   const twice = (o.taps ?? []).find((t, i, all) => all.indexOf(t) !== i);
   if (twice !== undefined) throw new Error(`--taps names "${twice}" twice.`);
-  const prepared = o.from === 'tfjs' ? await prepareTfjs(o) : await prepareOnnx(o);
+  const prepared = o.from === 'tfjs' ? await prepareTfjs(o) : o.from === 'onnx' ? await prepareOnnx(o) : preparePictureStats(o);
   const stored = storeWeights(prepared.graph.weights, o.quantize);
   const bytes = encodeModel(prepared.graph, stored.initializers, stored.nodes, {
     ...(prepared.taps.length ? { 'vidkind.backbone.taps': prepared.taps.map((t) => t.name).join(',') } : {}),

@@ -29,10 +29,16 @@ export function register(program: Command): void {
     .command('import-backbone')
     .description(
       'Convert a pretrained image model (TF.js or ONNX) into a vidkind backbone: an ONNX model with one `frames` input and one ' +
-        '`embedding` [N, D] output, weights quantised as asked, checked against the source runtime on real images, and its manifest entry.',
+        '`embedding` [N, D] output, weights quantised as asked, checked against the source runtime on real images, and its manifest entry. ' +
+        'With --from picture-stats (no source): a backbone of hand-written picture statistics (colour, edges, noise, palette), checked ' +
+        'against the same statistics computed in plain TypeScript.',
     )
-    .argument('<source>', 'TF.js model directory or package path (e.g. nsfwjs/dist/models/mobilenet_v2), or an .onnx file')
-    .addOption(new Option('--from <kind>', 'source format').choices(['tfjs', 'onnx']).makeOptionMandatory())
+    .argument('[source]', 'TF.js model directory or package path (e.g. nsfwjs/dist/models/mobilenet_v2), or an .onnx file')
+    .addOption(
+      new Option('--from <kind>', 'source format, or picture-stats for the hand-written statistics')
+        .choices(['tfjs', 'onnx', 'picture-stats'])
+        .makeOptionMandatory(),
+    )
     .requiredOption('--id <id>', 'backbone id (file name and manifest key), e.g. resnet50')
     .option('--name <name>', 'human-readable name for the manifest')
     .option(
@@ -56,11 +62,14 @@ export function register(program: Command): void {
     .option('--notes <text>', 'provenance notes for the manifest and model card')
     .option('--min-cosine <x>', 'fail (writing nothing) if the parity mean cosine is below this', cosine, 0.999)
     .option('--no-manifest', 'write the .onnx only, leave manifest.json alone')
-    .action(async (source: string, opts: Record<string, unknown>) => {
+    .action(async (source: string | undefined, opts: Record<string, unknown>) => {
+      const from = opts.from as 'tfjs' | 'onnx' | 'picture-stats';
+      if (from === 'picture-stats' && source !== undefined) throw new InvalidArgumentError('--from picture-stats takes no source.');
+      if (from !== 'picture-stats' && source === undefined) throw new InvalidArgumentError(`--from ${from} needs a source model.`);
       await importBackbone(
         {
-          from: opts.from as 'tfjs' | 'onnx',
-          source,
+          from,
+          source: source ?? '',
           id: opts.id as string,
           name: opts.name as string | undefined,
           embedding: opts.embedding as string | undefined,

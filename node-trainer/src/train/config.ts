@@ -86,13 +86,40 @@ export const TrainConfigSchema = z.object({
    */
   folds: z.number().int().min(2).optional(),
   fold: z.number().int().min(0).optional(),
+  /**
+   * Settings for single members of an ensemble (`--members`), on top of the rest: member i trains
+   * with `{ ...config, ...memberConfigs[i] }` (absent or `{}`: the rest as it is). For mixed
+   * ensembles whose backbones need different settings, e.g. a linear head on 7,744 CNN statistics
+   * and one on 58 picture statistics want very different weight decay. The seed, split and folds
+   * are the ensemble's.
+   */
+  memberConfigs: z.array(z.record(z.string(), z.unknown())).optional(),
 });
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
+
+/** Keys a member may not set for itself: every member shares the ensemble's seeds, split and folds. */
+const ENSEMBLE_ONLY = ['seed', 'split', 'folds', 'fold', 'memberConfigs'] as const;
+
+/** Member i's own config: the ensemble's, its `memberConfigs[i]` on top, seed + i, no member list. */
+export function memberConfig(c: TrainConfig, i: number): TrainConfig {
+  const { memberConfigs, ...rest } = c;
+  return TrainConfigSchema.parse({ ...rest, ...(memberConfigs?.[i] ?? {}), seed: c.seed + i });
+}
 
 /** Parses a (partial) config object; unknown keys are refused so a typo never silently does nothing. */
 export function parseTrainConfig(input: unknown): TrainConfig {
   const c = TrainConfigSchema.strict().parse(input ?? {});
   if ((c.folds === undefined) !== (c.fold === undefined)) throw new RangeError('"folds" and "fold" go together: set both or neither');
   if (c.folds !== undefined && c.fold! >= c.folds) throw new RangeError(`"fold" must be below "folds" (${c.folds}), got ${c.fold}`);
+  (c.memberConfigs ?? []).forEach((m, i) => {
+    const shared = ENSEMBLE_ONLY.find((k) => k in m);
+    if (shared) throw new RangeError(`memberConfigs[${i}] sets "${shared}", which every member shares; set it for the ensemble`);
+    const { memberConfigs: _, ...rest } = c;
+    try {
+      TrainConfigSchema.strict().parse({ ...rest, ...m });
+    } catch (e) {
+      throw new RangeError(`memberConfigs[${i}] is not a valid config: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+  });
   return c;
 }

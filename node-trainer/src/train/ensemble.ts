@@ -1,14 +1,14 @@
 /**
  * `--members k`: k heads trained in parallel worker threads (tfjs-wasm is single-threaded in Node,
- * so threads are the parallelism). Member i uses seed + i and the i-th features directory (mod the
- * number given, so several backbones make a mixed ensemble); all share one split, made once here,
+ * so threads are the parallelism). Member i uses seed + i, its own `memberConfigs[i]` settings
+ * (train/config.ts) and the i-th features directory (mod the number given, so several backbones make a mixed ensemble); all share one split, made once here,
  * so that the ensemble's validation and test clips are the same for every member.
  */
 import { mkdirSync, existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { readIndex } from '../features/store.ts';
 import { writeJsonAtomic } from '../fs-atomic.ts';
-import type { TrainConfig } from './config.ts';
+import { memberConfig, type TrainConfig } from './config.ts';
 import { makeSplit, prepareRun, type TrainProgress, type TrainResult } from './loop.ts';
 import { runPaths, type EpochRecord } from './run-dir.ts';
 import type { SplitPart } from './split.ts';
@@ -69,7 +69,7 @@ export function trainEnsemble(o: EnsembleOptions): EnsembleHandle {
       const job: MemberJob = {
         features: o.features[i % o.features.length]!,
         out,
-        config: { ...o.config, seed: o.config.seed + i },
+        config: memberConfig(o.config, i),
         resume: o.resume,
         split,
         threads: Math.max(1, Math.floor((o.threads ?? o.members) / o.members)),

@@ -177,4 +177,26 @@ describe('train --members', () => {
     expect(readRunConfig(join(run, 'members/0')).split).toEqual(readRunConfig(run).split);
     expect(m0.weights.get('cls/kernel')).not.toEqual(m1.weights.get('cls/kernel'));
   });
+
+  it('gives each member its own memberConfigs settings on top of the ensemble config, and refuses shared keys', async () => {
+    const run = join(root, 'ensemble-mixed');
+    const mixed = { ...JSON.parse(config), epochs: 2, memberConfigs: [{}, { head: 'stats', weightDecay: 0.5 }] };
+    expect(await train(run, ['--config', JSON.stringify(mixed), '--members', '2'])).toBe(0);
+    const c0 = readRunConfig(join(run, 'members/0')).train;
+    const c1 = readRunConfig(join(run, 'members/1')).train;
+    expect([c0.head, c0.weightDecay, c0.seed]).toEqual(['attention', 1e-2, 3]);
+    expect([c1.head, c1.weightDecay, c1.seed]).toEqual(['stats', 0.5, 4]);
+    expect(c1.memberConfigs).toBeUndefined();
+    expect(readRunConfig(join(run, 'members/0')).split).toEqual(readRunConfig(join(run, 'members/1')).split);
+    expect(loadHead(join(run, 'members/1/best')).head.config.kind).toBe('stats');
+    for (const bad of [{ seed: 9 }, { weightDecay: -1 }, { wightDecay: 1 }])
+      expect(
+        await train(join(root, `ensemble-bad-${Object.keys(bad)[0]}`), [
+          '--config',
+          JSON.stringify({ ...mixed, memberConfigs: [bad] }),
+          '--members',
+          '2',
+        ]),
+      ).toBe(1);
+  });
 });
