@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Regenerates the two backbones the site ships, from nsfwjs (a devDependency), into
+# Regenerates the three backbones the site ships, from nsfwjs (a devDependency), into
 # public/models/backbones/ and their entries in public/models/manifest.json. MobileNetV2 1.0 ships with
 # style taps: its embedding also carries the per-channel spatial mean and std of four intermediate
 # feature maps (1280 + 2 x (144 + 192 + 384 + 576) = 3872 values), which tell rendered from filmed
 # content far better than the pooled last layer alone (node-trainer/README.md, "Style taps").
+# The third, picture-stats, has no weights: 29 hand-written statistics per frame (colour, edges, noise,
+# palette; node-trainer/src/backbone/picture-stats.ts), the default ensemble's second member.
 # Deterministic: running it again gives byte-identical .onnx files (tests/backbone checks the sha256).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -18,3 +20,7 @@ node node-trainer/bin/vidkind.mjs import-backbone --from tfjs nsfwjs/dist/models
 node node-trainer/bin/vidkind.mjs import-backbone --from tfjs nsfwjs/dist/models/mobilenet_v2_mid \
   --id mobilenet-v2-1.4 --name "MobileNetV2 1.4 (nsfwjs)" --quantize "$QUANTIZE" \
   --out public/models/backbones/ --licence MIT --notes "TF-Hub MobileNetV2 alpha 1.4 feature vector, 224x224. $NOTES"
+
+node node-trainer/bin/vidkind.mjs import-backbone --from picture-stats \
+  --id picture-stats --name "Picture statistics (colour, edges, noise, palette)" --quantize none \
+  --out public/models/backbones/

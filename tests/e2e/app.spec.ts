@@ -12,7 +12,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseManifest } from '../../src/core/manifest';
+import { ensembleModels, parseManifest } from '../../src/core/manifest';
 import { unusedModelFiles } from '../../src/core/model-files';
 import { parseResult, ResultSchema, type Result, type SuccessResult } from '../../src/core/result';
 import { CLASS_IDS } from '../../src/core/taxonomy';
@@ -182,9 +182,9 @@ test('a file picked while the models are still loading is decoded meanwhile, the
   // The backbone's download is held back until the file has been decoded.
   let release!: () => void;
   const released = new Promise<void>((resolve) => (release = resolve));
-  let backboneRequests = 0;
+  const backboneRequests: string[] = [];
   await page.route('**/models/backbones/**', async (route) => {
-    backboneRequests++;
+    backboneRequests.push(new URL(route.request().url()).pathname.split('/models/')[1]!);
     await released;
     await route.continue();
   });
@@ -204,8 +204,14 @@ test('a file picked while the models are still loading is decoded meanwhile, the
   await expect(page.getByTestId('result-row')).toHaveCount(1, { timeout: 120_000 });
   await expect(page.getByTestId('result-row')).toHaveAttribute('data-outcome', 'ok');
   await expect(page.getByTestId('result-label')).toHaveAttribute('data-label', new RegExp(`^(${CLASS_IDS.join('|')})$`));
-  // The app's load and the file's wait were one load: the backbone was downloaded once.
-  expect(backboneRequests).toBe(1);
+  // The app's load and the file's wait were one load: each backbone of the default ensemble was downloaded once.
+  const manifest = parseManifest(JSON.parse(readFileSync('public/models/manifest.json', 'utf8')));
+  const ensemble = manifest.ensembles.find((e) => e.id === manifest.defaultEnsemble)!;
+  expect(backboneRequests.sort()).toEqual(
+    ensembleModels(manifest, ensemble)
+      .backbones.map((b) => b.file)
+      .sort(),
+  );
 });
 
 test('a file decoded while the models load gets their error when they fail, and the app offers a retry', async ({ page }) => {
@@ -355,9 +361,12 @@ test('JSON export validates against the Result schema and matches `vidkind class
     expect('error' in c, JSON.stringify(c)).toBe(false);
     expect(b.label, name).toBe(c.label);
     const both = `browser ${JSON.stringify(b.probs)} vs cli ${JSON.stringify(c.probs)}`;
-    // Both sides decode, convert (BT.601 for video that names no matrix) and resize alike: the
-    // probabilities agree to within 0.005 here; before the colour conversions matched they were 0.04 apart.
-    for (const k of CLASS_IDS) expect(Math.abs(b.probs[k] - c.probs[k]), `${name} p(${k}): ${both}`).toBeLessThanOrEqual(0.01);
+    // Both sides decode, convert (BT.601 for video that names no matrix) and resize alike: with the
+    // CNN head alone the probabilities agreed to within 0.005 here (0.04 before the colour conversions
+    // matched). The picture-statistics member counts pixels against thresholds (flat, strong edge, one
+    // of 64 colours), so the last-bit differences between the browser's and ffmpeg's decoders move it
+    // more: up to 0.025 on mandelbrot.mp4 (2026-11-28).
+    for (const k of CLASS_IDS) expect(Math.abs(b.probs[k] - c.probs[k]), `${name} p(${k}): ${both}`).toBeLessThanOrEqual(0.04);
     expect(b.models.ensemble).toBe(c.models.ensemble);
   }
 });

@@ -230,7 +230,8 @@ export async function exportRun(o: ExportOptions): Promise<ExportResult> {
       `${join(o.run, 'metrics.json')} scores ${String(evaluated)} frames per clip, not ${frames}: run vidkind eval --frames ${frames} first, so the shipped metrics and calibration hold.`,
     );
 
-  const cfg = RunConfigLite.safeParse(readJson(join(dirs[0]!, 'config.json')));
+  // The run's own config: an ensemble's top-level one holds its memberConfigs, which the members' lack.
+  const cfg = RunConfigLite.safeParse(readJson(join(o.run, 'config.json')) ?? readJson(join(dirs[0]!, 'config.json')));
   const cv =
     o.cv === undefined
       ? undefined

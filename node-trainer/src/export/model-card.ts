@@ -96,6 +96,13 @@ export function cardSection(c: CardInput): string {
     lines.push(
       `- Training: ${keys.map((k) => `${k} ${String(t[k])}`).join(', ')} (AdamW, cosine annealing with warm restarts, focal loss).`,
     );
+    // Settings of single members on top of those (train/config.ts memberConfigs); member i has seed + i.
+    const own = Array.isArray(t.memberConfigs) ? (t.memberConfigs as unknown[]) : [];
+    own.forEach((o, i) => {
+      const entries = o && typeof o === 'object' ? Object.entries(o) : [];
+      if (entries.length && c.members[i])
+        lines.push(`- \`${c.members[i].headId}\` trains with its own ${entries.map(([k, v]) => `${k} ${String(v)}`).join(', ')}.`);
+    });
   }
   lines.push('', '### Metrics', '', '| model | split | clips | accuracy | macro-F1 |', '|---|---|---|---|---|');
   lines.push(metricsRow(`ensemble \`${e.id}\``, e.metrics));

@@ -1,5 +1,5 @@
 /**
- * The two backbones the site ships: converting afresh from nsfwjs gives byte-identical files (same
+ * The backbones the site ships: converting afresh from nsfwjs (or, for picture-stats, building) gives byte-identical files (same
  * sha256 as the committed files and their manifest entries), and the 8-bit files match TF.js on
  * real images (MobileNetV2 1.0 with its style taps: embedding and tap statistics).
  */
@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { parseManifest } from '../../../src/core/manifest.ts';
 import { convertBackbone, parityBatch } from '../../src/backbone/import-backbone.ts';
 import { compareEmbeddings, runOnnx, runTfjs } from '../../src/backbone/parity.ts';
+import { PICTURE_STATS_DIM } from '../../src/backbone/picture-stats.ts';
 import { loadTfjsModel } from '../../src/backbone/tfjs-source.ts';
 
 const MODELS = fileURLToPath(new URL('../../../public/models/', import.meta.url));
@@ -60,5 +61,24 @@ describe.each(SHIPPED)('shipped backbone $id', ({ id, source, dim, taps }) => {
     const a = got.subarray(0, dim);
     const b = got.subarray(dim, 2 * dim);
     expect(compareEmbeddings(a, b, dim).meanCosine).toBeLessThan(0.99);
+  });
+});
+
+describe('shipped backbone picture-stats', () => {
+  const entry = manifest.backbones.find((b) => b.id === 'picture-stats')!;
+
+  it('has a manifest entry that matches the committed file, and converts afresh to the same bytes', async () => {
+    const bytes = readFileSync(`${MODELS}${entry.file}`);
+    expect(sha256(bytes)).toBe(entry.sha256);
+    expect(bytes.length).toBe(entry.bytes);
+    expect(entry.output).toEqual({ name: 'embedding', dim: PICTURE_STATS_DIM });
+    const { bytes: fresh } = await convertBackbone({
+      from: 'picture-stats',
+      source: '',
+      id: 'picture-stats',
+      out: '/unused',
+      quantize: 'none',
+    });
+    expect(sha256(fresh)).toBe(entry.sha256);
   });
 });
