@@ -112,10 +112,12 @@ if [ "$cv_folds" -gt 0 ]; then
   cv() { # <dir> <features> <members> <config>
     [ -f "$1/cv.json" ] || vidkind cv --features "$2" --members "$3" --folds "$cv_folds" --frames "$frames" --out "$1" --resume --no-progress --config "$4"
   }
+  member_bbs=()
+  for ((i = 0; i < members; i++)); do member_bbs+=("${backbones[i % ${#backbones[@]}]}"); done
   candidates=()
   if [ "$members" -gt 1 ]; then
     for ((i = 0; i < members; i++)); do
-      bb="${backbones[i % ${#backbones[@]}]}"
+      bb="${member_bbs[i]}"
       # Member i's own settings (memberConfigs[i] over the rest), as one head on its own.
       alone="$(node -e 'const c = JSON.parse(process.argv[1]); const m = (c.memberConfigs || [])[Number(process.argv[2])] || {}; delete c.memberConfigs; console.log(JSON.stringify({ ...c, ...m }))' "$config" "$i")"
       cv "$work/cv-member-$i" "$work/common/feat-$bb" 1 "$alone"
@@ -123,8 +125,7 @@ if [ "$cv_folds" -gt 0 ]; then
     done
   fi
   cv "$work/cv-ensemble" "$features" "$members" "$config"
-  member_backbones="$(for ((i = 0; i < members; i++)); do echo "${backbones[i % ${#backbones[@]}]}"; done | paste -sd+)"
-  candidates+=("ensemble:$member_backbones:$work/cv-ensemble")
+  candidates+=("ensemble:$(IFS=+; echo "${member_bbs[*]}"):$work/cv-ensemble")
   node --import tsx "$here/cv-choice.ts" "$work/choice.json" "$work/seeds.md" "${candidates[@]}"
   cv_args=(--cv "$(choice c.cv)")
 fi

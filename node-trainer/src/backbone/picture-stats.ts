@@ -99,7 +99,8 @@ export function pictureStatsGraph(spec: InputSpec = PICTURE_STATS_SPEC): Graph {
     return name;
   };
   const mean = (x: string, out: string) => add('ReduceMean', [x], out, [attr.ints('axes', [1, 2, 3]), attr.int('keepdims', 0)]);
-  const share = (bool: string, out: string) => mean(add('Cast', [bool], `${out}/f`, [attr.int('to', DataType.FLOAT)]), out);
+  const toF = (bool: string, out = `${bool}/f`) => add('Cast', [bool], out, [attr.int('to', DataType.FLOAT)]);
+  const share = (bool: string, out: string) => mean(toF(bool, `${out}/f`), out);
   const ratio = (num: string, den: string, out: string) => add('Div', [num, add('Add', [den, f('eps', [EPS])], `${out}/den`)], out);
 
   // Back to RGB in [0, 1], NCHW: undo the spec's normalisation, then its range.
@@ -125,7 +126,7 @@ export function pictureStatsGraph(spec: InputSpec = PICTURE_STATS_SPEC): Graph {
   };
   const outs: string[] = [...meanStd(s, 'sat'), ...meanStd(v, 'val')];
   const less = (a: string, t: number, out: string) => add('Less', [a, f(`${out}/t`, [t])], out);
-  const sBelow = [0.25, 0.5, 0.75].map((t, i) => add('Cast', [less(s, t, `sat/lt${i}`)], `sat/lt${i}/f`, [attr.int('to', DataType.FLOAT)]));
+  const sBelow = [0.25, 0.5, 0.75].map((t, i) => toF(less(s, t, `sat/lt${i}`)));
   outs.push(mean(sBelow[0]!, 'sat/bin0'));
   outs.push(mean(add('Sub', [sBelow[1]!, sBelow[0]!], 'sat/bin1/m'), 'sat/bin1'));
   outs.push(mean(add('Sub', [sBelow[2]!, sBelow[1]!], 'sat/bin2/m'), 'sat/bin2'));
@@ -140,7 +141,6 @@ export function pictureStatsGraph(spec: InputSpec = PICTURE_STATS_SPEC): Graph {
   const ax = add('Abs', ['grad/x'], 'grad/ax');
   const ay = add('Abs', ['grad/y'], 'grad/ay');
   const mag = add('Sqrt', [add('Add', [add('Mul', [ax, ax], 'grad/x2'), add('Mul', [ay, ay], 'grad/y2')], 'grad/sum2')], 'grad/mag');
-  const toF = (b: string) => add('Cast', [b], `${b}/f`, [attr.int('to', DataType.FLOAT)]);
   const flat = toF(less(mag, FLAT, 'grad/flat'));
   const strong = toF(add('Greater', [mag, f('grad/strong/t', [STRONG])], 'grad/strong'));
   const axis = f('grad/axis', [AXIS]);

@@ -111,10 +111,10 @@ export function parseTrainConfig(input: unknown): TrainConfig {
   const c = TrainConfigSchema.strict().parse(input ?? {});
   if ((c.folds === undefined) !== (c.fold === undefined)) throw new RangeError('"folds" and "fold" go together: set both or neither');
   if (c.folds !== undefined && c.fold! >= c.folds) throw new RangeError(`"fold" must be below "folds" (${c.folds}), got ${c.fold}`);
-  (c.memberConfigs ?? []).forEach((m, i) => {
+  const { memberConfigs, ...rest } = c;
+  (memberConfigs ?? []).forEach((m, i) => {
     const shared = ENSEMBLE_ONLY.find((k) => k in m);
     if (shared) throw new RangeError(`memberConfigs[${i}] sets "${shared}", which every member shares; set it for the ensemble`);
-    const { memberConfigs: _, ...rest } = c;
     try {
       TrainConfigSchema.strict().parse({ ...rest, ...m });
     } catch (e) {

@@ -1,8 +1,9 @@
 /**
  * `--members k`: k heads trained in parallel worker threads (tfjs-wasm is single-threaded in Node,
  * so threads are the parallelism). Member i uses seed + i, its own `memberConfigs[i]` settings
- * (train/config.ts) and the i-th features directory (mod the number given, so several backbones make a mixed ensemble); all share one split, made once here,
- * so that the ensemble's validation and test clips are the same for every member.
+ * (train/config.ts) and the i-th features directory (mod the number given, so several backbones
+ * make a mixed ensemble); all share one split, made once here, so that the ensemble's validation
+ * and test clips are the same for every member.
  */
 import { mkdirSync, existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
