@@ -139,8 +139,8 @@ export function writeTestModels(dir: string, options: { publicModels?: string; f
     try {
       const shipped = parseManifest(JSON.parse(readFileSync(shippedManifest, 'utf8')));
       // The smallest real CNN keeps the browser tests quick. Not the picture statistics (built by
-      // vidkind, no weights): they count pixels against thresholds, where onnxruntime-web and -node
-      // can put a pixel on different sides (1e-4 apart), and the parity tests here want a CNN.
+      // vidkind, no weights, tested against their reference in node-trainer): the parity tests here
+      // are about a CNN's convolutions in onnxruntime-web and -node.
       const real = shipped.backbones
         .filter((b) => !b.testModel && b.provenance.source !== 'vidkind' && existsSync(join(publicModels, b.file)))
         .sort((a, b) => a.bytes - b.bytes)[0];

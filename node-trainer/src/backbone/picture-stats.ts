@@ -59,6 +59,15 @@ export const PICTURE_STATS_SPEC: InputSpec = { width: 224, height: 224, layout: 
 
 const FLAT = 8 / 255;
 const STRONG = 100 / 255;
+/**
+ * Every threshold is a ramp, not a step: a pixel counts linearly from 0 to 1 over `width` around
+ * the threshold (exactly 0 or 1 outside it). Decoders convert YUV to RGB with different rounding
+ * (Chromium's libyuv against ffmpeg's swscale), so the same video gives pixels a level or two apart in
+ * the browser and in `vidkind`; with hard steps every pixel near a threshold flipped, and the two
+ * verdicts drifted apart by up to 0.025 in probability. Widths are a few 8-bit levels (in each
+ * statistic's own units), so pictures far from the thresholds count as before.
+ */
+const RAMP = { saturation: 0.02, value: 2 / 255, flat: 4 / 255, strong: 8 / 255, axis: 4 / 255, palette: 2 / 255 } as const;
 /** A strong edge is horizontal when |gx| < AXIS * |gy| (vertical: the other way round), within ~6 degrees. */
 const AXIS = 0.1;
 const EPS = 1e-6;
@@ -66,7 +75,10 @@ const LUMA = [0.299, 0.587, 0.114] as const;
 const SOBEL_X = [-1, 0, 1, -2, 0, 2, -1, 0, 1];
 const SOBEL_Y = [-1, -2, -1, 0, 0, 0, 1, 2, 1];
 const LAPLACE = [0, 1, 0, 1, -4, 1, 0, 1, 0];
-/** Colour levels per channel for the palette statistics (4^3 = 64 colours), on every other pixel. */
+/**
+ * Colour levels per channel for the palette statistics (4^3 = 64 colours), on every other pixel. A
+ * value within RAMP.palette of a level boundary is shared between the two levels (linearly).
+ */
 const LEVELS = 4;
 const TOP = 4;
 const GRID = 3;
@@ -74,6 +86,11 @@ const GRID = 3;
 /** Side of the grid cells over the (size - 2) gradient map, and the pooled extent. */
 function gridCell(w: number, h: number): { kw: number; kh: number } {
   return { kw: Math.floor((w - 2) / GRID), kh: Math.floor((h - 2) / GRID) };
+}
+
+/** The soft "x > t" of RAMP (1 - it is the soft "x < t"). */
+function rampAbove(x: number, t: number, width: number): number {
+  return Math.min(1, Math.max(0, (x - t) / width + 0.5));
 }
 
 function checkSpec(spec: InputSpec): void {
@@ -99,9 +116,24 @@ export function pictureStatsGraph(spec: InputSpec = PICTURE_STATS_SPEC): Graph {
     return name;
   };
   const mean = (x: string, out: string) => add('ReduceMean', [x], out, [attr.ints('axes', [1, 2, 3]), attr.int('keepdims', 0)]);
-  const toF = (bool: string, out = `${bool}/f`) => add('Cast', [bool], out, [attr.int('to', DataType.FLOAT)]);
-  const share = (bool: string, out: string) => mean(toF(bool, `${out}/f`), out);
   const ratio = (num: string, den: string, out: string) => add('Div', [num, add('Add', [den, f('eps', [EPS])], `${out}/den`)], out);
+  // The soft "a > t" / "a < t" of RAMP: clip((a - t) / width + 1/2, 0, 1), and its mirror.
+  const ramp = (a: string, t: number, width: number, sign: 1 | -1, out: string) =>
+    add(
+      'Clip',
+      [
+        add(
+          'Add',
+          [add('Mul', [a, f(`${out}/k`, [sign / width])], `${out}/scaled`), f(`${out}/c`, [0.5 - (sign * t) / width])],
+          `${out}/lin`,
+        ),
+        f('zero', [0]),
+        f('one', [1]),
+      ],
+      out,
+    );
+  const above = (a: string, t: number, width: number, out: string) => ramp(a, t, width, 1, out);
+  const below = (a: string, t: number, width: number, out: string) => ramp(a, t, width, -1, out);
 
   // Back to RGB in [0, 1], NCHW: undo the spec's normalisation, then its range.
   let x = 'frames';
@@ -125,14 +157,13 @@ export function pictureStatsGraph(spec: InputSpec = PICTURE_STATS_SPEC): Graph {
     return [mean(p, `${name}/mean`), sd];
   };
   const outs: string[] = [...meanStd(s, 'sat'), ...meanStd(v, 'val')];
-  const less = (a: string, t: number, out: string) => add('Less', [a, f(`${out}/t`, [t])], out);
-  const sBelow = [0.25, 0.5, 0.75].map((t, i) => toF(less(s, t, `sat/lt${i}`)));
+  const sBelow = [0.25, 0.5, 0.75].map((t, i) => below(s, t, RAMP.saturation, `sat/lt${i}`));
   outs.push(mean(sBelow[0]!, 'sat/bin0'));
   outs.push(mean(add('Sub', [sBelow[1]!, sBelow[0]!], 'sat/bin1/m'), 'sat/bin1'));
   outs.push(mean(add('Sub', [sBelow[2]!, sBelow[1]!], 'sat/bin2/m'), 'sat/bin2'));
   outs.push(add('Sub', [f('one', [1]), mean(sBelow[2]!, 'sat/lt2/share')], 'sat/bin3'));
-  outs.push(share(less(v, 0.1, 'val/dark/b'), 'val/dark'));
-  outs.push(share(add('Greater', [v, f('val/bright/t', [0.9])], 'val/bright/b'), 'val/bright'));
+  outs.push(mean(below(v, 0.1, RAMP.value, 'val/dark/w'), 'val/dark'));
+  outs.push(mean(above(v, 0.9, RAMP.value, 'val/bright/w'), 'val/bright'));
 
   // Luma, then Sobel x / y and the Laplacian in one valid 3x3 convolution.
   const gray = add('Conv', [x, f('luma/w', [...LUMA], [1, 3, 1, 1])], 'luma');
@@ -141,11 +172,11 @@ export function pictureStatsGraph(spec: InputSpec = PICTURE_STATS_SPEC): Graph {
   const ax = add('Abs', ['grad/x'], 'grad/ax');
   const ay = add('Abs', ['grad/y'], 'grad/ay');
   const mag = add('Sqrt', [add('Add', [add('Mul', [ax, ax], 'grad/x2'), add('Mul', [ay, ay], 'grad/y2')], 'grad/sum2')], 'grad/mag');
-  const flat = toF(less(mag, FLAT, 'grad/flat'));
-  const strong = toF(add('Greater', [mag, f('grad/strong/t', [STRONG])], 'grad/strong'));
+  const flat = below(mag, FLAT, RAMP.flat, 'grad/flat');
+  const strong = above(mag, STRONG, RAMP.strong, 'grad/strong');
   const axis = f('grad/axis', [AXIS]);
-  const horiz = toF(add('Less', [ax, add('Mul', [ay, axis], 'grad/ay_axis')], 'grad/h'));
-  const vert = toF(add('Less', [ay, add('Mul', [ax, axis], 'grad/ax_axis')], 'grad/v'));
+  const horiz = below(add('Sub', [ax, add('Mul', [ay, axis], 'grad/ay_axis')], 'grad/h/d'), 0, RAMP.axis, 'grad/h');
+  const vert = below(add('Sub', [ay, add('Mul', [ax, axis], 'grad/ax_axis')], 'grad/v/d'), 0, RAMP.axis, 'grad/v');
   const strongShare = mean(strong, 'grad/strong/share');
   const flatShare = mean(flat, 'grad/flat/share');
   const alap = add('Abs', ['grad/lap'], 'grad/alap');
@@ -159,40 +190,37 @@ export function pictureStatsGraph(spec: InputSpec = PICTURE_STATS_SPEC): Graph {
     mean(alap, 'grad/lap/mean'),
   );
 
-  // Palette: every other pixel's colour on LEVELS levels per channel, one-hot over the LEVELS^3 codes.
+  // Palette: every other pixel's colour on LEVELS levels per channel. Each channel's value gets a
+  // weight per level (a ramp at each level boundary); a pixel's weight for colour (r, g, b) is the
+  // product of its three channels' weights, and the histogram is the mean over the pixels.
   const sub = add(
     'Slice',
     [x, axes('pal/starts', [0, 0]), axes('pal/ends', [2 ** 31 - 1, 2 ** 31 - 1]), axes('pal/axes', [2, 3]), axes('pal/steps', [2, 2])],
     'pal/sub',
   );
-  const q = add(
-    'Floor',
-    [
-      add(
-        'Min',
-        [add('Relu', [add('Mul', [sub, f('pal/levels', [LEVELS])], 'pal/scaled')], 'pal/pos'), f('pal/top', [LEVELS - 0.5])],
-        'pal/clamped',
-      ),
-    ],
-    'pal/q',
-  );
-  const code = add('Conv', [q, f('pal/code_w', [LEVELS * LEVELS, LEVELS, 1], [1, 3, 1, 1])], 'pal/code');
+  const [sh, sw] = [Math.ceil(spec.height / 2), Math.ceil(spec.width / 2)];
+  // up[k]: how far each value is past boundary k + 1 (0..1); level k's weight is up[k - 1] - up[k].
+  const up = Array.from({ length: LEVELS - 1 }, (_, k) => above(sub, (k + 1) / LEVELS, RAMP.palette, `pal/up${k}`));
+  const levelW = Array.from({ length: LEVELS }, (_, k) => {
+    const w =
+      k === 0
+        ? add('Sub', [f('one', [1]), up[0]!], 'pal/w0')
+        : k === LEVELS - 1
+          ? up[k - 1]!
+          : add('Sub', [up[k - 1]!, up[k]!], `pal/w${k}`);
+    return add('Unsqueeze', [w, axes(`pal/w${k}/axes`, [2])], `pal/w${k}/u`);
+  });
+  const weights = add('Concat', levelW, 'pal/weights', [attr.int('axis', 2)]); // [N, 3, LEVELS, sh, sw]
+  nodes.push(node('Split', [weights], ['pal/wr', 'pal/wg', 'pal/wb'], 'pal/split', [attr.int('axis', 1)]));
+  const shaped = (w: string, shape: number[]) => add('Reshape', [w, axes(`${w}/shape`, [0, ...shape, sh, sw])], `${w}/shaped`);
+  const rg = add('Mul', [shaped('pal/wr', [LEVELS, 1, 1]), shaped('pal/wg', [1, LEVELS, 1])], 'pal/wrg');
+  const rgb = add('Mul', [rg, shaped('pal/wb', [1, 1, LEVELS])], 'pal/wrgb'); // [N, L, L, L, sh, sw]
   const bins = LEVELS ** 3;
-  const onehot = toF(
-    add(
-      'Equal',
-      [
-        code,
-        f(
-          'pal/bins',
-          Array.from({ length: bins }, (_, i) => i),
-          [1, bins, 1, 1],
-        ),
-      ],
-      'pal/onehot',
-    ),
+  const hist = add(
+    'Reshape',
+    [add('ReduceMean', [rgb], 'pal/hist3', [attr.ints('axes', [4, 5]), attr.int('keepdims', 0)]), axes('pal/hist/shape', [0, bins])],
+    'pal/hist',
   );
-  const hist = add('ReduceMean', [onehot], 'pal/hist', [attr.ints('axes', [2, 3]), attr.int('keepdims', 0)]);
   const plogp = add('Mul', [hist, add('Log', [add('Add', [hist, f('pal/tiny', [1e-12])], 'pal/hist_eps')], 'pal/log')], 'pal/plogp');
   const red = (a: string, out: string) => add('ReduceSum', [a, axes(`${out}/axes`, [1])], out, [attr.int('keepdims', 0)]);
   outs.push(add('Neg', [red(plogp, 'pal/negent')], 'pal/entropy'));
@@ -263,19 +291,20 @@ export function pictureStatsReference(batch: Float32Array, n: number, spec: Inpu
       for (let k = 0; k < a.length; k++) t += (a[k]! - mu) ** 2;
       return Math.sqrt(t / a.length);
     };
-    const count = (a: Float64Array, test: (x: number) => boolean) => {
+    const share = (a: Float64Array, weight: (x: number) => number) => {
       let t = 0;
-      for (let k = 0; k < a.length; k++) if (test(a[k]!)) t++;
+      for (let k = 0; k < a.length; k++) t += weight(a[k]!);
       return t / a.length;
     };
+    const sBelow = (x: number, t: number) => 1 - rampAbove(x, t, RAMP.saturation);
     const row: number[] = [avg(s), sd(s), avg(v), sd(v)];
     row.push(
-      count(s, (x) => x < 0.25),
-      count(s, (x) => x >= 0.25 && x < 0.5),
-      count(s, (x) => x >= 0.5 && x < 0.75),
-      count(s, (x) => x >= 0.75),
-      count(v, (x) => x < 0.1),
-      count(v, (x) => x > 0.9),
+      share(s, (x) => sBelow(x, 0.25)),
+      share(s, (x) => sBelow(x, 0.5) - sBelow(x, 0.25)),
+      share(s, (x) => sBelow(x, 0.75) - sBelow(x, 0.5)),
+      share(s, (x) => 1 - sBelow(x, 0.75)),
+      share(v, (x) => 1 - rampAbove(x, 0.1, RAMP.value)),
+      share(v, (x) => rampAbove(x, 0.9, RAMP.value)),
     );
 
     const gw = W - 2;
@@ -302,15 +331,13 @@ export function pictureStatsReference(batch: Float32Array, n: number, spec: Inpu
         const ay = Math.abs(gy);
         const g = Math.sqrt(ax * ax + ay * ay);
         mag[y * gw + x] = g;
-        if (g < FLAT) {
-          flat++;
-          noise += Math.abs(lap);
-        }
-        if (g > STRONG) {
-          strong++;
-          if (ax < ay * AXIS) horiz++;
-          if (ay < ax * AXIS) vert++;
-        }
+        const flatW = 1 - rampAbove(g, FLAT, RAMP.flat);
+        const strongW = rampAbove(g, STRONG, RAMP.strong);
+        flat += flatW;
+        noise += flatW * Math.abs(lap);
+        strong += strongW;
+        horiz += strongW * (1 - rampAbove(ax - ay * AXIS, 0, RAMP.axis));
+        vert += strongW * (1 - rampAbove(ay - ax * AXIS, 0, RAMP.axis));
         lapSum += Math.abs(lap);
       }
     const cellsN = gw * gh;
@@ -329,11 +356,18 @@ export function pictureStatsReference(batch: Float32Array, n: number, spec: Inpu
     const bins = LEVELS ** 3;
     const hist = new Float64Array(bins);
     let sampled = 0;
-    const level = (c: number, p: number) => Math.floor(Math.min(Math.max(0, rgb[c]![p]! * LEVELS), LEVELS - 0.5));
+    // A channel value's weight per level: the difference of the ramps at the level's two boundaries.
+    const levelWeights = (value: number) => {
+      const up = [1, ...Array.from({ length: LEVELS - 1 }, (_, k) => rampAbove(value, (k + 1) / LEVELS, RAMP.palette)), 0];
+      return Array.from({ length: LEVELS }, (_, k) => up[k]! - up[k + 1]!);
+    };
     for (let y = 0; y < H; y += 2)
       for (let x = 0; x < W; x += 2) {
         const p = y * W + x;
-        hist[level(0, p) * LEVELS * LEVELS + level(1, p) * LEVELS + level(2, p)]!++;
+        const [wr, wg, wb] = [0, 1, 2].map((c) => levelWeights(rgb[c]![p]!));
+        for (let r = 0; r < LEVELS; r++)
+          for (let g = 0; g < LEVELS; g++)
+            for (let b = 0; b < LEVELS; b++) hist[r * LEVELS * LEVELS + g * LEVELS + b]! += wr![r]! * wg![g]! * wb![b]!;
         sampled++;
       }
     for (let k = 0; k < bins; k++) hist[k] = hist[k]! / sampled;
