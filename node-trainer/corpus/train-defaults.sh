@@ -118,7 +118,9 @@ if [ "$cv_folds" -gt 0 ]; then
   if [ "$members" -gt 1 ]; then
     for ((i = 0; i < members; i++)); do
       bb="${member_bbs[i]}"
-      # Member i's own settings (memberConfigs[i] over the rest), as one head on its own.
+      # Member i's own settings (memberConfigs[i] over the rest), as one head on its own. Not
+      # memberConfig() (train/config.ts), which also adds i to the seed: the folds are dealt by the
+      # seed, and every candidate must be scored on the same folds.
       alone="$(node -e 'const c = JSON.parse(process.argv[1]); const m = (c.memberConfigs || [])[Number(process.argv[2])] || {}; delete c.memberConfigs; console.log(JSON.stringify({ ...c, ...m }))' "$config" "$i")"
       cv "$work/cv-member-$i" "$work/common/feat-$bb" 1 "$alone"
       candidates+=("members/$i:$bb:$work/cv-member-$i")

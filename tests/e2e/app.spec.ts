@@ -361,12 +361,12 @@ test('JSON export validates against the Result schema and matches `vidkind class
     expect('error' in c, JSON.stringify(c)).toBe(false);
     expect(b.label, name).toBe(c.label);
     const both = `browser ${JSON.stringify(b.probs)} vs cli ${JSON.stringify(c.probs)}`;
-    // Both sides decode, convert (BT.601 for video that names no matrix) and resize alike: with the
-    // CNN head alone the probabilities agreed to within 0.005 here (0.04 before the colour conversions
-    // matched). The picture-statistics member counts pixels against thresholds (flat, strong edge, one
-    // of 64 colours), so the last-bit differences between the browser's and ffmpeg's decoders move it
-    // more: up to 0.025 on mandelbrot.mp4 (2026-11-28).
-    for (const k of CLASS_IDS) expect(Math.abs(b.probs[k] - c.probs[k]), `${name} p(${k}): ${both}`).toBeLessThanOrEqual(0.04);
+    // Both sides decode, convert (BT.601 for video that names no matrix) and resize alike, but the
+    // browser's and ffmpeg's decoders still give some pixels a level or two apart. With the CNN head
+    // alone the probabilities agreed to within 0.005 here. The picture statistics count pixels
+    // against ramps a few levels wide: 0.006 on mandelbrot.mp4 (2026-11-28; 0.028 when they were
+    // hard thresholds, which this bound would catch).
+    for (const k of CLASS_IDS) expect(Math.abs(b.probs[k] - c.probs[k]), `${name} p(${k}): ${both}`).toBeLessThanOrEqual(0.015);
     expect(b.models.ensemble).toBe(c.models.ensemble);
   }
 });

@@ -14,18 +14,7 @@
  * what the tests check the graph against.
  */
 import type { InputSpec } from '../../../src/core/preprocess.ts';
-import {
-  attr,
-  DataType,
-  floatTensor,
-  int64Tensor,
-  node,
-  OPSET,
-  pruneAndSort,
-  type Graph,
-  type NodeProto,
-  type TensorProto,
-} from './onnx-graph.ts';
+import { attr, floatTensor, int64Tensor, node, OPSET, pruneAndSort, type Graph, type NodeProto, type TensorProto } from './onnx-graph.ts';
 
 /** What each output dimension is, in order. */
 export const PICTURE_STATS = [
