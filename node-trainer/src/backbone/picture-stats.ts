@@ -50,10 +50,10 @@ const FLAT = 8 / 255;
 const STRONG = 100 / 255;
 /**
  * Every threshold is a ramp, not a step: a pixel counts linearly from 0 to 1 over `width` around
- * the threshold (exactly 0 or 1 outside it). Decoders convert YUV to RGB with different rounding
- * (Chromium's libyuv against ffmpeg's swscale), so the same video gives pixels a level or two apart in
- * the browser and in `vidkind`; with hard steps every pixel near a threshold flipped, and the two
- * verdicts drifted apart by up to 0.025 in probability. Widths are a few 8-bit levels (in each
+ * the threshold (exactly 0 or 1 outside it). The app (WebCodecs, then src/core/yuv.ts) and
+ * `vidkind` (ffmpeg) give some pixels of the same video a level or two apart; with hard steps every
+ * such pixel near a threshold flipped, and the two verdicts drifted apart by up to 0.028 in
+ * probability (0.006 with the ramps; tests/e2e/app.spec.ts). Widths are a few 8-bit levels (in each
  * statistic's own units), so pictures far from the thresholds count as before.
  */
 const RAMP = { saturation: 0.02, value: 2 / 255, flat: 4 / 255, strong: 8 / 255, axis: 4 / 255, palette: 2 / 255 } as const;

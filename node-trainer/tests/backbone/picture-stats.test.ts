@@ -1,8 +1,8 @@
 /**
  * The picture-statistics backbone: its ONNX graph in onnxruntime-node against the plain-loop
  * reference on real photographs, known answers on drawn frames (a flat colour, a vertical edge,
- * horizontal stripes, a noisy grey, greys on the thresholds' ramps), the input normalisation undone, and `import-backbone --from
- * picture-stats` writing a backbone that the manifest accepts.
+ * horizontal stripes, a noisy grey, greys on the thresholds' ramps), the input normalisation
+ * undone, and `import-backbone --from picture-stats` writing a backbone that the manifest accepts.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
