@@ -2,7 +2,9 @@
 import { availableParallelism } from 'node:os';
 import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { crossValidate, cvReportPath, type CrossValidationReport } from '../eval/cross-validate.ts';
+import { resolve } from 'node:path';
+import { crossValidate, cvReportPath, foldsOf, readCrossValidation, type CrossValidationReport } from '../eval/cross-validate.ts';
+import { readIndex } from '../features/store.ts';
 import { intAtLeast, positiveInt } from './int-option.ts';
 import { resolveConfig } from './train.ts';
 
@@ -15,6 +17,7 @@ interface CvCliOptions {
   jobs?: number;
   threads?: number;
   frames?: number;
+  foldsFrom?: string;
   resume?: boolean;
   progress: boolean;
 }
@@ -51,6 +54,18 @@ async function run(o: CvCliOptions): Promise<void> {
   const { folds, members, frames } = o;
   const jobs = o.jobs ?? Math.max(1, Math.min(folds, Math.floor(availableParallelism() / members)));
   const threads = o.threads ?? availableParallelism();
+  const features = o.features.split(',').filter(Boolean);
+  let pinnedFolds: Map<string, number> | undefined;
+  if (o.foldsFrom !== undefined) {
+    const earlier = readCrossValidation(o.foldsFrom);
+    if (earlier.folds !== folds) throw new Error(`${o.foldsFrom} has ${earlier.folds} folds; pass --folds ${earlier.folds}`);
+    pinnedFolds = foldsOf(earlier);
+    const sources = new Set(readIndex(features[0]!).map((it) => it.source));
+    const kept = [...sources].filter((s) => pinnedFolds!.has(s)).length;
+    console.error(
+      `vidkind cv: ${kept} of ${sources.size} sources keep their folds from ${o.foldsFrom}; ${sources.size - kept} new ones are dealt around them`,
+    );
+  }
   const bars = o.progress
     ? new cliProgress.MultiBar(
         {
@@ -64,7 +79,7 @@ async function run(o: CvCliOptions): Promise<void> {
   const foldBars = new Map<string, cliProgress.SingleBar>();
   const log = (line: string) => (bars ? bars.log(line + '\n') : console.error(line));
   const h = crossValidate({
-    features: o.features.split(',').filter(Boolean),
+    features,
     out: o.out,
     config: base,
     folds,
@@ -73,6 +88,8 @@ async function run(o: CvCliOptions): Promise<void> {
     threads,
     resume: !!o.resume,
     frames,
+    pinnedFolds,
+    foldsFrom: o.foldsFrom === undefined ? undefined : resolve(o.foldsFrom),
     onProgress: (fold, m, p) => {
       if (!bars) return;
       const name = members > 1 ? `fold ${fold} member ${m}` : `fold ${fold}`;
@@ -125,6 +142,10 @@ export function register(program: Command): void {
     .option('--jobs <n>', 'folds trained at once (default: CPU cores / members, at most the folds)', positiveInt)
     .option('--threads <n>', 'threads in all, shared by the folds trained at once (default: CPU cores)', positiveInt)
     .option('--frames <n>', 'score each clip on n evenly spaced frames of the stored ones (as an app sampling n frames would)', positiveInt)
+    .option(
+      '--folds-from <cv.json>',
+      'keep each source in its fold of an earlier cross-validation (a cv.json or its directory); sources it lacks are dealt around them: compares a corpus with added sources on the same folds',
+    )
     .option('--resume', 'continue an interrupted cross-validation in --out')
     .option('--no-progress', 'no progress bars (logs only)')
     .action((opts: CvCliOptions) => run(opts));

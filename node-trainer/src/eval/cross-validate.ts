@@ -36,6 +36,13 @@ export interface CrossValidateOptions {
   threads?: number;
   /** Score every clip on this many of its stored frames (as the app samples them). */
   frames?: number;
+  /**
+   * Sources kept in given folds (source -> fold), e.g. foldsOf(an earlier cv.json): the other
+   * sources are dealt around them, so a corpus with added sources is scored on the same folds.
+   */
+  pinnedFolds?: ReadonlyMap<string, number>;
+  /** Where pinnedFolds came from (a cv.json path), recorded in the report. */
+  foldsFrom?: string;
   onProgress?: (fold: number, member: number, p: TrainProgress) => void;
   onEpoch?: (fold: number, member: number, r: EpochRecord) => void;
   onFold?: (score: FoldScore) => void;
@@ -85,6 +92,8 @@ export interface CrossValidationReport {
   perFold: FoldScore[];
   /** One entry per source and class, worst first (lowest share of clips right). */
   perSource: SourceScore[];
+  /** The cv.json whose folds were kept for the sources it held (`vidkind cv --folds-from`). */
+  foldsFrom?: string;
 }
 
 export type CrossValidationOutcome = { status: 'finished'; report: CrossValidationReport } | { status: 'interrupted' };
@@ -117,6 +126,7 @@ export const CrossValidationFileSchema = z.object({
     z.object({
       source: z.string(),
       class: z.string(),
+      fold: z.number().int().min(0).optional(),
       clips: z.number(),
       correct: z.number(),
       predicted: z.record(z.string(), z.number()),
@@ -129,6 +139,21 @@ export type CrossValidationFile = z.infer<typeof CrossValidationFileSchema>;
 export function readCrossValidation(dirOrFile: string): CrossValidationFile {
   const file = dirOrFile.endsWith('.json') ? dirOrFile : cvReportPath(dirOrFile);
   return CrossValidationFileSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+}
+
+/**
+ * The fold each source was held out in, from a cross-validation's report (for `pinnedFolds`). A
+ * report without folds per source (written before they were recorded) cannot be pinned to.
+ */
+export function foldsOf(cv: CrossValidationFile): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const s of cv.perSource) {
+    if (s.fold === undefined) throw new Error('this cv.json does not record the fold of each source; rerun that cross-validation');
+    const seen = out.get(s.source);
+    if (seen !== undefined && seen !== s.fold) throw new Error(`source ${s.source} is in folds ${seen} and ${s.fold} of that cv.json`);
+    out.set(s.source, s.fold);
+  }
+  return out;
 }
 
 /** A fold's figures and its held-out clips' results (from scoreRun), before pooling. */
@@ -162,6 +187,7 @@ export function crossValidate(o: CrossValidateOptions): CrossValidationHandle {
       members: o.members,
       resume: o.resume,
       threads: o.threads === undefined ? undefined : Math.max(1, Math.floor(o.threads / Math.min(o.jobs, o.folds))),
+      pinnedFolds: o.pinnedFolds,
       onProgress: (m, p) => o.onProgress?.(fold, m, p),
       onEpoch: (m, r) => o.onEpoch?.(fold, m, r),
     });
@@ -269,5 +295,6 @@ function pool(o: CrossValidateOptions, items: Map<string, FeatureItem>, scored: 
     perSource: [...bySource.values()].sort(
       (a, b) => a.correct / a.clips - b.correct / b.clips || b.clips - a.clips || (a.source < b.source ? -1 : 1),
     ),
+    ...(o.foldsFrom === undefined ? {} : { foldsFrom: o.foldsFrom }),
   };
 }

@@ -38,6 +38,8 @@ export interface EnsembleOptions {
   resume: boolean;
   /** Threads for the whole ensemble, shared out evenly (at least one per member). Default: one per member. */
   threads?: number;
+  /** Cross-validation folds only: sources kept in given folds (see makeSplit). */
+  pinnedFolds?: ReadonlyMap<string, number>;
   onProgress?: (member: number, p: TrainProgress) => void;
   onEpoch?: (member: number, r: EpochRecord) => void;
 }
@@ -58,7 +60,7 @@ export function trainEnsemble(o: EnsembleOptions): EnsembleHandle {
     out: o.out,
     config: o.config,
     resume: o.resume,
-    split: fresh ? makeSplit(readIndex(o.features[0]!), o.config) : undefined,
+    split: fresh ? makeSplit(readIndex(o.features[0]!), o.config, o.pinnedFolds) : undefined,
   });
   const dirs = Array.from({ length: o.members }, (_, i) => `members/${i}`);
   writeJsonAtomic(runPaths(o.out).ensemble, { format: 'vidkind-ensemble/1', members: dirs });

@@ -81,10 +81,13 @@ export function headConfigFor(c: TrainConfig, featureDim: number): HeadConfig {
   };
 }
 
-/** The store's split for a seed (its own RNG stream, so it never shifts the training randomness). */
-export function makeSplit(items: FeatureItem[], c: TrainConfig): Record<string, SplitPart> {
+/**
+ * The store's split for a seed (its own RNG stream, so it never shifts the training randomness).
+ * `pinnedFolds` (cross-validation only): sources kept in given folds (split.ts foldsBySource).
+ */
+export function makeSplit(items: FeatureItem[], c: TrainConfig, pinnedFolds?: ReadonlyMap<string, number>): Record<string, SplitPart> {
   const rng = new Rng(c.seed ^ 0x5b1d);
-  if (c.folds !== undefined) return Object.fromEntries(crossValidationSplit(items, c.split, c.folds, c.fold ?? 0, rng));
+  if (c.folds !== undefined) return Object.fromEntries(crossValidationSplit(items, c.split, c.folds, c.fold ?? 0, rng, pinnedFolds));
   return Object.fromEntries(splitBySource(items, c.split, rng));
 }
 

@@ -72,9 +72,17 @@ export function splitBySource(items: SplitItem[], fractions: readonly [number, n
  * (every class's sources spread over the folds), within a class shuffled (seeded) and placed largest
  * first into the fold holding the fewest clips of that class (ties: fewest clips overall, then the
  * lowest index). A class with fewer than k sources leaves some folds without it.
+ *
+ * `pinned` (source -> fold, e.g. an earlier cross-validation's) keeps those sources in their folds,
+ * and only the others are dealt, into the folds that hold the fewest clips once the pinned are in.
+ * That lets a corpus with added sources be compared with the earlier one on the same held-out folds.
+ * The seeded shuffle runs as without pins, so pinning every source reproduces the unpinned deal's
+ * random stream (and the train/val split drawn after it).
  */
-export function foldsBySource(items: SplitItem[], k: number, rng: Rng): Map<string, number> {
+export function foldsBySource(items: SplitItem[], k: number, rng: Rng, pinned?: ReadonlyMap<string, number>): Map<string, number> {
   if (!Number.isInteger(k) || k < 2) throw new RangeError(`folds must be an integer >= 2, got ${k}`);
+  for (const [source, f] of pinned ?? [])
+    if (!Number.isInteger(f) || f < 0 || f >= k) throw new RangeError(`source ${source} is pinned to fold ${f}, not one of the ${k} folds`);
   const sourcesByClass = sourcesByMajorityClass(items);
   const out = new Map<string, number>();
   const total = new Array<number>(k).fill(0);
@@ -82,12 +90,17 @@ export function foldsBySource(items: SplitItem[], k: number, rng: Rng): Map<stri
     const group = rng.shuffle(sourcesByClass.get(cls)!);
     group.sort((a, b) => b.items.length - a.items.length);
     const mine = new Array<number>(k).fill(0);
+    const place = (g: (typeof group)[number], f: number) => {
+      mine[f]! += g.items.length;
+      total[f]! += g.items.length;
+      for (const it of g.items) out.set(it.key, f);
+    };
+    for (const g of group) if (pinned?.has(g.source)) place(g, pinned.get(g.source)!);
     for (const g of group) {
+      if (pinned?.has(g.source)) continue;
       let best = 0;
       for (let f = 1; f < k; f++) if (mine[f]! < mine[best]! || (mine[f] === mine[best] && total[f]! < total[best]!)) best = f;
-      mine[best]! += g.items.length;
-      total[best]! += g.items.length;
-      for (const it of g.items) out.set(it.key, best);
+      place(g, best);
     }
   }
   return out;
@@ -104,9 +117,10 @@ export function crossValidationSplit(
   folds: number,
   fold: number,
   rng: Rng,
+  pinned?: ReadonlyMap<string, number>,
 ): Map<string, SplitPart> {
   if (!Number.isInteger(fold) || fold < 0 || fold >= folds) throw new RangeError(`fold must be an integer in [0, ${folds}), got ${fold}`);
-  const foldOf = foldsBySource(items, folds, rng);
+  const foldOf = foldsBySource(items, folds, rng, pinned);
   const rest = items.filter((it) => foldOf.get(it.key) !== fold);
   const out = splitBySource(rest, [fractions[0], fractions[1], 0], rng);
   for (const it of items) if (foldOf.get(it.key) === fold) out.set(it.key, 'test');

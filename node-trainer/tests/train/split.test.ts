@@ -118,6 +118,40 @@ describe('cross-validation folds by source', () => {
     expect(() => crossValidationSplit(items, [0.7, 0.2, 0.1], 4, 4, new Rng(9))).toThrow(RangeError);
   });
 
+  it('keeps pinned sources in their folds and deals added sources around them', () => {
+    const before = foldsBySource(items, 5, new Rng(3));
+    const pins = new Map(items.map((it) => [it.source, before.get(it.key)!]));
+    // Pinning every source to its own fold reproduces the deal, and the random stream after it:
+    // the train/val split of every fold is the same too.
+    expect([...foldsBySource(items, 5, new Rng(3), pins).entries()].sort()).toEqual([...before.entries()].sort());
+    for (let f = 0; f < 5; f++)
+      expect([...crossValidationSplit(items, [0.7, 0.2, 0.1], 5, f, new Rng(3), pins).entries()].sort()).toEqual(
+        [...crossValidationSplit(items, [0.7, 0.2, 0.1], 5, f, new Rng(3)).entries()].sort(),
+      );
+    // Eight added sources of animation, 8 clips each: unpinned, the deal reshuffles the old sources;
+    // pinned, they stay, and the added ones spread over the folds with the fewest animation clips.
+    const added = Array.from({ length: 8 }, (_, s) =>
+      Array.from({ length: 8 }, (_, k) => ({ key: `new-${s}-${k}`, class: 'animation', source: `new/src${s}` })),
+    ).flat();
+    const grown = [...items, ...added];
+    const unpinned = foldsBySource(grown, 5, new Rng(3));
+    expect(items.some((it) => unpinned.get(it.key) !== before.get(it.key))).toBe(true);
+    const pinned = foldsBySource(grown, 5, new Rng(3), pins);
+    for (const it of items) expect(pinned.get(it.key), it.key).toBe(before.get(it.key));
+    const animation = (m: Map<string, number>, list: SplitItem[]) =>
+      [0, 1, 2, 3, 4].map((f) => list.filter((i) => i.class === 'animation' && m.get(i.key) === f).length);
+    const old = animation(before, items);
+    const now = animation(pinned, grown);
+    expect(now.reduce((a, b) => a + b)).toBe(old.reduce((a, b) => a + b) + 64);
+    // The emptiest fold before gets added clips, and the folds end within one added source (8 clips)
+    // of each other or as close as they were.
+    expect(now[old.indexOf(Math.min(...old))]!).toBeGreaterThan(Math.min(...old));
+    expect(Math.max(...now) - Math.min(...now), `${old.join(' ')} -> ${now.join(' ')}`).toBeLessThanOrEqual(
+      Math.max(8, Math.max(...old) - Math.min(...old)),
+    );
+    expect(() => foldsBySource(items, 5, new Rng(3), new Map([['animation/src0', 5]]))).toThrow(/not one of the 5 folds/);
+  });
+
   it('is asked for in a training config by "folds" and "fold", together', () => {
     expect(parseTrainConfig({ folds: 5, fold: 4 })).toMatchObject({ folds: 5, fold: 4 });
     expect(() => parseTrainConfig({ folds: 5 })).toThrow(/go together/);
