@@ -60,8 +60,16 @@ export function allocate<C extends Allocatable>(
 
 /**
  * Whether the build cuts a clip: never when it exists or with --sheets-only; with --extras-only,
- * only the extra sources' clips (the others are labelled if they exist, never (re)made).
+ * only the extra sources' clips; with --only, only the listed sources' clips (the others are
+ * labelled if they exist, never (re)made).
  */
-export function shouldCut(o: { exists: boolean; sheetsOnly: boolean; extrasOnly: boolean; extra: boolean }): boolean {
-  return !o.exists && !o.sheetsOnly && (!o.extrasOnly || o.extra);
+export function shouldCut(o: {
+  exists: boolean;
+  sheetsOnly: boolean;
+  extrasOnly: boolean;
+  extra: boolean;
+  only?: ReadonlySet<string>;
+  source?: string;
+}): boolean {
+  return !o.exists && !o.sheetsOnly && (!o.extrasOnly || o.extra) && (!o.only || (o.source !== undefined && o.only.has(o.source)));
 }

@@ -73,6 +73,7 @@ const { values: opts } = parseArgs({
     'check-black': { type: 'boolean', default: false },
     'live-only': { type: 'boolean', default: false },
     'extras-only': { type: 'boolean', default: false },
+    only: { type: 'string' },
   },
 });
 if (!opts.out) throw new Error('usage: build.ts --out <dir> [--quick] [--per-class N]');
@@ -80,6 +81,8 @@ const OUT = opts.out;
 const SEED = opts.seed!;
 const WORK = join(OUT, 'work');
 const PER_CLASS = Number(opts['per-class'] ?? (opts.quick ? 110 : 400));
+/** --only a,b: cut only these sources' clips (the others are labelled if they exist). */
+const ONLY = opts.only === undefined ? undefined : new Set(opts.only.split(',').filter(Boolean));
 const MAX_STILL_VARIANTS = 4;
 
 function log(msg: string): void {
@@ -312,8 +315,11 @@ function captureCandidates(): Candidate[] {
         source: session.source,
         pkg: session.pkg,
         paths: [session.program],
-        treatment: 'live capture',
-        recipe: `Xvfb + x11grab, segment ${i} at ${seg.start}s`,
+        treatment: session.treatment ?? 'live capture',
+        recipe:
+          session.treatment === 'rendered'
+            ? `rendered by ${session.program}, played back on Xvfb + x11grab, segment ${i} at ${seg.start}s`
+            : `Xvfb + x11grab, segment ${i} at ${seg.start}s`,
         ...(session.extra ? { extra: true } : {}),
         make: async (rand, outPath) => {
           // The recording covers only the segments still missing: [from, need) of the timeline.
@@ -469,6 +475,8 @@ async function main(): Promise<void> {
         sheetsOnly: !!opts['sheets-only'],
         extrasOnly: !!opts['extras-only'],
         extra: !!item.c.extra,
+        only: ONLY,
+        source: item.c.source,
       })
     ) {
       mkdirSync(join(outPath, '..'), { recursive: true });

@@ -274,9 +274,17 @@ export function cutArgs(recording: string, start: number, enc: Encoding, framing
 }
 
 /** Runs a program at low priority; rejects with its stderr on failure. */
-export function run(cmd: string, args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('nice', ['-n', '10', cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env });
+    const child = spawn('nice', ['-n', '10', cmd, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: opts.env ?? process.env,
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));

@@ -79,5 +79,10 @@ describe('corpus allocation', () => {
     expect(cut(false, true, false, true)).toBe(false);
     expect(cut(false, false, true, false)).toBe(false);
     expect(cut(false, false, true, true)).toBe(true);
+    // --only: the listed sources' missing clips, and nothing else.
+    const only = new Set(['xaos']);
+    expect(shouldCut({ exists: false, sheetsOnly: false, extrasOnly: true, extra: true, only, source: 'xaos' })).toBe(true);
+    expect(shouldCut({ exists: false, sheetsOnly: false, extrasOnly: true, extra: true, only, source: 'knights' })).toBe(false);
+    expect(shouldCut({ exists: true, sheetsOnly: false, extrasOnly: false, extra: false, only, source: 'xaos' })).toBe(false);
   });
 });
