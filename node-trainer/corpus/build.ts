@@ -315,11 +315,8 @@ function captureCandidates(): Candidate[] {
         source: session.source,
         pkg: session.pkg,
         paths: [session.program],
-        treatment: session.treatment ?? 'live capture',
-        recipe:
-          session.treatment === 'rendered'
-            ? `rendered by ${session.program}, played back on Xvfb + x11grab, segment ${i} at ${seg.start}s`
-            : `Xvfb + x11grab, segment ${i} at ${seg.start}s`,
+        treatment: 'live capture',
+        recipe: `Xvfb + x11grab, segment ${i} at ${seg.start}s`,
         ...(session.extra ? { extra: true } : {}),
         make: async (rand, outPath) => {
           // The recording covers only the segments still missing: [from, need) of the timeline.

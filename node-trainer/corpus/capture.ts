@@ -43,16 +43,6 @@ export interface CaptureSession {
   /** Points clicked once, in order, after the start keys (e.g. a toolbar's "Demo" button). */
   startClicks?: Array<[number, number]>;
   maxClips: number;
-  /**
-   * A command run to completion in the fresh HOME, on the session's display, before the program
-   * starts (e.g. rendering the frames the program then plays back); its time is not warm-up.
-   */
-  prepare?: { cmd: string; args: string[]; timeoutS: number };
-  /**
-   * What the footage is, for the provenance manifest: a program running live (the default), or an
-   * animation rendered offline by the package's own tool and played back full screen.
-   */
-  treatment?: 'live capture' | 'rendered';
   /** Files written into the program's fresh HOME before it starts. */
   files?: Record<string, string>;
   /** Recording frame rate: x11grab plus software GL costs CPU, keep it modest. */
@@ -93,54 +83,6 @@ function hack(name: string, subclass: 'motion-graphics' | 'cgi-3d', pkg: string,
   };
 }
 
-/**
- * XaoS's own tutorial animations (fractal zooms, morphs, palette cycling and 3D height maps, made by
- * its authors as .xaf scripts): rendered frame by frame with `xaos -render`, then played back full
- * screen by ffplay and recorded like any session. An extra source (2026-11-28), animation /
- * motion-graphics. The tutorials' captions are left out (`(message ...)` lines): rendering does not
- * find XaoS's message catalogue and writes "No catalog file loaded" instead. The blank frames between
- * chapters are dropped (regular files of 3 KiB or less; XaoS writes a repeated frame as a symlink, and
- * links left dangling go too), so the playback holds on a picture only where a tutorial does.
- */
-function xaosTutorials(): CaptureSession {
-  const tutorials = ['intro', 'mset', 'julia', 'newton', 'barnsley', 'phoenix', 'magnet', 'octo', '3dtutor', 'palette', 'filter', 'trice'];
-  return {
-    id: 'xaos-tutorials',
-    classId: 'animation',
-    subclass: 'motion-graphics',
-    source: 'xaos',
-    pkg: 'xaos',
-    program: '/usr/bin/xaos',
-    cmd: '/usr/bin/ffplay',
-    args: ['-fs', '-an', '-loglevel', 'error', '-loop', '0', '-framerate', '12', '-pattern_type', 'glob', '-i', 'frames/*.png'],
-    prepare: { cmd: '/bin/sh', args: ['render.sh'], timeoutS: 1800 },
-    treatment: 'rendered',
-    files: {
-      'render.sh': [
-        '#!/bin/sh',
-        'set -e',
-        'rm -rf t frames',
-        'mkdir frames',
-        'cp -r /usr/share/XaoS/tutorial t',
-        'cd t',
-        "sed -i '/(message /d' *.xaf *.xhf",
-        `for f in ${tutorials.join(' ')}; do`,
-        '  xaos -render "$f.xaf" -size 640x360 -renderframerate 12 -basename "../frames/$f-" > "../render-$f.log" 2>&1',
-        'done',
-        'cd ..',
-        "find frames -type f -name '*.png' -size -4k -delete",
-        'find frames -xtype l -delete',
-        '',
-      ].join('\n'),
-    },
-    size: [640, 360],
-    warmup: 3,
-    fps: 12,
-    maxClips: 30,
-    extra: true,
-  };
-}
-
 /** Every capture session, in a fixed order. */
 export function allSessions(): CaptureSession[] {
   const motion2d: Array<[string, string]> = [
@@ -178,7 +120,6 @@ export function allSessions(): CaptureSession[] {
   const sessions: CaptureSession[] = [
     ...motion2d.map(([n, p]) => hack(n, 'motion-graphics', p)),
     ...gl.map(([n, p]) => hack(n, 'cgi-3d', p)),
-    xaosTutorials(),
   ];
   const game = (s: Omit<CaptureSession, 'classId' | 'maxClips'> & { maxClips?: number }): CaptureSession => ({
     classId: 'gaming',
@@ -976,57 +917,6 @@ export function allSessions(): CaptureSession[] {
       maxClips: 40,
       extra: true,
     }),
-    // Cartoon-drawn 2D games on top of the quota (extra), 2026-11-28: the cross-validation took the
-    // cartoon-like games (hedgewars, lure-of-the-temptress, blobwars, xgalaga) for animation.
-    game({
-      id: 'pingus',
-      subclass: 'strategy',
-      source: 'pingus',
-      pkg: 'pingus',
-      program: '/usr/games/pingus',
-      cmd: '/usr/games/pingus',
-      // A tutorial level straight away: penguins stream out of two entrances onto ice platforms.
-      args: ['-w', '-g', '854x480', '-s', '-m', '--no-cfg-file', '/usr/share/games/pingus/data/levels/tutorial/snow10-grumbel.pingus'],
-      size: [854, 480],
-      warmup: 12,
-      // Space leaves the level's intro screen; digits pick abilities, f speeds the game up.
-      startKeys: ['space'],
-      driver: { keys: ['1', '2', '3', '4', '5', '6', 'f', 'space', 'Tab'], every: [0.5, 2] },
-      maxClips: 20,
-      extra: true,
-    }),
-    game({
-      id: 'alex4',
-      subclass: 'arcade',
-      source: 'alex4',
-      pkg: 'alex4',
-      program: '/usr/games/alex4',
-      cmd: '/usr/games/alex4',
-      // Windowed 640x480 by Debian's /etc/alex4.ini. The intro runs ~40 s whatever is pressed; the
-      // menu's default is START GAME, into level 1. No Down key: with Alt it opened the level editor.
-      args: [],
-      size: [640, 480],
-      warmup: 45,
-      startKeys: ['Return', 'Return', 'Return'],
-      driver: { keys: ['Left', 'Right', 'Left', 'Right', 'Right', 'Up', 'Alt_L', 'Alt_L', 'Control_L'], every: [0.1, 0.6] },
-      maxClips: 20,
-      extra: true,
-    }),
-    game({
-      id: 'burgerspace',
-      subclass: 'arcade',
-      source: 'burgerspace',
-      pkg: 'burgerspace',
-      program: '/usr/games/burgerspace',
-      cmd: '/usr/games/burgerspace',
-      args: ['--no-sound', '--z-for-pepper', '--no-active-event'],
-      size: [672, 520],
-      warmup: 6,
-      // It ignores quick taps: the driver holds its keys; a held space starts (and restarts) a game.
-      driver: { keys: ['Left', 'Right', 'Up', 'Down', 'Left', 'Right', 'Up', 'Down', 'z', 'space'], every: [0.1, 0.6] },
-      maxClips: 20,
-      extra: true,
-    }),
   );
   // Flat: terminals, an editor, a pager, spreadsheets and application windows.
   const term = (
@@ -1229,10 +1119,6 @@ export async function record(session: CaptureSession, seconds: number, outFile: 
       ALSOFT_DRIVERS: 'null',
       LIBGL_ALWAYS_SOFTWARE: '1',
     };
-    if (session.prepare) {
-      const { cmd, args, timeoutS } = session.prepare;
-      await run(cmd, args, { env, cwd: home, timeoutMs: timeoutS * 1000 });
-    }
     program = spawn('nice', ['-n', '10', session.cmd, ...session.args], { detached: true, stdio: 'ignore', env, cwd: home, ...ids });
     live.add(program);
     await sleep(session.warmup * 1000);

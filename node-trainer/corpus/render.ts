@@ -274,17 +274,9 @@ export function cutArgs(recording: string, start: number, enc: Encoding, framing
 }
 
 /** Runs a program at low priority; rejects with its stderr on failure. */
-export function run(
-  cmd: string,
-  args: string[],
-  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {},
-): Promise<string> {
+export function run(cmd: string, args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('nice', ['-n', '10', cmd, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: opts.env ?? process.env,
-      ...(opts.cwd ? { cwd: opts.cwd } : {}),
-    });
+    const child = spawn('nice', ['-n', '10', cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));

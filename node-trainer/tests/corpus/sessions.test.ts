@@ -37,17 +37,6 @@ describe('live capture sessions', () => {
     for (const s of sessions.filter((x) => x.classId === 'gaming')) expect(packages, s.id).toContain(s.pkg);
   });
 
-  it('install every animation they render or record, and label rendered footage as such', () => {
-    for (const s of sessions.filter((x) => x.classId === 'animation')) expect(packages, s.id).toContain(s.pkg);
-    const rendered = sessions.filter((s) => s.treatment === 'rendered');
-    expect(rendered.map((s) => s.id)).toContain('xaos-tutorials');
-    // Rendering happens before the program starts (prepare), from a script the session writes.
-    for (const s of rendered) {
-      expect(s.prepare, s.id).toBeDefined();
-      expect(Object.keys(s.files ?? {}), s.id).toContain(s.prepare!.args[0]);
-    }
-  });
-
   it('click inside the recorded screen, and size KDE windows to it', () => {
     for (const s of sessions) {
       const [w, h] = s.size;
