@@ -121,6 +121,42 @@ describe('vidkind cv', () => {
     expect(readManifestFile(models).ensembles.map((e) => e.id)).toEqual(['cv-fold']);
   });
 
+  it('--folds-from keeps every source in its earlier fold and deals added sources around them', async () => {
+    const r = JSON.parse(readFileSync(join(out, 'cv.json'), 'utf8')) as CrossValidationReport;
+    // The same clips plus a source the earlier cross-validation never saw (gaming clips moved to it).
+    const grown = join(root, 'features-grown');
+    writeSyntheticStore(grown, { clipsPerSource: 3, sourcesPerClass: 6, frames: 6, dim: 12, seed: 2, separation: 2 });
+    writeItem(grown, { ...odd, key: itemKey(oddPath), path: oddPath, source: 'animation-source0' }, readItemFeatures(features, odd.key));
+    for (const [i, g] of items
+      .filter((it) => it.class === 'gaming')
+      .slice(0, 3)
+      .entries()) {
+      const path = `/clips/added/gaming-${i}.mp4`;
+      writeItem(grown, { ...g, key: itemKey(path), path, source: 'gaming-added' }, readItemFeatures(features, g.key));
+    }
+    const pinnedOut = join(root, 'cv-pinned');
+    const run = spawn(
+      process.execPath,
+      [bin, 'cv', '--features', grown, '--no-progress', '--out', pinnedOut, '--folds', '3', '--config', config, '--folds-from', out],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let log = '';
+    run.stdout.on('data', (d: Buffer) => (log += d.toString()));
+    run.stderr.on('data', (d: Buffer) => (log += d.toString()));
+    const code = await new Promise((resolve) => run.on('exit', resolve));
+    expect(code, log).toBe(0);
+    expect(log).toContain('24 of 25 sources keep their folds');
+    const p = JSON.parse(readFileSync(join(pinnedOut, 'cv.json'), 'utf8')) as CrossValidationReport;
+    expect(p.foldsFrom).toBe(out);
+    const before = new Map(r.perSource.map((s) => [s.source, s.fold]));
+    for (const s of p.perSource) if (s.source !== 'gaming-added') expect(s.fold, s.source).toBe(before.get(s.source));
+    expect(p.perSource.find((s) => s.source === 'gaming-added')!.clips).toBe(3);
+    // An earlier cross-validation with another number of folds cannot be pinned to.
+    const wrong = await cv(['--out', join(root, 'cv-wrong'), '--folds', '4', '--config', config, '--folds-from', out]);
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.out).toContain('pass --folds 3');
+  });
+
   it('refuses folds set in --config (they are --folds)', async () => {
     const bad = await cv(['--out', join(root, 'bad'), '--config', JSON.stringify({ folds: 3, fold: 0 })]);
     expect(bad.code).toBe(1);
