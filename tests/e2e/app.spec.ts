@@ -36,7 +36,15 @@ test.beforeAll(() => mkdirSync(SHOTS, { recursive: true }));
 async function shot(page: Page, name: string) {
   // A modal dialog is fixed to the viewport: a full-page shot would cut it off.
   const modal = (await page.getByTestId('detail').count()) > 0;
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: !modal });
+  // The shots are pictures for people, not assertions. Once (CI, 2026-11-28) a full-page shot
+  // taken while both cores decoded never got its frame and the test ran out of time: bound it, and
+  // record a missing shot on the test instead of failing what the assertions showed.
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: !modal, timeout: 30_000 }).catch((e: unknown) => {
+    test.info().annotations.push({
+      type: 'screenshot missing',
+      description: `${name}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`,
+    });
+  });
 }
 
 /**
