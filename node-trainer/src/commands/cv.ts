@@ -1,10 +1,18 @@
 /** `vidkind cv`: cross-validation by source, pooled out-of-fold metrics and the sources it gets wrong. */
 import { availableParallelism } from 'node:os';
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { resolve } from 'node:path';
-import { crossValidate, cvReportPath, foldsOf, readCrossValidation, type CrossValidationReport } from '../eval/cross-validate.ts';
+import {
+  crossValidate,
+  cvReportPath,
+  foldsOf,
+  readCrossValidation,
+  type CrossValidateOptions,
+  type CrossValidationReport,
+} from '../eval/cross-validate.ts';
 import { readIndex } from '../features/store.ts';
+import { crossValidateSeeds, seedsReportPath, seedsSummary } from '../eval/cv-seeds.ts';
 import { intAtLeast, positiveInt } from './int-option.ts';
 import { resolveConfig } from './train.ts';
 
@@ -18,6 +26,7 @@ interface CvCliOptions {
   threads?: number;
   frames?: number;
   foldsFrom?: string;
+  seeds?: number[];
   resume?: boolean;
   progress: boolean;
 }
@@ -78,7 +87,9 @@ async function run(o: CvCliOptions): Promise<void> {
     : null;
   const foldBars = new Map<string, cliProgress.SingleBar>();
   const log = (line: string) => (bars ? bars.log(line + '\n') : console.error(line));
-  const h = crossValidate({
+  // With --seeds, every line and bar names the seed whose cross-validation it belongs to.
+  let seedTag = '';
+  const options: CrossValidateOptions = {
     features,
     out: o.out,
     config: base,
@@ -92,7 +103,7 @@ async function run(o: CvCliOptions): Promise<void> {
     foldsFrom: o.foldsFrom === undefined ? undefined : resolve(o.foldsFrom),
     onProgress: (fold, m, p) => {
       if (!bars) return;
-      const name = members > 1 ? `fold ${fold} member ${m}` : `fold ${fold}`;
+      const name = `${seedTag}${members > 1 ? `fold ${fold} member ${m}` : `fold ${fold}`}`;
       const payload = { name, epoch: p.epoch + 1, epochs: p.epochs, loss: p.loss.toFixed(4) };
       let bar = foldBars.get(name);
       if (!bar) foldBars.set(name, (bar = bars.create(p.totalSteps, p.globalStep, payload)));
@@ -100,10 +111,22 @@ async function run(o: CvCliOptions): Promise<void> {
     },
     onEpoch: (fold, m, r) =>
       log(
-        `fold ${fold}${members > 1 ? ` member ${m}` : ''} epoch ${r.epoch + 1}: val macro-F1 ${r.valMacroF1.toFixed(4)} (${r.seconds.toFixed(1)} s)`,
+        `${seedTag}fold ${fold}${members > 1 ? ` member ${m}` : ''} epoch ${r.epoch + 1}: val macro-F1 ${r.valMacroF1.toFixed(4)} (${r.seconds.toFixed(1)} s)`,
       ),
-    onFold: (f) => log(`fold ${f.fold} held out ${f.sources.length} sources (${f.clips} clips): macro-F1 ${f.macroF1.toFixed(4)}`),
-  });
+    onFold: (f) =>
+      log(`${seedTag}fold ${f.fold} held out ${f.sources.length} sources (${f.clips} clips): macro-F1 ${f.macroF1.toFixed(4)}`),
+  };
+  const h =
+    o.seeds === undefined
+      ? crossValidate(options)
+      : crossValidateSeeds({
+          ...options,
+          seeds: o.seeds,
+          onSeed: (seed) => {
+            seedTag = `seed ${seed} `;
+            log(`vidkind cv: seed ${seed}`);
+          },
+        });
   let stopRequested = false;
   const onSigint = () => {
     if (stopRequested) process.exit(130);
@@ -120,12 +143,26 @@ async function run(o: CvCliOptions): Promise<void> {
       process.exitCode = 130;
       return;
     }
-    console.log(summary(outcome.report));
-    console.log(`wrote ${cvReportPath(o.out)}`);
+    if (outcome.report.format === 'vidkind-cv-seeds/1') {
+      console.log(seedsSummary(outcome.report));
+      console.log(`wrote ${seedsReportPath(o.out)} (each seed's cv.json in ${o.out}/seed-<s>)`);
+    } else {
+      console.log(summary(outcome.report));
+      console.log(`wrote ${cvReportPath(o.out)}`);
+    }
   } finally {
     bars?.stop();
     process.off('SIGINT', onSigint);
   }
+}
+
+/** `--seeds 1,2,3`: distinct non-negative integers. */
+function seedList(v: string): number[] {
+  const seeds = v.split(',').map((s) => s.trim());
+  if (seeds.some((s) => !/^\d+$/.test(s))) throw new InvalidArgumentError('expected comma-separated non-negative integers, e.g. 1,2,3');
+  const out = seeds.map(Number);
+  if (new Set(out).size !== out.length) throw new InvalidArgumentError('a seed is listed twice');
+  return out;
 }
 
 export function register(program: Command): void {
@@ -145,6 +182,11 @@ export function register(program: Command): void {
     .option(
       '--folds-from <cv.json>',
       'keep each source in its fold of an earlier cross-validation (a cv.json or its directory); sources it lacks are dealt around them: compares a corpus with added sources on the same folds',
+    )
+    .option(
+      '--seeds <list>',
+      'repeat the cross-validation with each training seed (comma-separated, e.g. 1,2,3) on the same folds, into --out/seed-<s>, and report the mean and spread (seeds.json): the seed alone moves the figure, so compare settings this way',
+      seedList,
     )
     .option('--resume', 'continue an interrupted cross-validation in --out')
     .option('--no-progress', 'no progress bars (logs only)')

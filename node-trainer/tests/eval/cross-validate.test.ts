@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CrossValidationReport } from '../../src/eval/cross-validate.ts';
+import type { SeedsReport } from '../../src/eval/cv-seeds.ts';
 import { evaluateRun } from '../../src/eval/evaluate.ts';
 import { exportRun } from '../../src/export/export-run.ts';
 import { readManifestFile } from '../../src/manifest-file.ts';
@@ -155,6 +156,48 @@ describe('vidkind cv', () => {
     const wrong = await cv(['--out', join(root, 'cv-wrong'), '--folds', '4', '--config', config, '--folds-from', out]);
     expect(wrong.code).not.toBe(0);
     expect(wrong.out).toContain('pass --folds 3');
+  });
+
+  it("--seeds repeats it per seed on the first seed's folds, reports the mean and spread, and --resume keeps finished seeds", async () => {
+    const seedsOut = join(root, 'cv-seeds');
+    const args = ['--out', seedsOut, '--folds', '3', '--config', config, '--seeds', '7,8'];
+    const first = await cv(args);
+    expect(first.code, first.out).toBe(0);
+    expect(first.out).toContain('seed 8 fold 2 held out');
+    const s = JSON.parse(readFileSync(join(seedsOut, 'seeds.json'), 'utf8')) as SeedsReport;
+    expect(s.seeds).toEqual([7, 8]);
+    const [a, b] = [7, 8].map(
+      (seed) => JSON.parse(readFileSync(join(seedsOut, `seed-${seed}`, 'cv.json'), 'utf8')) as CrossValidationReport,
+    );
+    // Each seed trained with its own seed (--seeds replaces the config's 5) and is reported as it scored.
+    expect([a!.config.seed, b!.config.seed]).toEqual([7, 8]);
+    expect(s.runs.map((r) => [r.seed, r.macroF1])).toEqual([
+      [7, a!.macroF1],
+      [8, b!.macroF1],
+    ]);
+    expect(s.macroF1.mean).toBeCloseTo((a!.macroF1 + b!.macroF1) / 2, 12);
+    expect(s.macroF1.min).toBe(Math.min(a!.macroF1, b!.macroF1));
+    expect(s.perClassF1['flat']!.max).toBe(Math.max(a!.perClass['flat']!.f1, b!.perClass['flat']!.f1));
+    expect(first.out).toContain(`macro-F1 over seeds: ${s.macroF1.mean.toFixed(4)} ± ${s.macroF1.sd.toFixed(4)}`);
+    // Seed 8 is held to seed 7's folds: the same sources are held out, and only the rest of the
+    // seed's draws (validation sources, starting weights) differ.
+    expect(b!.foldsFrom).toBe(join(seedsOut, 'seed-7', 'cv.json'));
+    expect(s.foldsFrom).toBe(b!.foldsFrom);
+    expect(b!.perFold.map((f) => f.sources)).toEqual(a!.perFold.map((f) => f.sources));
+    const val = (seed: number, f: number) => {
+      const split = readRunConfig(join(seedsOut, `seed-${seed}`, `fold-${f}`)).split;
+      return new Set(items.filter((i) => split[i.key] === 'val').map((i) => i.source));
+    };
+    expect([0, 1, 2].some((f) => [...val(7, f)].sort().join() !== [...val(8, f)].sort().join())).toBe(true);
+
+    // --resume over finished seeds retrains nothing and writes the same summary.
+    const again = await cv([...args, '--resume']);
+    expect(again.code, again.out).toBe(0);
+    expect(again.out).not.toContain('epoch');
+    expect(JSON.parse(readFileSync(join(seedsOut, 'seeds.json'), 'utf8'))).toEqual(s);
+    const twice = await cv(['--out', join(root, 'cv-seeds-bad'), '--seeds', '7,7']);
+    expect(twice.code).toBe(2);
+    expect(twice.out).toContain('a seed is listed twice');
   });
 
   it('refuses folds set in --config (they are --folds)', async () => {
