@@ -32,6 +32,13 @@ export const TrainConfigSchema = z.object({
   tMult: z.number().int().min(1).default(2),
   clipNorm: z.number().positive().default(1.0),
   patience: z.number().int().positive().default(6),
+  /**
+   * Which epoch's weights the run keeps: "best", the one with the best validation macro-F1 (training
+   * stops after `patience` epochs without a better one), or "last", the final epoch's (all `epochs`
+   * run; end them at the end of a cosine cycle, where the learning rate is lowest). Validation then
+   * only calibrates and sets the OOD threshold. Its few sources make "best" a noisy pick.
+   */
+  keep: z.enum(['best', 'last']).default('best'),
   subclassWeight: z.number().min(0).default(0.5),
   /**
    * Frames per clip in each training step: one frame drawn at random from each of `trainFrames`

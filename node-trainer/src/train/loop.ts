@@ -297,7 +297,7 @@ export async function trainHead(o: TrainRunOptions): Promise<TrainResult> {
         seconds: st.epochSeconds,
       };
       st.history.push(record);
-      if (v.macroF1 > st.bestF1) {
+      if (c.keep === 'last' || v.macroF1 > st.bestF1) {
         st.bestF1 = v.macroF1;
         st.bestEpoch = st.epoch;
         saveHead(
@@ -334,7 +334,7 @@ export async function trainHead(o: TrainRunOptions): Promise<TrainResult> {
       st.epoch++;
       st.order = null;
       o.onEpoch?.(record);
-      if (st.epoch - 1 - st.bestEpoch >= c.patience) {
+      if (c.keep === 'best' && st.epoch - 1 - st.bestEpoch >= c.patience) {
         status = 'early-stopped';
         break;
       }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,9 @@ import { initBackend } from '../../src/train/backend.ts';
 import { parseTrainConfig } from '../../src/train/config.ts';
 import { binFrames, epochOrder, jitteredBatchTensor, subsampleFrames, type ClipSet } from '../../src/train/data.ts';
 import { trainHead } from '../../src/train/loop.ts';
+import { loadHead } from '../../src/head/checkpoint.ts';
 import { Rng } from '../../src/train/rng.ts';
+import type { EpochRecord } from '../../src/train/run-dir.ts';
 import { TINY_HEAD, writeSyntheticStore } from './synthetic-store.ts';
 
 /** A set of one clip whose frame t holds the values t*10 + d (as float16 bit patterns, opaque here). */
@@ -99,6 +101,37 @@ describe('training with trainFrames', () => {
     await expect(trainHead({ features, out: join(root, 'run9'), config: config({ trainFrames: 9 }), resume: false })).rejects.toThrow(
       /trainFrames 9 is more than the 8 frames/,
     );
+  });
+});
+
+describe('which epoch a run keeps (config keep)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'vidkind-keep-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const features = join(root, 'features');
+  writeSyntheticStore(features, { clipsPerSource: 4, sourcesPerClass: 5, frames: 8, dim: 16, seed: 3, separation: 0.7 });
+  const config = (extra: object) => parseTrainConfig({ ...TINY_HEAD, epochs: 6, batch: 8, patience: 1, seed: 4, lr: 3e-3, ...extra });
+
+  const history = (run: string) =>
+    (JSON.parse(readFileSync(join(root, run, 'history.json'), 'utf8')) as EpochRecord[]).map((r) => r.valMacroF1);
+
+  it('"last" runs every epoch whatever the patience and keeps the final one; "best" keeps the best validation epoch', async () => {
+    const last = await trainHead({ features, out: join(root, 'last'), config: config({ keep: 'last' }), resume: false });
+    expect(last.status).toBe('finished');
+    const lastF1s = history('last');
+    expect(lastF1s).toHaveLength(6);
+    expect(last.bestEpoch).toBe(5);
+    expect(last.bestF1).toBe(lastF1s[5]);
+    const kept = loadHead(join(root, 'last', 'best'));
+    expect(kept.head.meta.bestEpoch).toBe(5);
+    expect(kept.head.meta.valMacroF1).toBe(lastF1s[5]);
+
+    const best = await trainHead({ features, out: join(root, 'best'), config: config({ keep: 'best' }), resume: false });
+    const f1s = history('best');
+    expect(best.bestF1).toBe(Math.max(...f1s));
+    expect(best.bestEpoch).toBe(f1s.indexOf(Math.max(...f1s)));
+    // patience 1: it stops the first epoch after the best that is not better, or runs to the end.
+    expect(f1s.length === 6 || f1s.length === best.bestEpoch + 2).toBe(true);
+    expect(() => config({ keep: 'first' })).toThrow();
   });
 });
 
