@@ -66,6 +66,20 @@ export const MetricsSchema = z
   })
   .catchall(z.unknown());
 
+/**
+ * An ensemble's configuration cross-validated by source (`vidkind cv`, recorded by `vidkind export
+ * --cv`): every clip of the training corpus judged by a model trained the same way without its
+ * source. Of the recipe, not of these exact weights; steadier than one test split of a few sources.
+ */
+export const CrossValidationSummarySchema = z.object({
+  folds: z.number().int().min(2),
+  clips: z.number().int().min(1),
+  accuracy: z.number().min(0).max(1),
+  macroF1: z.number().min(0).max(1),
+  perClassF1: z.record(z.string(), z.number().min(0).max(1)).optional(),
+});
+export type CrossValidationSummary = z.infer<typeof CrossValidationSummarySchema>;
+
 export const HeadEntrySchema = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/),
   backbone: z.string(),
@@ -93,6 +107,7 @@ export const EnsembleEntrySchema = z.object({
   /** OOD threshold on `oodScore` (normalised entropy): above it, "none of the four". */
   oodThreshold: z.number().min(0).max(1).default(0.8),
   metrics: MetricsSchema.optional(),
+  crossValidation: CrossValidationSummarySchema.optional(),
 });
 
 export const TtaViewSchema = z.object({

@@ -292,6 +292,17 @@ export async function exportRun(o: ExportOptions): Promise<ExportResult> {
     temperature: calib.temperature ?? 1,
     oodThreshold: calib.oodThreshold ?? 0.8,
     ...(ensembleMetrics ? { metrics: ensembleMetrics } : {}),
+    ...(cv
+      ? {
+          crossValidation: {
+            folds: cv.folds,
+            clips: cv.clips,
+            accuracy: cv.accuracy,
+            macroF1: cv.macroF1,
+            perClassF1: Object.fromEntries(Object.entries(cv.perClass).map(([c, s]) => [c, s.f1])),
+          },
+        }
+      : {}),
   };
   const current = readManifestFile(o.to);
   upsertEnsemble(o.to, ensemble, o.makeDefault === true || !current.defaultEnsemble);

@@ -112,6 +112,14 @@ describe('vidkind cv', () => {
     expect(card).toContain(`each of the ${items.length} clips is predicted once`);
     expect(card).toContain(`- Pooled: accuracy ${(100 * r.accuracy).toFixed(1)}%, macro-F1 ${r.macroF1.toFixed(3)}.`);
     expect(card).toContain(`| animation | ${r.confusion[0]!.join(' | ')} |`);
+    // The manifest carries the pooled figures for the app's models panel.
+    expect(readManifestFile(models).ensembles.find((e) => e.id === 'cv-fold')!.crossValidation).toEqual({
+      folds: 3,
+      clips: items.length,
+      accuracy: r.accuracy,
+      macroF1: r.macroF1,
+      perClassF1: Object.fromEntries(r.classes.map((c) => [c, r.perClass[c]!.f1])),
+    });
 
     // A cross-validation of other settings, or scored at other frames, is refused before anything is written.
     const other = join(root, 'other-cv.json');

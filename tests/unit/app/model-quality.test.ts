@@ -17,15 +17,18 @@ const testMetrics = (clips: number, accuracy: number, macroF1: number, perClassF
 });
 
 describe('modelQuality', () => {
-  it('reads the shipped default ensemble: test clips, accuracy, macro-F1 and its weakest class', () => {
+  it('reads the shipped default ensemble: its cross-validation, its test clips, and its weakest class', () => {
     const raw = JSON.parse(readFileSync('public/models/manifest.json', 'utf8')) as M;
     const m = parseManifest(raw);
     const q = modelQuality(m)!;
-    const metrics = raw.ensembles.find((e: M) => e.id === (raw.defaultEnsemble ?? raw.ensembles[0].id)).metrics;
-    expect(q.clips).toBe(metrics.clips);
-    expect(q.accuracy).toBe(metrics.accuracy);
-    expect(q.macroF1).toBe(metrics.macroF1);
-    const [lowId, lowF1] = Object.entries(metrics.perClassF1 as Record<string, number>).sort((a, b) => a[1] - b[1])[0]!;
+    const entry = raw.ensembles.find((e: M) => e.id === (raw.defaultEnsemble ?? raw.ensembles[0].id));
+    const { metrics, crossValidation: cv } = entry;
+    expect(q.test).toEqual({ clips: metrics.clips, accuracy: metrics.accuracy, macroF1: metrics.macroF1 });
+    // The shipped ensemble is exported with its cross-validation (train-defaults.sh), and its weakest
+    // class is named from it: 1,955 clips, not a test split of a few sources per class.
+    expect(q.crossValidation).toEqual({ folds: cv.folds, clips: cv.clips, accuracy: cv.accuracy, macroF1: cv.macroF1 });
+    expect(cv.clips).toBeGreaterThan(metrics.clips);
+    const [lowId, lowF1] = Object.entries(cv.perClassF1 as Record<string, number>).sort((a, b) => a[1] - b[1])[0]!;
     expect(q.weakest).toEqual({ name: m.taxonomy.classes.find((c) => c.id === lowId)!.name, f1: lowF1 });
   });
 
@@ -35,9 +38,32 @@ describe('modelQuality', () => {
     raw.ensembles[0].metrics = testMetrics(50, 0.8, 0.75, { animation: 0.9, gaming: 0.6, natural: 0.8, flat: 0.7 });
     raw.ensembles.push({ id: 'solo', name: 'Solo', members: ['head-a'], metrics: testMetrics(10, 0.5, 0.4) });
     const m = parseManifest(raw);
-    expect(modelQuality(m)).toEqual({ clips: 50, accuracy: 0.8, macroF1: 0.75, weakest: { name: 'Gaming', f1: 0.6 } });
-    expect(modelQuality(m, 'solo')).toEqual({ clips: 10, accuracy: 0.5, macroF1: 0.4, weakest: null });
+    expect(modelQuality(m)).toEqual({
+      test: { clips: 50, accuracy: 0.8, macroF1: 0.75 },
+      crossValidation: null,
+      weakest: { name: 'Gaming', f1: 0.6 },
+    });
+    expect(modelQuality(m, 'solo')).toEqual({ test: { clips: 10, accuracy: 0.5, macroF1: 0.4 }, crossValidation: null, weakest: null });
     expect(modelQuality(m, 'nope')).toBeNull();
+  });
+
+  it('names the weakest class from the cross-validation when there is one, and needs no test metrics beside it', () => {
+    const raw = sampleManifest() as M;
+    raw.ensembles[0].metrics = testMetrics(50, 0.8, 0.75, { animation: 0.9, gaming: 0.6, natural: 0.8, flat: 0.7 });
+    raw.ensembles[0].crossValidation = {
+      folds: 5,
+      clips: 900,
+      accuracy: 0.7,
+      macroF1: 0.68,
+      perClassF1: { animation: 0.5, gaming: 0.7, natural: 0.8, flat: 0.75 },
+    };
+    const q = modelQuality(parseManifest(raw))!;
+    expect(q.crossValidation).toEqual({ folds: 5, clips: 900, accuracy: 0.7, macroF1: 0.68 });
+    expect(q.weakest).toEqual({ name: 'Animation', f1: 0.5 });
+    delete raw.ensembles[0].metrics;
+    expect(modelQuality(parseManifest(raw))).toMatchObject({ test: null, crossValidation: { clips: 900 } });
+    raw.ensembles[0].crossValidation.folds = 1;
+    expect(() => parseManifest(raw)).toThrow(/invalid/i);
   });
 
   it('names no weakest class when all classes score the same', () => {
