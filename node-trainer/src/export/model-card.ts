@@ -91,10 +91,12 @@ export function cardSection(c: CardInput): string {
       'sourceBalance',
       'classBalance',
       'mixup',
+      'split',
+      'keep',
       'seed',
     ].filter((k) => k in t && t[k] !== undefined && !(OFF_AT_ZERO.has(k) && t[k] === 0));
     lines.push(
-      `- Training: ${keys.map((k) => `${k} ${String(t[k])}`).join(', ')} (AdamW, cosine annealing with warm restarts, focal loss).`,
+      `- Training: ${keys.map((k) => `${k} ${Array.isArray(t[k]) ? t[k].join('/') : String(t[k])}`).join(', ')} (AdamW, cosine annealing with warm restarts, focal loss).`,
     );
     // Settings of single members on top of those (train/config.ts memberConfigs); member i has seed + i.
     const own = Array.isArray(t.memberConfigs) ? (t.memberConfigs as unknown[]) : [];
