@@ -78,7 +78,6 @@ export const CrossValidationSummarySchema = z.object({
   macroF1: z.number().min(0).max(1),
   perClassF1: z.record(z.string(), z.number().min(0).max(1)).optional(),
 });
-export type CrossValidationSummary = z.infer<typeof CrossValidationSummarySchema>;
 
 export const HeadEntrySchema = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/),

@@ -13,6 +13,7 @@ import {
 } from '../eval/cross-validate.ts';
 import { readIndex } from '../features/store.ts';
 import { crossValidateSeeds, seedsReportPath, seedsSummary } from '../eval/cv-seeds.ts';
+import { formatStat } from '../eval/repeated.ts';
 import { intAtLeast, positiveInt } from './int-option.ts';
 import { resolveConfig } from './train.ts';
 
@@ -37,7 +38,7 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 export function summary(r: CrossValidationReport, worst = 12): string {
   const lines = [
     `${r.folds}-fold cross-validation by source: ${r.clips} clips, each held out once, ${r.frames} frames each`,
-    `pooled: accuracy ${pct(r.accuracy)}, macro-F1 ${r.macroF1.toFixed(4)}; per fold macro-F1 ${r.foldMacroF1.mean.toFixed(4)} ± ${r.foldMacroF1.sd.toFixed(4)} (${r.foldMacroF1.min.toFixed(3)}–${r.foldMacroF1.max.toFixed(3)})`,
+    `pooled: accuracy ${pct(r.accuracy)}, macro-F1 ${r.macroF1.toFixed(4)}; per fold macro-F1 ${formatStat(r.foldMacroF1, 4)}`,
     ...r.perFold.map(
       (f) =>
         `  fold ${f.fold}: ${f.clips} clips from ${f.sources.length} sources, accuracy ${pct(f.accuracy)}, macro-F1 ${f.macroF1.toFixed(4)} (val ${f.valMacroF1.map((v) => v.toFixed(3)).join(' / ')})`,

@@ -20,7 +20,7 @@ import {
   type CrossValidationFile,
   type CrossValidationHandle,
 } from './cross-validate.ts';
-import { stat, type Stat } from './repeated.ts';
+import { formatStat, stat, type Stat } from './repeated.ts';
 
 export interface SeedsOptions extends CrossValidateOptions {
   /** Training seeds, one cross-validation each (`<out>/seed-<s>`); they replace config.seed. */
@@ -57,7 +57,7 @@ export interface SeedsReport {
 
 export type SeedsOutcome = { status: 'finished'; report: SeedsReport } | { status: 'interrupted' };
 
-export const seedDir = (out: string, seed: number) => join(out, `seed-${seed}`);
+const seedDir = (out: string, seed: number) => join(out, `seed-${seed}`);
 export const seedsReportPath = (out: string) => join(out, 'seeds.json');
 
 /** Runs one cross-validation per seed, in order, then writes `<out>/seeds.json`. */
@@ -128,14 +128,12 @@ export function crossValidateSeeds(o: SeedsOptions): Omit<CrossValidationHandle,
   };
 }
 
-const fmt = (s: Stat): string => `${s.mean.toFixed(4)} ± ${s.sd.toFixed(4)} (${s.min.toFixed(3)}–${s.max.toFixed(3)})`;
-
 /** The console summary over seeds. */
 export function seedsSummary(r: SeedsReport): string {
   return [
     `${r.folds}-fold cross-validation by source repeated with seeds ${r.seeds.join(', ')} on the same folds (${r.foldsFrom}):`,
     ...r.runs.map((s) => `  seed ${s.seed}: macro-F1 ${s.macroF1.toFixed(4)}, accuracy ${(100 * s.accuracy).toFixed(1)}%`),
-    `macro-F1 over seeds: ${fmt(r.macroF1)}; accuracy ${fmt(r.accuracy)}`,
+    `macro-F1 over seeds: ${formatStat(r.macroF1, 4)}; accuracy ${formatStat(r.accuracy, 4)}`,
     `per class (F1, mean ± sd): ${r.classes.map((c) => `${c} ${r.perClassF1[c]!.mean.toFixed(3)} ± ${r.perClassF1[c]!.sd.toFixed(3)}`).join(', ')}`,
   ].join('\n');
 }

@@ -114,7 +114,9 @@ export function summariseSeeds(runs: SeedRun[], tieTolerance = 0.01): RepeatedSu
   return { seeds: runs.map((r) => r.seed), candidates: summaries, chosen };
 }
 
-const fmt = (s: Stat): string => `${s.mean.toFixed(3)} ± ${s.sd.toFixed(3)} (${s.min.toFixed(3)}–${s.max.toFixed(3)})`;
+/** "mean ± sd (min–max)": mean and sd to `digits` decimals, the range to 3. */
+export const formatStat = (s: Stat, digits = 3): string =>
+  `${s.mean.toFixed(digits)} ± ${s.sd.toFixed(digits)} (${s.min.toFixed(3)}–${s.max.toFixed(3)})`;
 
 /** The summary as a Markdown table (for the model card and the training log). */
 export function repeatedMarkdown(s: RepeatedSummary): string {
@@ -125,7 +127,7 @@ export function repeatedMarkdown(s: RepeatedSummary): string {
     '| --- | --- | --- | --- | --- | --- | --- |',
     ...s.candidates.map(
       (c) =>
-        `| ${c === s.chosen ? `**${c.id}** (shipped)` : c.id} | ${c.backbones.join(' + ')} | ${c.frames} | ${fmt(c.valMacroF1)} | ${fmt(c.valAccuracy)} | ${fmt(c.testMacroF1)} | ${fmt(c.testAccuracy)} |`,
+        `| ${c === s.chosen ? `**${c.id}** (shipped)` : c.id} | ${c.backbones.join(' + ')} | ${c.frames} | ${formatStat(c.valMacroF1)} | ${formatStat(c.valAccuracy)} | ${formatStat(c.testMacroF1)} | ${formatStat(c.testAccuracy)} |`,
     ),
   ];
   return lines.join('\n') + '\n';
