@@ -101,7 +101,7 @@ export const EnsembleEntrySchema = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/),
   name: z.string().min(1),
   members: z.array(z.string()).min(1),
-  /** Calibration temperature applied to each member's logits (fitted on validation). */
+  /** Calibration temperature applied to each member's logits (fitted on validation, or on a cross-validation's held-out clips). */
   temperature: z.number().positive().default(1),
   /** OOD threshold on `oodScore` (normalised entropy): above it, "none of the four". */
   oodThreshold: z.number().min(0).max(1).default(0.8),

@@ -44,6 +44,9 @@ export function summary(r: CrossValidationReport, worst = 12): string {
         `  fold ${f.fold}: ${f.clips} clips from ${f.sources.length} sources, accuracy ${pct(f.accuracy)}, macro-F1 ${f.macroF1.toFixed(4)} (val ${f.valMacroF1.map((v) => v.toFixed(3)).join(' / ')})`,
     ),
     `per class (F1): ${r.classes.map((c) => `${c} ${r.perClass[c]!.f1.toFixed(3)}`).join(', ')}`,
+    `calibration on the pooled held-out clips: temperature ${r.calibration.temperature.toFixed(3)}, OOD threshold ${r.calibration.oodThreshold.toFixed(3)}; ` +
+      `fitted without each clip's fold: ECE ${r.calibration.eceBefore.toFixed(3)} -> ${r.calibration.eceAfter.toFixed(3)}, log-loss ${r.calibration.nllAfter.toFixed(3)}, ${pct(r.calibration.oodFlaggedRate)} flagged ` +
+      `(the folds' own validation: ECE ${r.calibration.validationFitted.eceAfter.toFixed(3)}, log-loss ${r.calibration.validationFitted.nllAfter.toFixed(3)}, ${pct(r.calibration.validationFitted.oodFlaggedRate)} flagged)`,
     `confusion (rows true, columns predicted: ${r.classes.join(', ')}):`,
     ...r.confusion.map((row, i) => `  ${r.classes[i]!.padEnd(10)} ${row.map((v) => String(v).padStart(5)).join('')}`),
     `sources with the fewest clips right (of ${r.perSource.length}):`,

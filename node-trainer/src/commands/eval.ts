@@ -2,6 +2,7 @@
 import { basename, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
+import { readCvCalibration } from '../eval/cross-validate.ts';
 import { evaluateRun } from '../eval/evaluate.ts';
 import { renderReport } from '../eval/report.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../fs-atomic.ts';
@@ -12,6 +13,7 @@ interface EvalCliOptions {
   run: string;
   split: SplitPart;
   frames?: string;
+  calibration?: string;
   progress: boolean;
 }
 
@@ -20,6 +22,8 @@ async function run(o: EvalCliOptions): Promise<void> {
     ? new cliProgress.SingleBar({ format: ' eval |{bar}| {value}/{total} heads | ETA {eta_formatted}' }, cliProgress.Presets.shades_classic)
     : null;
   const frames = o.frames === undefined ? undefined : Number(o.frames);
+  // Read before scoring, so a missing or old cv.json fails at once.
+  const calibration = o.calibration === undefined ? undefined : readCvCalibration(o.calibration);
   const m = await evaluateRun(
     o.run,
     o.split,
@@ -28,6 +32,7 @@ async function run(o: EvalCliOptions): Promise<void> {
       else bar?.update(i);
     },
     frames,
+    calibration,
   );
   bar?.update(m.members.length);
   bar?.stop();
@@ -36,7 +41,7 @@ async function run(o: EvalCliOptions): Promise<void> {
   writeFileAtomic(paths.report, renderReport(m, `vidkind eval: ${basename(resolve(o.run))}`));
   console.log(
     `${o.split}: ${m.clips} clips, ${m.frames} frames each, accuracy ${(100 * m.accuracy).toFixed(1)}%, macro-F1 ${m.macroF1.toFixed(4)}, ` +
-      `temperature ${m.temperature.toFixed(3)}, ECE ${m.eceBefore.toFixed(3)} -> ${m.eceAfter.toFixed(3)}, OOD threshold ${m.oodThreshold.toFixed(3)}`,
+      `temperature ${m.temperature.toFixed(3)} (from ${m.calibrationClips} ${m.calibratedOn} clips), ECE ${m.eceBefore.toFixed(3)} -> ${m.eceAfter.toFixed(3)}, OOD threshold ${m.oodThreshold.toFixed(3)}`,
   );
   console.log(`wrote ${paths.metrics} and ${paths.report}`);
 }
@@ -48,6 +53,10 @@ export function register(program: Command): void {
     .requiredOption('--run <dir>', 'run directory written by `vidkind train`')
     .addOption(new Option('--split <part>', 'which part to score').choices(['test', 'val', 'train']).default('test'))
     .option('--frames <n>', 'score each clip on n evenly spaced frames of the stored ones (as an app sampling n frames would)')
+    .option(
+      '--calibration <cv>',
+      "take the temperature and OOD threshold from a `vidkind cv` of the same recipe (its directory or cv.json), fitted on every held-out clip, instead of fitting them on this run's validation split",
+    )
     .option('--no-progress', 'no progress bar')
     .action((opts: EvalCliOptions) => run(opts));
 }

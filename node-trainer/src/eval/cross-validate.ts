@@ -7,16 +7,17 @@
  * The fold runs are ordinary run directories (`<out>/fold-<i>`): eval, export and classify read them.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { argmax } from '../../../src/core/postprocess.ts';
+import { argmax, oodScore } from '../../../src/core/postprocess.ts';
 import { readIndex, readStoreInfo, type FeatureItem } from '../features/store.ts';
 import { writeJsonAtomic } from '../fs-atomic.ts';
 import type { TrainConfig } from '../train/config.ts';
 import { trainEnsemble, type EnsembleHandle } from '../train/ensemble.ts';
 import type { TrainProgress, TrainResult } from '../train/loop.ts';
 import type { EpochRecord } from '../train/run-dir.ts';
-import { scoreRun } from './evaluate.ts';
+import { calibrationError, nll, pooledCalibration, type PooledCalibration } from './calibration.ts';
+import { OOD_PERCENTILE, scoreRun, type GivenCalibration } from './evaluate.ts';
 import { classificationMetrics, type ClassScores } from './metrics.ts';
 import { stat, type Stat } from './repeated.ts';
 
@@ -94,6 +95,13 @@ export interface CrossValidationReport {
   perSource: SourceScore[];
   /** The cv.json whose folds were kept for the sources it held (`vidkind cv --folds-from`). */
   foldsFrom?: string;
+  /** Temperature and OOD threshold fitted on the pooled held-out clips (`vidkind eval --calibration` uses them). */
+  calibration: CrossValidationCalibration;
+}
+
+export interface CrossValidationCalibration extends PooledCalibration {
+  /** The same held-out clips as each fold's own validation split calibrated them, for comparison. */
+  validationFitted: { temperature: Stat; eceAfter: number; nllAfter: number; oodFlaggedRate: number };
 }
 
 export type CrossValidationOutcome = { status: 'finished'; report: CrossValidationReport } | { status: 'interrupted' };
@@ -132,6 +140,22 @@ export const CrossValidationFileSchema = z.object({
       predicted: z.record(z.string(), z.number()),
     }),
   ),
+  // Absent in cv.json files written before it was recorded.
+  calibration: z
+    .object({
+      temperature: z.number().positive(),
+      oodThreshold: z.number().min(0).max(1),
+      oodPercentile: z.number(),
+      clips: z.number().int(),
+      eceBefore: z.number(),
+      eceAfter: z.number(),
+      nllBefore: z.number(),
+      nllAfter: z.number(),
+      oodFlaggedRate: z.number(),
+      leaveOneOutTemperatures: z.array(z.number()),
+      validationFitted: z.object({ temperature: StatSchema, eceAfter: z.number(), nllAfter: z.number(), oodFlaggedRate: z.number() }),
+    })
+    .optional(),
 });
 export type CrossValidationFile = z.infer<typeof CrossValidationFileSchema>;
 
@@ -139,6 +163,25 @@ export type CrossValidationFile = z.infer<typeof CrossValidationFileSchema>;
 export function readCrossValidation(dirOrFile: string): CrossValidationFile {
   const file = dirOrFile.endsWith('.json') ? dirOrFile : cvReportPath(dirOrFile);
   return CrossValidationFileSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+}
+
+/**
+ * The temperature and OOD threshold a cross-validation fitted on its pooled held-out clips, for
+ * `vidkind eval --calibration` on a run trained the same way.
+ */
+export function readCvCalibration(dirOrFile: string): GivenCalibration {
+  const file = resolve(dirOrFile.endsWith('.json') ? dirOrFile : cvReportPath(dirOrFile));
+  const cv = readCrossValidation(file);
+  if (!cv.calibration)
+    throw new Error(`${file} predates pooled calibration; rerun that \`vidkind cv\` with --resume to rescore its folds and record it`);
+  return {
+    temperature: cv.calibration.temperature,
+    oodThreshold: cv.calibration.oodThreshold,
+    clips: cv.calibration.clips,
+    file,
+    backbones: Array.from({ length: cv.members }, (_, i) => cv.backbones[i % cv.backbones.length]!),
+    frames: cv.frames,
+  };
 }
 
 /**
@@ -162,8 +205,12 @@ interface ScoredFold {
   keys: string[];
   labels: Int32Array;
   probs: number[][];
+  memberLogits: Float32Array[][];
   classes: string[];
   frames: number;
+  /** What the fold's own validation split gave: its temperature and OOD threshold. */
+  temperature: number;
+  oodThreshold: number;
 }
 
 export const foldDir = (out: string, fold: number) => join(out, `fold-${fold}`);
@@ -208,7 +255,17 @@ export function crossValidate(o: CrossValidateOptions): CrossValidationHandle {
       macroF1: s.metrics.macroF1,
       valMacroF1: results.map((r) => r.bestF1),
     };
-    scored.push({ score, keys: s.keys, labels: s.labels, probs: s.probs, classes: s.metrics.classes, frames: s.metrics.frames });
+    scored.push({
+      score,
+      keys: s.keys,
+      labels: s.labels,
+      probs: s.probs,
+      memberLogits: s.memberLogits,
+      classes: s.metrics.classes,
+      frames: s.metrics.frames,
+      temperature: s.metrics.temperature,
+      oodThreshold: s.metrics.oodThreshold,
+    });
     o.onFold?.(score);
     return true;
   };
@@ -276,6 +333,25 @@ function pool(o: CrossValidateOptions, items: Map<string, FeatureItem>, scored: 
     });
   const m = classificationMetrics(truth, pred, classes.length);
   const perFold = scored.map((s) => s.score);
+  const valFlagged = scored.reduce((n, s) => n + s.probs.filter((p) => oodScore(p) > s.oodThreshold).length, 0);
+  const calibration: CrossValidationCalibration = {
+    ...pooledCalibration(
+      scored.map((s) => ({ memberLogits: s.memberLogits, labels: s.labels })),
+      OOD_PERCENTILE,
+    ),
+    validationFitted: {
+      temperature: stat(scored.map((s) => s.temperature)),
+      eceAfter: calibrationError(
+        scored.flatMap((s) => s.probs),
+        truth,
+      ).ece,
+      nllAfter: nll(
+        scored.flatMap((s) => s.probs),
+        truth,
+      ),
+      oodFlaggedRate: valFlagged / truth.length,
+    },
+  };
   return {
     format: 'vidkind-cv/1',
     folds: o.folds,
@@ -296,5 +372,6 @@ function pool(o: CrossValidateOptions, items: Map<string, FeatureItem>, scored: 
       (a, b) => a.correct / a.clips - b.correct / b.clips || b.clips - a.clips || (a.source < b.source ? -1 : 1),
     ),
     ...(o.foldsFrom === undefined ? {} : { foldsFrom: o.foldsFrom }),
+    calibration,
   };
 }

@@ -51,6 +51,13 @@ export interface EvalMetrics {
   /** Share of this split's clips above the threshold (they are all in-distribution, so ~5% expected). */
   oodFlaggedRate: number;
   valClips: number;
+  /**
+   * Where the temperature and OOD threshold came from: the run's validation split, or a
+   * cross-validation's pooled held-out clips (`vidkind eval --calibration`, cv.json named in calibrationFile).
+   */
+  calibratedOn: 'validation' | 'cross-validation';
+  calibrationClips: number;
+  calibrationFile?: string;
   reliabilityBefore: ReliabilityBin[];
   reliabilityAfter: ReliabilityBin[];
   members: MemberMetrics[];
@@ -94,17 +101,31 @@ function memberOutputs(
   }
 }
 
+/** A temperature and OOD threshold fitted elsewhere (a cross-validation's pooled held-out clips). */
+export interface GivenCalibration {
+  temperature: number;
+  oodThreshold: number;
+  clips: number;
+  /** The cv.json they come from. */
+  file: string;
+  /** Backbone of each member, in order, and frames per clip, of the models they were fitted for. */
+  backbones: string[];
+  frames: number;
+}
+
 /**
  * Evaluates the run in `run` on `part`; `onMember` reports progress. With `frames`, every clip is
  * seen through that many of its stored frames (as the app would sample them), for calibration too.
+ * With `calibration`, its temperature and threshold are used instead of fitting them on validation.
  */
 export async function evaluateRun(
   run: string,
   part: SplitPart = 'test',
   onMember?: (i: number, n: number) => void,
   frames?: number,
+  calibration?: GivenCalibration,
 ): Promise<EvalMetrics> {
-  return (await scoreRun(run, part, onMember, frames)).metrics;
+  return (await scoreRun(run, part, onMember, frames, calibration)).metrics;
 }
 
 /** evaluateRun's metrics and the clip-by-clip results behind them. */
@@ -114,6 +135,8 @@ export interface ScoredRun {
   keys: string[];
   labels: Int32Array;
   probs: number[][];
+  /** Each member's raw logits for those clips (before the temperature), [member][clip]. */
+  memberLogits: Float32Array[][];
 }
 
 /** evaluateRun, keeping each clip's result (cross-validation pools them over folds). */
@@ -122,6 +145,7 @@ export async function scoreRun(
   part: SplitPart = 'test',
   onMember?: (i: number, n: number) => void,
   frames?: number,
+  calibration?: GivenCalibration,
 ): Promise<ScoredRun> {
   await initBackend();
   const dirs = runMembers(run);
@@ -141,12 +165,22 @@ export async function scoreRun(
   const valLogits = outs.map((o) => o.val.logits);
   const partLogits = outs.map((o) => o.part.logits);
 
-  const temperature = fitTemperature(valLogits, valLabels);
+  if (calibration) {
+    // A calibration fitted for other models would silently mis-scale every answer: the members'
+    // backbones and the frame count must be those it was fitted for.
+    const backbones = outs.map((o) => o.backbone);
+    if (backbones.join() !== calibration.backbones.join() || first.partSet.frames !== calibration.frames)
+      throw new TrainError(
+        'calibration-mismatch',
+        `${calibration.file} calibrates ${calibration.backbones.join(' + ')} at ${calibration.frames} frames, not this run's ${backbones.join(' + ')} at ${first.partSet.frames}`,
+      );
+  }
+  const temperature = calibration?.temperature ?? fitTemperature(valLogits, valLabels);
   const n = labels.length;
   const before = Array.from({ length: n }, (_, i) => ensembleProbs(partLogits, i, 1));
   const after = Array.from({ length: n }, (_, i) => ensembleProbs(partLogits, i, temperature));
   const valAfter = Array.from({ length: valLabels.length }, (_, i) => ensembleProbs(valLogits, i, temperature));
-  const threshold = oodThreshold(valAfter, OOD_PERCENTILE);
+  const threshold = calibration?.oodThreshold ?? oodThreshold(valAfter, OOD_PERCENTILE);
   const calBefore = calibrationError(before, labels);
   const calAfter = calibrationError(after, labels);
   const m = classificationMetrics(labels, after.map(argmax), classes.length);
@@ -192,9 +226,12 @@ export async function scoreRun(
     oodPercentile: OOD_PERCENTILE,
     oodFlaggedRate: after.filter((p) => oodScore(p) > threshold).length / n,
     valClips: valLabels.length,
+    calibratedOn: calibration ? 'cross-validation' : 'validation',
+    calibrationClips: calibration ? calibration.clips : valLabels.length,
+    ...(calibration ? { calibrationFile: calibration.file } : {}),
     reliabilityBefore: calBefore.bins,
     reliabilityAfter: calAfter.bins,
     members,
   };
-  return { metrics, keys: first.partSet.keys, labels, probs: after };
+  return { metrics, keys: first.partSet.keys, labels, probs: after, memberLogits: partLogits };
 }

@@ -151,12 +151,12 @@ table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ddd;pad
 .sw{display:inline-block;width:10px;height:10px;margin-right:6px}
 </style></head><body>
 <h1>${esc(title)}</h1>
-<p>Split <b>${esc(m.split)}</b>: ${m.clips} clips${m.members.length > 1 ? `, ensemble of ${m.members.length} heads (mean of member probabilities)` : ''}. Temperature and OOD threshold fitted on ${m.valClips} validation clips.</p>
+<p>Split <b>${esc(m.split)}</b>: ${m.clips} clips${m.members.length > 1 ? `, ensemble of ${m.members.length} heads (mean of member probabilities)` : ''}. Temperature and OOD threshold fitted on ${m.calibrationClips} ${m.calibratedOn === 'validation' ? 'validation clips' : 'held-out clips of a cross-validation'}.</p>
 <div class="kpi">
 <div>accuracy<b>${pct(m.accuracy)}</b></div><div>macro-F1<b>${f3(m.macroF1)}</b></div>
 <div>subclass accuracy<b>${m.subclassAccuracy === null ? 'n/a' : pct(m.subclassAccuracy)}</b>${m.subclassClips} clips</div>
 <div>temperature<b>${f3(m.temperature)}</b></div><div>ECE before → after<b>${f3(m.eceBefore)} → ${f3(m.eceAfter)}</b></div>
-<div>OOD threshold<b>${f3(m.oodThreshold)}</b>p${m.oodPercentile} of validation</div>
+<div>OOD threshold<b>${f3(m.oodThreshold)}</b>p${m.oodPercentile} of ${m.calibratedOn}</div>
 </div>
 <h2>Per class</h2>
 <table><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>clips</th></tr>${rows}</table>

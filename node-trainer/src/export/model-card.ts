@@ -109,7 +109,18 @@ export function cardSection(c: CardInput): string {
   lines.push('', '### Metrics', '', '| model | split | clips | accuracy | macro-F1 |', '|---|---|---|---|---|');
   lines.push(metricsRow(`ensemble \`${e.id}\``, e.metrics));
   for (const h of c.heads) if (c.heads.length > 1 || !e.metrics) lines.push(metricsRow(`head \`${h.id}\``, h.metrics));
-  lines.push('', `Calibration temperature ${e.temperature}; out-of-distribution threshold ${e.oodThreshold} on normalised entropy.`);
+  const fromCv = c.runMetrics?.calibratedOn === 'cross-validation';
+  const calClips = typeof c.runMetrics?.calibrationClips === 'number' ? `${c.runMetrics.calibrationClips} ` : '';
+  const fitted =
+    c.runMetrics?.temperature === undefined
+      ? 'not fitted: the run was not evaluated (`vidkind eval`) before export'
+      : fromCv
+        ? `both fitted on the ${calClips}held-out clips of the cross-validation below (\`vidkind eval --calibration\`)`
+        : `both fitted on the run's ${calClips}validation clips`;
+  lines.push(
+    '',
+    `Calibration temperature ${e.temperature}; out-of-distribution threshold ${e.oodThreshold} on normalised entropy; ${fitted}.`,
+  );
   const perClass = c.runMetrics?.perClass ?? (c.runMetrics?.test as Record<string, unknown> | undefined)?.perClass;
   if (perClass && typeof perClass === 'object') lines.push('', `Per-class: \`${JSON.stringify(perClass)}\``);
   if (c.cv) lines.push('', ...cvLines(c.cv));
@@ -119,6 +130,12 @@ export function cardSection(c: CardInput): string {
       `- \`${p.head}\`: max difference from the reference forward (relative where an output exceeds 1) — onnxruntime-node ${p.maxAbsDiff.onnxruntimeNode.toExponential(1)}, onnxruntime-web (WASM) ${p.maxAbsDiff.onnxruntimeWeb.toExponential(1)}, tfjs ${p.maxAbsDiff.tfjs === null ? 'not run' : p.maxAbsDiff.tfjs.toExponential(1)} (bound ${p.tolerance}; T ∈ {${p.cases.map((x) => x.t).join(', ')}}).`,
     );
   return lines.join('\n') + '\n';
+}
+
+/** The pooled calibration's figures, each clip judged at a temperature and threshold fitted without its fold. */
+function calibrationLine(k: NonNullable<CrossValidationFile['calibration']>): string {
+  const v = k.validationFitted;
+  return `- Calibration on the pooled held-out clips: temperature ${k.temperature.toFixed(3)} (without one fold: ${Math.min(...k.leaveOneOutTemperatures).toFixed(2)}–${Math.max(...k.leaveOneOutTemperatures).toFixed(2)}); judged at the temperature and threshold fitted without each clip's fold, expected calibration error ${k.eceBefore.toFixed(3)} → ${k.eceAfter.toFixed(3)}, log-loss ${k.nllAfter.toFixed(3)}, ${pct(k.oodFlaggedRate)} flagged out of distribution (each fold's own validation split gave temperatures ${v.temperature.min.toFixed(2)}–${v.temperature.max.toFixed(2)}: error ${v.eceAfter.toFixed(3)}, log-loss ${v.nllAfter.toFixed(3)}, ${pct(v.oodFlaggedRate)} flagged).`;
 }
 
 /** The card's cross-validation subsection: pooled figures, per class, confusion, the folds' spread, the worst sources. */
@@ -132,6 +149,7 @@ function cvLines(cv: CrossValidationFile, worst = 8): string[] {
     `- Pooled: accuracy ${pct(cv.accuracy)}, macro-F1 ${cv.macroF1.toFixed(3)}.`,
     `- Per fold macro-F1: ${f.mean.toFixed(3)} ± ${f.sd.toFixed(3)} (${f.min.toFixed(3)}–${f.max.toFixed(3)}).`,
     `- F1 per class: ${cv.classes.map((k) => `${k} ${cv.perClass[k]?.f1.toFixed(3) ?? '–'}`).join(', ')}.`,
+    ...(cv.calibration ? [calibrationLine(cv.calibration)] : []),
     '',
     `| true \\ predicted | ${cv.classes.join(' | ')} |`,
     `|---|${cv.classes.map(() => '---').join('|')}|`,

@@ -13,7 +13,7 @@ import { readIndex, readStoreInfo, type FeatureItem } from '../features/store.ts
 import { writeJsonAtomic } from '../fs-atomic.ts';
 import { classificationMetrics } from '../eval/metrics.ts';
 import { initBackend, tf } from './backend.ts';
-import type { TrainConfig } from './config.ts';
+import { parseTrainConfig, type TrainConfig } from './config.ts';
 import { epochOrder, loadClipSet, subsampleFrames, SUBCLASS_KEYS, type ClipSet } from './data.ts';
 import { TrainError } from './errors.ts';
 import { initHeadWeights } from './init.ts';
@@ -98,7 +98,8 @@ export function prepareRun(o: Pick<TrainRunOptions, 'features' | 'out' | 'config
     if (!o.resume)
       throw new TrainError('run-exists', `${o.out} already holds a run; pass --resume to continue it, or choose another --out`);
     const rc = readRunConfig(o.out);
-    if (JSON.stringify(rc.train) !== JSON.stringify(o.config))
+    // Both through the schema, so key order does not matter (cv appends folds/fold after memberConfigs).
+    if (JSON.stringify(parseTrainConfig(rc.train)) !== JSON.stringify(parseTrainConfig(o.config)))
       throw new TrainError(
         'config-mismatch',
         `${o.out} was started with another training config; resume it without --config, or start a new run`,

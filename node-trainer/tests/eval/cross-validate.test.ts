@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CrossValidationReport } from '../../src/eval/cross-validate.ts';
+import { readCvCalibration, type CrossValidationReport } from '../../src/eval/cross-validate.ts';
 import type { SeedsReport } from '../../src/eval/cv-seeds.ts';
 import { evaluateRun } from '../../src/eval/evaluate.ts';
 import { exportRun } from '../../src/export/export-run.ts';
@@ -23,7 +23,8 @@ const odd = readIndex(features).find((i) => i.class === 'natural')!;
 const oddPath = '/clips/mixed/natural-in-animation-source0.mp4';
 writeItem(features, { ...odd, key: itemKey(oddPath), path: oddPath, source: 'animation-source0' }, readItemFeatures(features, odd.key));
 const items = readIndex(features);
-const config = JSON.stringify({ ...TINY_HEAD, epochs: 4, batch: 8, seed: 5, lr: 3e-3, patience: 100 });
+// memberConfigs comes after folds/fold in the schema: --resume must not take the reordered keys for another config.
+const config = JSON.stringify({ ...TINY_HEAD, epochs: 4, batch: 8, seed: 5, lr: 3e-3, patience: 100, memberConfigs: [{ lr: 3e-3 }] });
 
 function cv(args: string[], onStart?: (kill: (sig: NodeJS.Signals) => void) => void): Promise<{ code: number | null; out: string }> {
   const child = spawn(process.execPath, [bin, 'cv', '--features', features, '--no-progress', ...args], {
@@ -97,6 +98,52 @@ describe('vidkind cv', () => {
     // Separable synthetic classes: clearly above chance (0.25).
     expect(r.accuracy).toBeGreaterThan(0.5);
     expect(r.foldMacroF1.min).toBeLessThanOrEqual(r.foldMacroF1.max);
+
+    // Calibration fitted on every held-out clip: one leave-one-fold-out temperature per fold, and the
+    // folds' own validation temperatures for comparison.
+    const k = r.calibration;
+    expect(k.clips).toBe(items.length);
+    expect(k.leaveOneOutTemperatures).toHaveLength(3);
+    expect(k.temperature).toBeGreaterThan(0);
+    expect(k.oodThreshold).toBeGreaterThan(0);
+    expect(k.oodThreshold).toBeLessThanOrEqual(1);
+    expect(k.validationFitted.temperature.min).toBeLessThanOrEqual(k.validationFitted.temperature.max);
+    for (const v of [k.eceBefore, k.eceAfter, k.nllBefore, k.nllAfter, k.oodFlaggedRate]) expect(Number.isFinite(v)).toBe(true);
+  });
+
+  it('eval --calibration takes the temperature and threshold from the cv, and refuses one fitted for other models', async () => {
+    const r = JSON.parse(readFileSync(join(out, 'cv.json'), 'utf8')) as CrossValidationReport;
+    const fold = join(out, 'fold-1');
+    const own = await evaluateRun(fold, 'test');
+    expect(own.calibratedOn).toBe('validation');
+    const given = await evaluateRun(fold, 'test', undefined, undefined, readCvCalibration(out));
+    expect(given).toMatchObject({
+      calibratedOn: 'cross-validation',
+      calibrationClips: items.length,
+      calibrationFile: join(out, 'cv.json'),
+      temperature: r.calibration.temperature,
+      oodThreshold: r.calibration.oodThreshold,
+    });
+    expect(given.temperature).not.toBe(own.temperature);
+    // The CLI writes it into metrics.json, and the report says where it came from.
+    const cli = spawnSync(process.execPath, [bin, 'eval', '--run', fold, '--calibration', join(out, 'cv.json'), '--no-progress'], {
+      encoding: 'utf8',
+    });
+    expect(cli.status, cli.stderr).toBe(0);
+    expect(cli.stdout).toContain(`(from ${items.length} cross-validation clips)`);
+    expect(JSON.parse(readFileSync(join(fold, 'metrics.json'), 'utf8'))).toMatchObject({ temperature: r.calibration.temperature });
+    expect(readFileSync(join(fold, 'report.html'), 'utf8')).toContain(`fitted on ${items.length} held-out clips of a cross-validation`);
+
+    // Fitted at other frames, or for other backbones: refused. A cv.json from before calibration was recorded: told to rescore.
+    await expect(evaluateRun(fold, 'test', undefined, 3, readCvCalibration(out))).rejects.toThrow(
+      /at 6 frames, not this run's synthetic at 3/,
+    );
+    const other = join(root, 'calib-cv.json');
+    writeFileSync(other, JSON.stringify({ ...r, backbones: ['mobilenet'] }));
+    await expect(evaluateRun(fold, 'test', undefined, undefined, readCvCalibration(other))).rejects.toThrow(/calibrates mobilenet/);
+    const { calibration: _, ...old } = r;
+    writeFileSync(other, JSON.stringify(old));
+    expect(() => readCvCalibration(other)).toThrow(/rerun that `vidkind cv` with --resume/);
   });
 
   it('goes into the model card with export --cv, and only for the configuration it validated', async () => {
@@ -112,6 +159,9 @@ describe('vidkind cv', () => {
     expect(card).toContain(`each of the ${items.length} clips is predicted once`);
     expect(card).toContain(`- Pooled: accuracy ${(100 * r.accuracy).toFixed(1)}%, macro-F1 ${r.macroF1.toFixed(3)}.`);
     expect(card).toContain(`| animation | ${r.confusion[0]!.join(' | ')} |`);
+    expect(card).toContain(`- Calibration on the pooled held-out clips: temperature ${r.calibration.temperature.toFixed(3)}`);
+    // fold-0 was never evaluated by the CLI, so nothing was fitted: the card says so.
+    expect(card).toContain('not fitted: the run was not evaluated');
     // The manifest carries the pooled figures for the app's models panel.
     expect(readManifestFile(models).ensembles.find((e) => e.id === 'cv-fold')!.crossValidation).toEqual({
       folds: 3,
@@ -128,6 +178,14 @@ describe('vidkind cv', () => {
     writeFileSync(other, JSON.stringify({ ...r, frames: 3 }));
     await expect(exportRun({ run: fold, to: models, id: 'x', tfjsParity: false, cv: other })).rejects.toThrow(/--frames 6/);
     expect(readManifestFile(models).ensembles.map((e) => e.id)).toEqual(['cv-fold']);
+
+    // fold-1 was evaluated with --calibration (the test before): its entry carries the cv's temperature, and its card says where from.
+    const e = (await exportRun({ run: join(out, 'fold-1'), to: models, id: 'cv-fold-1', testModel: true, tfjsParity: false, cv: out }))
+      .ensemble;
+    expect(e).toMatchObject({ temperature: r.calibration.temperature, oodThreshold: r.calibration.oodThreshold });
+    expect(readFileSync(join(models, 'MODEL_CARD.md'), 'utf8')).toContain(
+      `both fitted on the ${items.length} held-out clips of the cross-validation below`,
+    );
   });
 
   it('--folds-from keeps every source in its earlier fold and deals added sources around them', async () => {

@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { oodScore } from '../../../src/core/postprocess.ts';
-import { calibrationError, fitTemperature, nllAt, oodThreshold } from '../../src/eval/calibration.ts';
+import {
+  calibrationError,
+  ensembleProbs,
+  fitTemperature,
+  fitTemperatureEce,
+  nll,
+  nllAt,
+  oodThreshold,
+  pooledCalibration,
+} from '../../src/eval/calibration.ts';
+import { Rng } from '../../src/train/rng.ts';
 import { classificationMetrics } from '../../src/eval/metrics.ts';
 
 describe('classification metrics', () => {
@@ -64,5 +74,78 @@ describe('calibration', () => {
     expect(oodThreshold(probs, 95)).toBe(scores[18]);
     expect(oodThreshold(probs, 100)).toBe(scores[19]);
     expect(oodThreshold(probs, 50)).toBe(scores[9]);
+  });
+
+  /** Clips of a calibrated 3-class model (labels drawn from its softmax), logits divided by 3: under-confident. */
+  function underConfident(n: number, seed: number): { logits: number[][]; labels: number[] } {
+    const rng = new Rng(seed);
+    const logits: number[][] = [];
+    const labels: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const z = [0, 1, 2].map(() => 3 * (rng.next() - 0.5) * 2);
+      const e = z.map((v) => Math.exp(v));
+      const u = rng.next() * (e[0]! + e[1]! + e[2]!);
+      labels.push(u < e[0]! ? 0 : u < e[0]! + e[1]! ? 1 : 2);
+      logits.push(z.map((v) => v / 3));
+    }
+    return { logits, labels };
+  }
+
+  it('fits the temperature of least top-class calibration error: about 1/3 for logits divided by 3', () => {
+    const { logits, labels } = underConfident(3000, 11);
+    const T = fitTemperatureEce([logits], labels);
+    expect(T).toBeGreaterThan(0.25);
+    expect(T).toBeLessThan(0.45);
+    const ece = (t: number) =>
+      calibrationError(
+        Array.from({ length: labels.length }, (_, i) => ensembleProbs([logits], i, t)),
+        labels,
+      ).ece;
+    for (const t of [1, 0.5, 0.2, 0.1]) expect(ece(T)).toBeLessThanOrEqual(ece(t));
+    expect(fitTemperatureEce([[]], [])).toBe(1);
+  });
+
+  it('pools folds for one temperature and threshold, and judges each fold at those fitted without it', () => {
+    const folds = [1, 2, 3, 4].map((seed) => underConfident(400, seed));
+    // Two members: the second a noisier copy of the first.
+    const groups = folds.map((f) => ({
+      memberLogits: [f.logits, f.logits.map((l) => l.map((v, j) => v + (j - 1) * 0.1))],
+      labels: f.labels,
+    }));
+    const k = pooledCalibration(groups, 90);
+    const cat = (gs: typeof groups) => ({
+      memberLogits: [0, 1].map((m) => gs.flatMap((g) => g.memberLogits[m]!)),
+      labels: gs.flatMap((g) => g.labels),
+    });
+    const all = cat(groups);
+    expect(k.temperature).toBe(fitTemperatureEce(all.memberLogits, all.labels));
+    expect(k.clips).toBe(1600);
+    expect(k.oodPercentile).toBe(90);
+    const probsAt = (g: ReturnType<typeof cat>, t: number) => g.labels.map((_, i) => ensembleProbs(g.memberLogits, i, t));
+    expect(k.oodThreshold).toBe(oodThreshold(probsAt(all, k.temperature), 90));
+    // By hand: fold j at the temperature and threshold fitted on the other three.
+    const cross: number[][] = [];
+    let flagged = 0;
+    groups.forEach((g, j) => {
+      const rest = cat(groups.filter((_, i) => i !== j));
+      const t = fitTemperatureEce(rest.memberLogits, rest.labels);
+      expect(k.leaveOneOutTemperatures[j]).toBe(t);
+      const th = oodThreshold(probsAt(rest, t), 90);
+      const p = probsAt(cat([g]), t);
+      flagged += p.filter((q) => oodScore(q) > th).length;
+      cross.push(...p);
+    });
+    expect(k.eceAfter).toBe(calibrationError(cross, all.labels).ece);
+    expect(k.nllAfter).toBe(nll(cross, all.labels));
+    expect(k.oodFlaggedRate).toBe(flagged / 1600);
+    expect(k.eceBefore).toBe(calibrationError(probsAt(all, 1), all.labels).ece);
+    // Under-confident logits: the fitted temperature sharpens them and the error falls.
+    expect(k.eceAfter).toBeLessThan(k.eceBefore / 2);
+    expect(k.nllAfter).toBeLessThan(k.nllBefore);
+
+    expect(() => pooledCalibration(groups.slice(0, 1))).toThrow(/two groups/);
+    expect(() => pooledCalibration([groups[0]!, { ...groups[1]!, memberLogits: groups[1]!.memberLogits.slice(0, 1) }])).toThrow(
+      /same number of members/,
+    );
   });
 });
