@@ -51,6 +51,8 @@ export interface SeedsReport {
   macroF1: Stat;
   accuracy: Stat;
   perClassF1: Record<string, Stat>;
+  /** Over seeds, the pooled calibration's figures (absent when a seed's cv.json predates them). */
+  calibration?: { temperature: Stat; eceAfter: Stat; nllAfter: Stat; oodFlaggedRate: Stat };
   /** The cv.json whose folds every seed kept (--folds-from, or the first seed's). */
   foldsFrom: string;
 }
@@ -115,6 +117,14 @@ export function crossValidateSeeds(o: SeedsOptions): Omit<CrossValidationHandle,
       perClassF1: Object.fromEntries(classes.map((c) => [c, stat(runs.map((r) => r.perClassF1[c]!))])),
       foldsFrom: foldsFrom!,
     };
+    const cal = reports.map((r) => r.calibration);
+    if (cal.every((k) => k !== undefined))
+      report.calibration = {
+        temperature: stat(cal.map((k) => k.temperature)),
+        eceAfter: stat(cal.map((k) => k.eceAfter)),
+        nllAfter: stat(cal.map((k) => k.nllAfter)),
+        oodFlaggedRate: stat(cal.map((k) => k.oodFlaggedRate)),
+      };
     writeJsonAtomic(seedsReportPath(o.out), report);
     return { status: 'finished', report };
   })();
@@ -135,5 +145,10 @@ export function seedsSummary(r: SeedsReport): string {
     ...r.runs.map((s) => `  seed ${s.seed}: macro-F1 ${s.macroF1.toFixed(4)}, accuracy ${(100 * s.accuracy).toFixed(1)}%`),
     `macro-F1 over seeds: ${formatStat(r.macroF1, 4)}; accuracy ${formatStat(r.accuracy, 4)}`,
     `per class (F1, mean ± sd): ${r.classes.map((c) => `${c} ${r.perClassF1[c]!.mean.toFixed(3)} ± ${r.perClassF1[c]!.sd.toFixed(3)}`).join(', ')}`,
+    ...(r.calibration
+      ? [
+          `pooled calibration: temperature ${formatStat(r.calibration.temperature)}; without each clip's fold, ECE ${formatStat(r.calibration.eceAfter)}, log-loss ${formatStat(r.calibration.nllAfter)}, flagged ${formatStat(r.calibration.oodFlaggedRate)}`,
+        ]
+      : []),
   ].join('\n');
 }

@@ -245,6 +245,9 @@ describe('vidkind cv', () => {
     expect(s.macroF1.min).toBe(Math.min(a!.macroF1, b!.macroF1));
     expect(s.perClassF1['flat']!.max).toBe(Math.max(a!.perClass['flat']!.f1, b!.perClass['flat']!.f1));
     expect(first.out).toContain(`macro-F1 over seeds: ${s.macroF1.mean.toFixed(4)} ± ${s.macroF1.sd.toFixed(4)}`);
+    expect(s.calibration!.temperature.mean).toBeCloseTo((a!.calibration.temperature + b!.calibration.temperature) / 2, 12);
+    expect(s.calibration!.eceAfter.max).toBe(Math.max(a!.calibration.eceAfter, b!.calibration.eceAfter));
+    expect(first.out).toContain(`pooled calibration: temperature ${s.calibration!.temperature.mean.toFixed(3)}`);
     // Seed 8 is held to seed 7's folds: the same sources are held out, and only the rest of the
     // seed's draws (validation sources, starting weights) differ.
     expect(b!.foldsFrom).toBe(join(seedsOut, 'seed-7', 'cv.json'));
