@@ -41,7 +41,9 @@ export function modelQuality(m: Manifest, ensembleId?: string): ModelQuality | n
   } catch {
     return null;
   }
-  const t = entry.metrics && entry.metrics.clips > 0 ? entry.metrics : undefined;
+  // Only a test split is "sources not used in training" in the sense the panel states; a run trained
+  // on every source records its validation scores, which choose nothing but are a few sources each.
+  const t = entry.metrics && entry.metrics.split === 'test' && entry.metrics.clips > 0 ? entry.metrics : undefined;
   const cv = entry.crossValidation;
   if (!t && !cv) return null;
   return {

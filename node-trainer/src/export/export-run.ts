@@ -182,7 +182,15 @@ function checkCrossValidation(
   const theirs = TrainConfigSchema.parse(cv.config) as Record<string, unknown>;
   const mine = TrainConfigSchema.parse(run.train) as Record<string, unknown>;
   const keys = [...new Set([...Object.keys(theirs), ...Object.keys(mine)])].filter((k) => !NOT_CONFIG.has(k)).sort();
-  const differ = keys.filter((k) => JSON.stringify(theirs[k]) !== JSON.stringify(mine[k]));
+  // A cv's folds replace the split's test part, so only how the rest is shared between train and
+  // val is its recipe: a run trained on every source (split [0.85, 0.05, 0]) is what [0.85, 0.05, 0.1] validated.
+  const trainShare = (v: unknown) => {
+    const [tr, va] = v as [number, number, number];
+    return tr / (tr + va);
+  };
+  const same = (k: string) =>
+    k === 'split' ? Math.abs(trainShare(theirs[k]) - trainShare(mine[k])) < 1e-9 : JSON.stringify(theirs[k]) === JSON.stringify(mine[k]);
+  const differ = keys.filter((k) => !same(k));
   if (differ.length)
     refuse(
       `its training config differs in ${differ.map((k) => `${k} (${JSON.stringify(theirs[k])} vs ${JSON.stringify(mine[k])})`).join(', ')}`,

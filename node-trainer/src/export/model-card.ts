@@ -109,6 +109,11 @@ export function cardSection(c: CardInput): string {
   lines.push('', '### Metrics', '', '| model | split | clips | accuracy | macro-F1 |', '|---|---|---|---|---|');
   lines.push(metricsRow(`ensemble \`${e.id}\``, e.metrics));
   for (const h of c.heads) if (c.heads.length > 1 || !e.metrics) lines.push(metricsRow(`head \`${h.id}\``, h.metrics));
+  if (e.metrics?.split === 'val' && c.data && 'clips' in c.data && c.data.clips?.test === 0)
+    lines.push(
+      '',
+      'No test split: these models trained on every source but the validation ones, whose few sources per class make the figures above rough and optimistic; the cross-validation by source is the estimate to go by.',
+    );
   const fromCv = c.runMetrics?.calibratedOn === 'cross-validation';
   const calClips = typeof c.runMetrics?.calibrationClips === 'number' ? `${c.runMetrics.calibrationClips} ` : '';
   const fitted =

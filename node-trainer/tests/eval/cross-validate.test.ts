@@ -177,7 +177,13 @@ describe('vidkind cv', () => {
     await expect(exportRun({ run: fold, to: models, id: 'x', tfjsParity: false, cv: other })).rejects.toThrow(/differs in lr/);
     writeFileSync(other, JSON.stringify({ ...r, frames: 3 }));
     await expect(exportRun({ run: fold, to: models, id: 'x', tfjsParity: false, cv: other })).rejects.toThrow(/--frames 6/);
+    // The split's test part is what folds replace: only the train/val shares must match.
+    writeFileSync(other, JSON.stringify({ ...r, config: { ...r.config, split: [0.6, 0.3, 0.1] } }));
+    await expect(exportRun({ run: fold, to: models, id: 'x', tfjsParity: false, cv: other })).rejects.toThrow(/differs in split/);
     expect(readManifestFile(models).ensembles.map((e) => e.id)).toEqual(['cv-fold']);
+    const trainShare = (r.config.split as number[])[0]! / ((r.config.split as number[])[0]! + (r.config.split as number[])[1]!);
+    writeFileSync(other, JSON.stringify({ ...r, config: { ...r.config, split: [trainShare, 1 - trainShare, 0] } }));
+    await exportRun({ run: fold, to: models, id: 'cv-split', testModel: true, tfjsParity: false, cv: other });
 
     // fold-1 was evaluated with --calibration (the test before): its entry carries the cv's temperature, and its card says where from.
     const e = (await exportRun({ run: join(out, 'fold-1'), to: models, id: 'cv-fold-1', testModel: true, tfjsParity: false, cv: out }))

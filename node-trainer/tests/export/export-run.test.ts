@@ -53,6 +53,33 @@ function writeMember(dir: string, seed: number, poison = false, head: HeadConfig
 }
 
 describe('exportRun', () => {
+  it('says in the card when a run has no test split (trained on every source): its validation figures are not an estimate', async () => {
+    const root = tmp();
+    const models = join(root, 'models');
+    makeModelsDir(models);
+    const run = join(root, 'all-sources');
+    writeMember(run, 3);
+    writeFileSync(join(run, 'config.json'), JSON.stringify({ data: { frames: 8, clips: { train: 90, val: 10, test: 0 } } }));
+    writeFileSync(
+      join(run, 'metrics.json'),
+      JSON.stringify({
+        split: 'val',
+        clips: 10,
+        accuracy: 0.9,
+        macroF1: 0.88,
+        temperature: 0.3,
+        oodThreshold: 0.8,
+        calibratedOn: 'cross-validation',
+        calibrationClips: 500,
+      }),
+    );
+    const r = await exportRun({ run, to: models, testModel: true, tfjsParity: false });
+    expect(r.ensemble).toMatchObject({ temperature: 0.3, metrics: { split: 'val', clips: 10 } });
+    const card = readFileSync(join(models, 'MODEL_CARD.md'), 'utf8');
+    expect(card).toContain('No test split: these models trained on every source but the validation ones');
+    expect(card).toContain('both fitted on the 500 held-out clips of the cross-validation below');
+  });
+
   it('exports an ensemble: ONNX files matching their checkpoints, valid manifest entries, one model-card section', async () => {
     const root = tmp();
     const models = join(root, 'models');
