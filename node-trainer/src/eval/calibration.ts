@@ -9,6 +9,11 @@ export function ensembleProbs(memberLogits: ArrayLike<number>[][], clip: number,
   return meanProbs(memberLogits.map((m) => softmax(m[clip]!, temperature)));
 }
 
+/** ensembleProbs of the first `clips` clips. */
+export function ensembleProbsAll(memberLogits: ArrayLike<number>[][], clips: number, temperature: number): number[][] {
+  return Array.from({ length: clips }, (_, i) => ensembleProbs(memberLogits, i, temperature));
+}
+
 /** Mean negative log-likelihood of the labels under the given probabilities. */
 export function nll(probs: ArrayLike<number>[], labels: ArrayLike<number>): number {
   let s = 0;
@@ -18,9 +23,7 @@ export function nll(probs: ArrayLike<number>[], labels: ArrayLike<number>): numb
 
 /** Mean negative log-likelihood of the labels at temperature T. */
 export function nllAt(memberLogits: ArrayLike<number>[][], labels: ArrayLike<number>, temperature: number): number {
-  let s = 0;
-  for (let i = 0; i < labels.length; i++) s -= Math.log(Math.max(1e-12, ensembleProbs(memberLogits, i, temperature)[labels[i]!]!));
-  return s / Math.max(1, labels.length);
+  return nll(ensembleProbsAll(memberLogits, labels.length, temperature), labels);
 }
 
 /** The temperature minimising validation NLL (golden-section search on log T over [0.05, 20]). */
@@ -66,8 +69,7 @@ export function fitTemperatureEce(memberLogits: ArrayLike<number>[][], labels: A
   let bestEce = Infinity;
   for (let k = 0; k <= steps; k++) {
     const t = Math.exp(Math.log(0.05) + (k / steps) * (Math.log(20) - Math.log(0.05)));
-    const probs = Array.from({ length: labels.length }, (_, i) => ensembleProbs(memberLogits, i, t));
-    const ece = calibrationError(probs, labels).ece;
+    const ece = calibrationError(ensembleProbsAll(memberLogits, labels.length, t), labels).ece;
     if (ece < bestEce) {
       bestEce = ece;
       best = t;
@@ -166,7 +168,7 @@ export function pooledCalibration(groups: LogitGroup[], percentile = 95): Pooled
     memberLogits: Array.from({ length: members }, (_, m) => gs.flatMap((g) => Array.from(g.memberLogits[m]!))),
     labels: gs.flatMap((g) => Array.from(g.labels)),
   });
-  const probsAt = (g: LogitGroup, t: number) => Array.from({ length: g.labels.length }, (_, i) => ensembleProbs(g.memberLogits, i, t));
+  const probsAt = (g: LogitGroup, t: number) => ensembleProbsAll(g.memberLogits, g.labels.length, t);
   const all = concat(groups);
   const temperature = fitTemperatureEce(all.memberLogits, all.labels);
   const leaveOneOutTemperatures: number[] = [];

@@ -161,8 +161,7 @@ export type CrossValidationFile = z.infer<typeof CrossValidationFileSchema>;
 
 /** Reads `<dir>/cv.json` (a `vidkind cv` output directory, or the file itself). */
 export function readCrossValidation(dirOrFile: string): CrossValidationFile {
-  const file = dirOrFile.endsWith('.json') ? dirOrFile : cvReportPath(dirOrFile);
-  return CrossValidationFileSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+  return CrossValidationFileSchema.parse(JSON.parse(readFileSync(cvFile(dirOrFile), 'utf8')));
 }
 
 /**
@@ -170,7 +169,7 @@ export function readCrossValidation(dirOrFile: string): CrossValidationFile {
  * `vidkind eval --calibration` on a run trained the same way.
  */
 export function readCvCalibration(dirOrFile: string): GivenCalibration {
-  const file = resolve(dirOrFile.endsWith('.json') ? dirOrFile : cvReportPath(dirOrFile));
+  const file = resolve(cvFile(dirOrFile));
   const cv = readCrossValidation(file);
   if (!cv.calibration)
     throw new Error(`${file} predates pooled calibration; rerun that \`vidkind cv\` with --resume to rescore its folds and record it`);
@@ -215,6 +214,8 @@ interface ScoredFold {
 
 export const foldDir = (out: string, fold: number) => join(out, `fold-${fold}`);
 export const cvReportPath = (out: string) => join(out, 'cv.json');
+/** The cv.json of a `vidkind cv` output directory, or the file itself. */
+const cvFile = (dirOrFile: string) => (dirOrFile.endsWith('.json') ? dirOrFile : cvReportPath(dirOrFile));
 
 /** Trains and scores the folds (`jobs` at a time), then pools them into `<out>/cv.json`. */
 export function crossValidate(o: CrossValidateOptions): CrossValidationHandle {
@@ -334,6 +335,7 @@ function pool(o: CrossValidateOptions, items: Map<string, FeatureItem>, scored: 
   const m = classificationMetrics(truth, pred, classes.length);
   const perFold = scored.map((s) => s.score);
   const valFlagged = scored.reduce((n, s) => n + s.probs.filter((p) => oodScore(p) > s.oodThreshold).length, 0);
+  const valProbs = scored.flatMap((s) => s.probs);
   const calibration: CrossValidationCalibration = {
     ...pooledCalibration(
       scored.map((s) => ({ memberLogits: s.memberLogits, labels: s.labels })),
@@ -341,14 +343,8 @@ function pool(o: CrossValidateOptions, items: Map<string, FeatureItem>, scored: 
     ),
     validationFitted: {
       temperature: stat(scored.map((s) => s.temperature)),
-      eceAfter: calibrationError(
-        scored.flatMap((s) => s.probs),
-        truth,
-      ).ece,
-      nllAfter: nll(
-        scored.flatMap((s) => s.probs),
-        truth,
-      ),
+      eceAfter: calibrationError(valProbs, truth).ece,
+      nllAfter: nll(valProbs, truth),
       oodFlaggedRate: valFlagged / truth.length,
     },
   };

@@ -13,7 +13,7 @@ import { loadPart } from '../train/loop.ts';
 import { predict, weightTensors, type Predictions } from '../train/predict.ts';
 import { readHistory, readRunConfig, runMembers, runPaths, type EpochRecord } from '../train/run-dir.ts';
 import type { SplitPart } from '../train/split.ts';
-import { calibrationError, ensembleProbs, fitTemperature, oodThreshold, type ReliabilityBin } from './calibration.ts';
+import { calibrationError, ensembleProbsAll, fitTemperature, oodThreshold, type ReliabilityBin } from './calibration.ts';
 import { classificationMetrics, type ClassScores } from './metrics.ts';
 
 /** The percentile of validation OOD scores used as the threshold (see calibration.ts oodThreshold). */
@@ -177,9 +177,9 @@ export async function scoreRun(
   }
   const temperature = calibration?.temperature ?? fitTemperature(valLogits, valLabels);
   const n = labels.length;
-  const before = Array.from({ length: n }, (_, i) => ensembleProbs(partLogits, i, 1));
-  const after = Array.from({ length: n }, (_, i) => ensembleProbs(partLogits, i, temperature));
-  const valAfter = Array.from({ length: valLabels.length }, (_, i) => ensembleProbs(valLogits, i, temperature));
+  const before = ensembleProbsAll(partLogits, n, 1);
+  const after = ensembleProbsAll(partLogits, n, temperature);
+  const valAfter = ensembleProbsAll(valLogits, valLabels.length, temperature);
   const threshold = calibration?.oodThreshold ?? oodThreshold(valAfter, OOD_PERCENTILE);
   const calBefore = calibrationError(before, labels);
   const calAfter = calibrationError(after, labels);

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackboneEntry, EnsembleEntry, HeadEntry } from '../../../src/core/manifest.ts';
 import type { CrossValidationFile } from '../eval/cross-validate.ts';
+import { formatStat } from '../eval/repeated.ts';
 import { writeFileAtomic } from '../fs-atomic.ts';
 import type { HeadConfig } from '../head/params.ts';
 import type { ParityReport } from './parity.ts';
@@ -145,14 +146,13 @@ function calibrationLine(k: NonNullable<CrossValidationFile['calibration']>): st
 
 /** The card's cross-validation subsection: pooled figures, per class, confusion, the folds' spread, the worst sources. */
 function cvLines(cv: CrossValidationFile, worst = 8): string[] {
-  const f = cv.foldMacroF1;
   const lines = [
     '### Cross-validation by source',
     '',
     `\`vidkind cv\`, ${cv.folds} folds of the sources (stratified by class), ${cv.members > 1 ? `${cv.members} heads per fold, ` : ''}the same training settings, scored on ${cv.frames} frames per clip: each of the ${cv.clips} clips is predicted once, by a model that never saw its source.`,
     '',
     `- Pooled: accuracy ${pct(cv.accuracy)}, macro-F1 ${cv.macroF1.toFixed(3)}.`,
-    `- Per fold macro-F1: ${f.mean.toFixed(3)} ± ${f.sd.toFixed(3)} (${f.min.toFixed(3)}–${f.max.toFixed(3)}).`,
+    `- Per fold macro-F1: ${formatStat(cv.foldMacroF1)}.`,
     `- F1 per class: ${cv.classes.map((k) => `${k} ${cv.perClass[k]?.f1.toFixed(3) ?? '–'}`).join(', ')}.`,
     ...(cv.calibration ? [calibrationLine(cv.calibration)] : []),
     '',
