@@ -264,7 +264,7 @@ class FfmpegVideo implements OpenedVideo {
         '-fps_mode',
         'passthrough',
         '-vf',
-        `showinfo@first,${selectFirstFramesAtOrAfter(absolute)},scale=${size.width}:${size.height}:flags=area,showinfo@out`,
+        `showinfo@first=checksum=0,${selectFirstFramesAtOrAfter(absolute)},scale=${size.width}:${size.height}:flags=area,showinfo@out=checksum=0`,
         '-pix_fmt',
         'rgba',
         '-f',

@@ -163,7 +163,7 @@ async function decodeSeek(
       const stderr = await ffmpegRgba(
         file,
         [...(seek > 0 ? ['-noaccurate_seek', '-ss', seek.toFixed(6)] : []), '-copyts'],
-        `showinfo@first,select=gte(t\\,${abs.toFixed(6)}),${vf}`,
+        `showinfo@first=checksum=0,select=gte(t\\,${abs.toFixed(6)}),${vf}`,
         ['-frames:v', '1'],
         collector,
         deadline,
@@ -202,7 +202,7 @@ async function decodePass(
   const select = selectFirstFramesAtOrAfter(timestamps.map((t) => Math.max(0, t - EPS)));
   const collector = frameCollector(width, height);
   // showinfo logs each kept frame's time, which maps frames back to samples.
-  const stderr = await ffmpegRgba(file, [], `${select},showinfo,${vf}`, [], collector, deadline, opts);
+  const stderr = await ffmpegRgba(file, [], `${select},showinfo=checksum=0,${vf}`, [], collector, deadline, opts);
   const times = [...stderr.matchAll(/Parsed_showinfo.*?\bpts_time:\s*(-?[\d.e+-]+)/g)].map((m) => Number(m[1]));
   const frames = collector.frames;
   if (times.length !== frames.length)
