@@ -25,7 +25,7 @@ corpus=/work/corpus work=/work/train build=0 extract=1 to="$root/public/models"
 # The head: "stats", one linear layer on each clip's per-dimension mean and standard deviation of
 # the features over its frames (head/params.ts). On the 1,986-clip corpus it cross-validated by
 # source at pooled macro-F1 0.738 against 0.689 for the original system's BiLSTM-attention head
-# (MODEL_CARD.md); `--config` with "head":"attention" and the settings below trains that one.
+# (MODEL_CARD.md, MODEL_HISTORY.md); `--config` with "head":"attention" and the settings below trains that one.
 # standardize: the style taps' dimensions differ in scale by orders of magnitude (train/standardize.ts).
 # Weight decay 50 with no dropout: the best of weight decay 0.05 / 5 / 20 / 50 / 100 / 200 and
 # dropout 0.5 / 0 in that cross-validation (0.686 / 0.665 / 0.708 / 0.738 / 0.738 / 0.730); AdamW's
@@ -38,10 +38,10 @@ corpus=/work/corpus work=/work/train build=0 extract=1 to="$root/public/models"
 # needs other settings (memberConfigs): learning rate 0.01 for 31 epochs with weight decay 1. Alone
 # it cross-validated at 0.638 (the first member's settings: 0.486; lr 0.03 0.639, 63 epochs 0.632,
 # weight decay 0.1 / 3: 0.622 / 0.616; the attention head 0.533); beside the taps head it lifted
-# the cross-validation from 0.684 to 0.721 on the 1,955-clip corpus of 2026-11-28 (MODEL_CARD.md).
+# the cross-validation from 0.684 to 0.721 on the 1,955-clip corpus of 2026-11-28 (MODEL_HISTORY.md).
 # split 0.8/0.1/0.1: a tenth of the sources, not a fifth, held back from training to pick the
 # early-stopping epoch. Across seeds 1-3 on the same folds it cross-validated at 0.719 / 0.710 / 0.709
-# against 0.713 / 0.662 / 0.706 for 0.7/0.2/0.1 (MODEL_CARD.md, 2026-11-28): the validation sources
+# against 0.713 / 0.662 / 0.706 for 0.7/0.2/0.1 (MODEL_HISTORY.md, 2026-11-28): the validation sources
 # are not trained on, and which ones the seed draws moved whole folds.
 # keep "last": every member runs all its epochs (7 and 31, each the end of a cosine cycle) and keeps
 # the final weights; validation only calibrates and sets the OOD threshold. Its one or two sources per
@@ -54,7 +54,7 @@ corpus=/work/corpus work=/work/train build=0 extract=1 to="$root/public/models"
 config='{"head":"stats","split":[0.85,0.05,0.1],"keep":"last","epochs":7,"standardize":true,"dropout":0,"weightDecay":50,"trainFrames":16,"memberConfigs":[{},{"epochs":31,"lr":0.01,"weightDecay":1}]}'
 seeds="1 2 3"
 # One head on the taps backbone and one on the picture statistics, at 16 frames. A MobileNetV2 1.4
-# member instead adds at most 0.006 macro-F1 on the cross-validation folds (MODEL_CARD.md, 2026-11-27)
+# member instead adds at most 0.006 macro-F1 on the cross-validation folds (MODEL_HISTORY.md, 2026-11-27)
 # for three times the backbone time; the picture statistics cost about a third of the taps backbone's.
 backbones=(mobilenet-v2-1.0-taps picture-stats)
 members=""
