@@ -34,7 +34,7 @@ function metricsRow(name: string, m: HeadEntry['metrics']): string {
 }
 
 /** Training settings that are left out of the card at 0 (then they are off). */
-const OFF_AT_ZERO = new Set(['inputDropout', 'sourceBalance', 'classBalance', 'mixup']);
+const OFF_AT_ZERO = new Set(['inputDropout', 'sourceBalance', 'classBalance', 'mixup', 'l2']);
 
 /** The Markdown of one ensemble's section (without markers). */
 export function cardSection(c: CardInput): string {
@@ -82,6 +82,7 @@ export function cardSection(c: CardInput): string {
       'batch',
       'lr',
       'weightDecay',
+      'l2',
       'dropout',
       'focalGamma',
       'labelSmoothing',

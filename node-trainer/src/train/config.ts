@@ -22,6 +22,13 @@ export const TrainConfigSchema = z.object({
   /** The floor of the cosine schedule. */
   lrMin: z.number().min(0).default(1e-6),
   weightDecay: z.number().min(0).default(1e-2),
+  /**
+   * Coupled L2 on the weight matrices (the ones weightDecay applies to): l2 * |W|^2 added to the
+   * loss, as ridge regression's penalty. Unlike AdamW's decoupled weightDecay, Adam normalises this
+   * term with the loss's gradient, so a head trained to convergence ends at the penalised loss's
+   * minimum. Its gradient is added after clipping; the logged loss leaves the term out. 0: none.
+   */
+  l2: z.number().min(0).default(0),
   beta1: z.number().min(0).max(1).default(0.9),
   beta2: z.number().min(0).max(1).default(0.999),
   adamEps: z.number().positive().default(1e-8),

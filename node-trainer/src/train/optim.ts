@@ -25,6 +25,11 @@ export interface AdamWOptions {
   beta2: number;
   eps: number;
   weightDecay: number;
+  /**
+   * Coupled L2: l2 * |W|^2 added to the loss of the weights with decay, i.e. 2 * l2 * W added to
+   * their (clipped) gradient before the moments, so Adam normalises it with the rest (0: none).
+   */
+  l2?: number;
 }
 
 export interface AdamWState {
@@ -47,12 +52,22 @@ export interface AdamWConstants {
   eps: number;
   /** The factor weights with decay are multiplied by first: 1 - lr * weightDecay. */
   shrink: number;
+  /** 2 * l2: the coupled L2 term's gradient per unit of weight. */
+  l2Grad: number;
 }
 
 export function adamWConstants(step: number, lr: number, o: AdamWOptions): AdamWConstants {
   const bc1 = 1 - Math.pow(o.beta1, step);
   const bc2 = 1 - Math.pow(o.beta2, step);
-  return { beta1: o.beta1, beta2: o.beta2, stepSize: lr / bc1, invSqrtBc2: 1 / Math.sqrt(bc2), eps: o.eps, shrink: 1 - lr * o.weightDecay };
+  return {
+    beta1: o.beta1,
+    beta2: o.beta2,
+    stepSize: lr / bc1,
+    invSqrtBc2: 1 / Math.sqrt(bc2),
+    eps: o.eps,
+    shrink: 1 - lr * o.weightDecay,
+    l2Grad: 2 * (o.l2 ?? 0),
+  };
 }
 
 /** AdamW on elements [from, to) of one parameter and its gradient and moments, in place. */
@@ -73,8 +88,9 @@ export function adamWRange(
   const invSqrtBc2 = k.invSqrtBc2;
   const eps = k.eps;
   const shrink = decay ? k.shrink : 1;
+  const l2Grad = decay ? k.l2Grad : 0;
   for (let i = from; i < to; i++) {
-    const gi = g[i]!;
+    const gi = g[i]! + l2Grad * p[i]!;
     const mi = b1 * m[i]! + (1 - b1) * gi;
     const vi = b2 * v[i]! + (1 - b2) * gi * gi;
     m[i] = mi;
@@ -85,7 +101,7 @@ export function adamWRange(
 
 /**
  * One AdamW step in place, as torch.optim.AdamW: p -= lr*wd*p (decoupled, only where decay[i]),
- * then p -= lr * mhat / (sqrt(vhat) + eps).
+ * then p -= lr * mhat / (sqrt(vhat) + eps); with `l2`, the moments see g + 2*l2*p where decay[i].
  */
 export function adamWStep(
   params: Float32Array[],

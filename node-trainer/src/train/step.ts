@@ -128,7 +128,7 @@ function applyUpdate(ctx: StepContext, grads: Float32Array[], loss: number, adam
   const gradNorm = globalNorm(grads);
   if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) return null;
   clipByGlobalNorm(grads, c.clipNorm, gradNorm);
-  adamWStep(ctx.params, grads, adam, lr, { beta1: c.beta1, beta2: c.beta2, eps: c.adamEps, weightDecay: c.weightDecay }, decay);
+  adamWStep(ctx.params, grads, adam, lr, { beta1: c.beta1, beta2: c.beta2, eps: c.adamEps, weightDecay: c.weightDecay, l2: c.l2 }, decay);
   return loss;
 }
 
@@ -475,7 +475,7 @@ export class StepRunner {
     const c = ctx.c;
     const scale = c.clipNorm / (gradNorm + 1e-6);
     adam.step++;
-    const k = adamWConstants(adam.step, lr, { beta1: c.beta1, beta2: c.beta2, eps: c.adamEps, weightDecay: c.weightDecay });
+    const k = adamWConstants(adam.step, lr, { beta1: c.beta1, beta2: c.beta2, eps: c.adamEps, weightDecay: c.weightDecay, l2: c.l2 });
     await this.phase((t) => ({ id: this.nextId++, kind: 'update', scale, k, ...range(t) }));
     return loss;
   }

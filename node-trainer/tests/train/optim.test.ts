@@ -66,6 +66,34 @@ describe('AdamW', () => {
     expect(s.step).toBe(2);
   });
 
+  it('adds the coupled L2 gradient 2*l2*p before the moments, only where asked', () => {
+    const p = [Float32Array.of(1), Float32Array.of(1)];
+    const s = newAdamWState(p);
+    // g = 0.5 + 2 * 0.25 * 1 = 1 on the first parameter: m = 0.1, v = 0.001, mhat = 1, vhat = 1.
+    adamWStep(p, [Float32Array.of(0.5), Float32Array.of(0.5)], s, 0.1, { ...o, weightDecay: 0, l2: 0.25 }, [true, false]);
+    expect(p[0]![0]).toBeCloseTo(0.9, 6);
+    expect(p[1]![0]).toBeCloseTo(0.9, 6);
+    // The step is Adam's on the penalised loss, so a second step differs from the plain one.
+    adamWStep(p, [Float32Array.of(-0.5), Float32Array.of(-0.5)], s, 0.1, { ...o, weightDecay: 0, l2: 0.25 }, [true, false]);
+    // g0 = -0.5 + 0.5 * 0.9 = -0.05: m = 0.09 - 0.005 = 0.085, v = 0.000999 + 0.0000025.
+    const m = 0.085 / 0.19;
+    const v = (0.000999 + 0.001 * 0.0025) / (1 - 0.999 ** 2);
+    expect(p[0]![0]).toBeCloseTo(0.9 - (0.1 * m) / Math.sqrt(v), 5);
+  });
+
+  it('with l2, converges to the minimum of the penalised loss (ridge), not of the loss', () => {
+    // loss (p - 3)^2, gradient 2(p - 3); with l2 0.5 the minimum of (p - 3)^2 + 0.5 p^2 is p = 2.
+    for (const [l2, want] of [
+      [0, 3],
+      [0.5, 2],
+    ] as const) {
+      const p = [Float32Array.of(0)];
+      const s = newAdamWState(p);
+      for (let i = 0; i < 3000; i++) adamWStep(p, [Float32Array.of(2 * (p[0]![0]! - 3))], s, 0.01, { ...o, weightDecay: 0, l2 }, [true]);
+      expect(p[0]![0]).toBeCloseTo(want, 2);
+    }
+  });
+
   it('decays kernels and recurrent matrices, not biases or LayerNorm', () => {
     expect(decaysParam('lstm0/fw/kernel')).toBe(true);
     expect(decaysParam('lstm0/fw/recurrent')).toBe(true);
