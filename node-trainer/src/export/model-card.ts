@@ -33,8 +33,8 @@ function metricsRow(name: string, m: HeadEntry['metrics']): string {
   return m ? `| ${name} | ${m.split} | ${m.clips} | ${pct(m.accuracy)} | ${pct(m.macroF1)} |` : `| ${name} | – | – | – | – |`;
 }
 
-/** Training settings that are left out of the card at 0 (then they are off). */
-const OFF_AT_ZERO = new Set(['inputDropout', 'sourceBalance', 'classBalance', 'mixup', 'l2']);
+/** Training settings that are left out of the card at 0 or false (then they are off). */
+const OFF_AT_ZERO = new Set(['inputDropout', 'sourceBalance', 'classBalance', 'mixup', 'l2', 'poolStandardize']);
 
 /** The Markdown of one ensemble's section (without markers). */
 export function cardSection(c: CardInput): string {
@@ -89,6 +89,7 @@ export function cardSection(c: CardInput): string {
       'clipNorm',
       'trainFrames',
       'standardize',
+      'poolStandardize',
       'inputDropout',
       'sourceBalance',
       'classBalance',
@@ -96,7 +97,7 @@ export function cardSection(c: CardInput): string {
       'split',
       'keep',
       'seed',
-    ].filter((k) => k in t && t[k] !== undefined && !(OFF_AT_ZERO.has(k) && t[k] === 0));
+    ].filter((k) => k in t && t[k] !== undefined && !(OFF_AT_ZERO.has(k) && (t[k] === 0 || t[k] === false)));
     lines.push(
       `- Training: ${keys.map((k) => `${k} ${Array.isArray(t[k]) ? t[k].join('/') : String(t[k])}`).join(', ')} (AdamW, cosine annealing with warm restarts, focal loss).`,
     );

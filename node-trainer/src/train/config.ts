@@ -61,6 +61,13 @@ export const TrainConfigSchema = z.object({
    */
   standardize: z.boolean().default(false),
   /**
+   * Stats head only: standardise its statistics vector (each feature's mean and standard deviation
+   * over the clip's frames) by their mean and spread over the training clips, at `trainFrames`
+   * bin-centre frames (train/standardize.ts pooledStats), after `standardize` if that is on. Folded
+   * into the head's weights when they are saved, like `standardize`.
+   */
+  poolStandardize: z.boolean().default(false),
+  /**
    * Training only: the share of input feature dimensions zeroed for each clip (the same ones in all
    * its frames; after standardisation, zero is the training mean), the rest scaled by 1/(1 - rate).
    * 0 (default): none.

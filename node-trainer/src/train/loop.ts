@@ -25,7 +25,7 @@ import { Rng } from './rng.ts';
 import { readRunConfig, runPaths, writeRunConfig, type EpochRecord, type RunConfig } from './run-dir.ts';
 import { cosineWarmRestartLr } from './schedule.ts';
 import { crossValidationSplit, splitBySource, type SplitPart } from './split.ts';
-import { foldInputStats, inputStats } from './standardize.ts';
+import { foldInputStats, identityStats, inputStats, pooledStats } from './standardize.ts';
 import { hasTrainState, loadTrainState, saveTrainState, type TrainState } from './state.ts';
 
 export interface TrainProgress {
@@ -230,7 +230,10 @@ export async function trainHead(o: TrainRunOptions): Promise<TrainResult> {
   }
   const save = () => saveTrainState(paths.state, { ...st, rngState: rng.state, adamStep: adam.step }, { params, m: adam.m, v: adam.v });
   // Statistics of the training split (deterministic, so a resumed run recomputes the same ones).
-  const stats = c.standardize ? inputStats(trainSet) : null;
+  if (c.poolStandardize && head.kind !== 'stats') throw new RangeError('"poolStandardize" is for the stats head ("head": "stats")');
+  const perFrame = c.standardize ? inputStats(trainSet) : c.poolStandardize ? identityStats(trainSet.dim) : null;
+  const stats =
+    perFrame && c.poolStandardize ? { ...perFrame, pooled: pooledStats(trainSet, perFrame, c.trainFrames ?? trainSet.frames) } : perFrame;
   // What validation and best/ see: weights on raw features (the statistics folded into proj).
   const weightsMap = (): HeadWeights => {
     const w: HeadWeights = new Map(names.map((n, i) => [n, params[i]!]));

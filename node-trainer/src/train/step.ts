@@ -36,7 +36,7 @@ import {
   type AdamWState,
 } from './optim.ts';
 import { Rng } from './rng.ts';
-import { standardizeTensor } from './standardize.ts';
+import { pooledHeadTensors, standardizeTensor, type InputStats } from './standardize.ts';
 
 /** Everything a shard's forward and backward pass reads. */
 export interface StepContext {
@@ -47,8 +47,8 @@ export interface StepContext {
   params: Float32Array[];
   set: ClipSet;
   c: TrainConfig;
-  /** Training-split statistics when c.standardize (standardize.ts). */
-  stats?: { mean: Float32Array; scale: Float32Array } | null;
+  /** Training-split statistics when c.standardize or c.poolStandardize (standardize.ts). */
+  stats?: InputStats | null;
 }
 
 /** Divisors of the two losses: the labelled rows of the whole batch (a shard divides by these). */
@@ -57,7 +57,14 @@ export interface LossDenominators {
   sub: number;
 }
 
-type NormTensors = { mean: tf.Tensor1D; scale: tf.Tensor1D } | undefined;
+type NormTensors =
+  | {
+      mean: tf.Tensor1D;
+      scale: tf.Tensor1D;
+      /** poolStandardize: the pooled scale as a column [2D, 1] and mean * scale as a row [1, 2D]. */
+      pooled?: { scale: tf.Tensor2D; shift: tf.Tensor2D };
+    }
+  | undefined;
 
 function labelledCount(labels: ArrayLike<number>): number {
   let n = 0;
@@ -103,7 +110,8 @@ export function batchGradients(
   };
   const out = tf.tidy(() => {
     const f = (...ts: tf.Tensor[]) => {
-      const o = headForward(head, new Map(names.map((n, i) => [n, ts[i]!])), x, rng);
+      const own = new Map(names.map((n, i) => [n, ts[i]!]));
+      const o = headForward(head, norm?.pooled ? pooledHeadTensors(own, norm.pooled) : own, x, rng);
       let loss: tf.Tensor = mixedLoss(o.logits, labels, den?.main);
       // Added even at weight 0: every parameter must lie on the path to the loss (its gradient is then 0).
       if (o.subLogits) loss = tf.add(loss, tf.mul(mixedLoss(o.subLogits, subLabels, den?.sub), c.subclassWeight));
@@ -219,7 +227,7 @@ export interface GradWorkerInit {
   names: string[];
   shapes: number[][];
   c: TrainConfig;
-  stats: { mean: Float32Array; scale: Float32Array } | null;
+  stats: InputStats | null;
   flat: FlatBuffers;
   clips: SharedArrayBuffer;
   frames: number;
@@ -287,7 +295,21 @@ export function clipSetView(init: Pick<GradWorkerInit, 'clips' | 'frames' | 'dim
 }
 
 export function normTensors(stats: StepContext['stats']): NormTensors {
-  return stats ? { mean: tf.tensor1d(stats.mean), scale: tf.tensor1d(stats.scale) } : undefined;
+  if (!stats) return undefined;
+  const p = stats.pooled;
+  const pooled = p && {
+    scale: tf.tensor2d(p.scale, [p.scale.length, 1]),
+    shift: tf.tensor2d(
+      Float32Array.from(p.mean, (m, i) => m * p.scale[i]!),
+      [1, p.mean.length],
+    ),
+  };
+  return { mean: tf.tensor1d(stats.mean), scale: tf.tensor1d(stats.scale), ...(pooled ? { pooled } : {}) };
+}
+
+/** Every tensor of `norm`, to dispose. */
+export function normTensorList(norm: NormTensors): tf.Tensor[] {
+  return norm ? [norm.mean, norm.scale, ...(norm.pooled ? [norm.pooled.scale, norm.pooled.shift] : [])] : [];
 }
 
 /** The worker side of a request (grad-worker.ts), also what the main thread does for its own part. */
@@ -482,7 +504,7 @@ export class StepRunner {
 
   /** Stops the workers and frees the runner's tensors. */
   async close(): Promise<void> {
-    if (this.norm) tf.dispose([this.norm.mean, this.norm.scale]);
+    tf.dispose(normTensorList(this.norm));
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }

@@ -14,7 +14,16 @@ import { weightTensors } from '../../src/train/predict.ts';
 import { Rng } from '../../src/train/rng.ts';
 import { readRunConfig, runPaths } from '../../src/train/run-dir.ts';
 import { loadTrainState } from '../../src/train/state.ts';
-import { foldInputStats, inputStats, standardizeTensor, VARIANCE_FLOOR, type InputStats } from '../../src/train/standardize.ts';
+import {
+  foldInputStats,
+  identityStats,
+  inputStats,
+  pooledHeadTensors,
+  pooledStats,
+  standardizeTensor,
+  VARIANCE_FLOOR,
+  type InputStats,
+} from '../../src/train/standardize.ts';
 import { batchTensor, type ClipSet } from '../../src/train/data.ts';
 import { TINY_HEAD, writeSyntheticStore } from './synthetic-store.ts';
 
@@ -51,6 +60,33 @@ describe('inputStats', () => {
     expect(s.scale[0]).toBeCloseTo(1 / Math.sqrt(5 + floor), 6);
     expect(s.scale[1]).toBeCloseTo(1 / Math.sqrt(floor), 5);
     expect(s.scale[2]).toBeCloseTo(1 / Math.sqrt(64 + floor), 6);
+  });
+});
+
+describe('pooledStats', () => {
+  it("takes each clip's mean and standard deviation over the bin-centre frames, then their mean and spread over the clips", () => {
+    // One dimension, 4 stored frames, 2 sampled (bin centres: frames 1 and 3).
+    const set = clipSet(
+      [
+        [9, 1, 9, 3],
+        [9, 5, 9, 9],
+        [0, 2, 0, 2],
+      ],
+      4,
+      1,
+    );
+    const p = pooledStats(set, identityStats(1), 2);
+    // Clip means 2, 7, 2 and standard deviations 1, 2, 0 (plus STATS_EPS under the root).
+    expect(p.mean[0]).toBeCloseTo(11 / 3, 6);
+    expect(p.mean[1]).toBeCloseTo(1, 6);
+    const varMean = (2 * (2 - 11 / 3) ** 2 + (7 - 11 / 3) ** 2) / 3;
+    const varSd = 2 / 3;
+    expect(p.scale[0]).toBeCloseTo(1 / Math.sqrt(varMean * (1 + VARIANCE_FLOOR)), 5);
+    expect(p.scale[1]).toBeCloseTo(1 / Math.sqrt(varSd * (1 + VARIANCE_FLOOR)), 5);
+    // After a per-frame standardisation, of the standardised frames.
+    const q = pooledStats(set, { mean: Float32Array.of(2), scale: Float32Array.of(0.5) }, 2);
+    expect(q.mean[0]).toBeCloseTo((11 / 3 - 2) * 0.5, 6);
+    expect(q.mean[1]).toBeCloseTo(0.5, 6);
   });
 });
 
@@ -100,6 +136,47 @@ describe('foldInputStats', () => {
     expect(diff(a.subLogits!, b.subLogits!)).toBeLessThan(1e-4);
     expect(diff(a.attention, b.attention)).toBeLessThan(1e-4);
     expect(tf.max(tf.abs(a.logits)).dataSync()[0]).toBeGreaterThan(0.01);
+  });
+});
+
+describe('foldInputStats with pooled statistics', () => {
+  it('a stats head: folded weights on raw features give what the trained weights give on the pooled-standardised statistics', () => {
+    const c = headConfigFor(parseTrainConfig({ head: 'stats', dropout: 0 }), 6);
+    const rng = new Rng(9);
+    const w = initHeadWeights(c, rng);
+    const D = c.featureDim;
+    const raw = Float32Array.from({ length: 3 * 4 * D }, (_, i) => rng.uniform(-1, 1) * 10 ** ((i % D) - 2) + (i % D) * 3);
+    const x = tf.tensor3d(raw, [3, 4, D]);
+    const perFrame = {
+      mean: Float32Array.from({ length: D }, (_, d) => d * 3 + 0.01),
+      scale: Float32Array.from({ length: D }, (_, d) => 10 ** (2 - d)),
+    };
+    const pooled = {
+      mean: Float32Array.from({ length: 2 * D }, (_, r) => (r % 3) - 1),
+      scale: Float32Array.from({ length: 2 * D }, (_, r) => 0.5 + r / 4),
+    };
+    const stats: InputStats = { ...perFrame, pooled };
+    const norm = { mean: tf.tensor1d(perFrame.mean), scale: tf.tensor1d(perFrame.scale) };
+    const tensors = {
+      scale: tf.tensor2d(pooled.scale, [2 * D, 1]),
+      shift: tf.tensor2d(
+        Float32Array.from(pooled.mean, (m, r) => m * pooled.scale[r]!),
+        [1, 2 * D],
+      ),
+    };
+    // What training computes: the trained weights through pooledHeadTensors, on per-frame-standardised frames.
+    const a = headForward(c, pooledHeadTensors(weightTensors(c, w), tensors), standardizeTensor(x, norm));
+    const b = headForward(c, weightTensors(c, foldInputStats(c, w, stats)), x);
+    expect(diff(a.logits, b.logits)).toBeLessThan(1e-4);
+    expect(diff(a.subLogits!, b.subLogits!)).toBeLessThan(1e-4);
+    expect(diff(a.attention, b.attention)).toBeLessThan(1e-4);
+    // And by hand: the statistics vector standardised, then the layer.
+    const m = tf.mean(standardizeTensor(x, norm), 1);
+    const sd = tf.sqrt(tf.add(tf.mean(tf.square(tf.sub(standardizeTensor(x, norm), tf.expandDims(m, 1))), 1), 1e-12));
+    const z = tf.mul(tf.sub(tf.concat([m, sd], 1), tf.tensor1d(pooled.mean)), tf.tensor1d(pooled.scale));
+    const byHand = tf.add(tf.matMul(z, tf.tensor2d(w.get('cls/kernel')!, [2 * D, c.classes])), tf.tensor1d(w.get('cls/bias')!));
+    expect(diff(byHand, b.logits)).toBeLessThan(1e-4);
+    expect(() => foldInputStats(headConfigFor(parseTrainConfig({}), D), w, stats)).toThrow(/stats head/);
   });
 });
 
@@ -154,6 +231,51 @@ describe('training with standardize', () => {
     ).logits;
     expect(tf.max(tf.abs(tf.sub(onRaw, onStandardised))).dataSync()[0]).toBeLessThan(1e-3);
     expect(tf.max(tf.abs(onRaw)).dataSync()[0]).toBeGreaterThan(0.01);
+  });
+
+  it('trains a stats head with poolStandardize (and refuses it for the attention head)', async () => {
+    const out = join(root, 'pooled');
+    const r = await trainHead({
+      features,
+      out,
+      config: { ...config, head: 'stats', lr: 1e-2, standardize: false, poolStandardize: true, l2: 0.01, weightDecay: 0 },
+      resume: false,
+    });
+    expect(r.status).toBe('finished');
+    expect(r.bestF1).toBeGreaterThan(0.5);
+    expect(readRunConfig(out).train.poolStandardize).toBe(true);
+    // One epoch: best/ is the final state's weights, which the state checkpoint holds unfolded.
+    const one = join(root, 'pooled-one');
+    const pooledConfig = { ...config, head: 'stats' as const, lr: 1e-2, standardize: false, poolStandardize: true, epochs: 1 };
+    await trainHead({ features, out: one, config: pooledConfig, resume: false });
+    const { head, weights } = loadHead(runPaths(one).best);
+    const rc = readRunConfig(one);
+    // best/ takes raw features: its logits on raw validation clips match the trained weights on the pooled-standardised statistics.
+    const shapes = headParamShapes(head.config);
+    const trained = loadTrainState(
+      runPaths(one).state,
+      shapes.map((s) => s.shape.reduce((a, b) => a * b, 1)),
+    ).tensors.params;
+    const trainSet = loadPart(rc, features, 'train');
+    const pooled = pooledStats(trainSet, identityStats(trainSet.dim), trainSet.frames);
+    const tensors = {
+      scale: tf.tensor2d(pooled.scale, [pooled.scale.length, 1]),
+      shift: tf.tensor2d(
+        Float32Array.from(pooled.mean, (m, i) => m * pooled.scale[i]!),
+        [1, pooled.mean.length],
+      ),
+    };
+    const x = batchTensor(loadPart(rc, features, 'val'), [0, 1, 2, 3]);
+    const onRaw = headForward(head.config, weightTensors(head.config, weights), x).logits;
+    const onPooled = headForward(
+      head.config,
+      pooledHeadTensors(weightTensors(head.config, new Map(shapes.map((s, i) => [s.name, trained[i]!]))), tensors),
+      x,
+    ).logits;
+    expect(tf.max(tf.abs(tf.sub(onRaw, onPooled))).dataSync()[0]).toBeLessThan(1e-3);
+    await expect(
+      trainHead({ features, out: join(root, 'pooled-attn'), config: { ...config, poolStandardize: true }, resume: false }),
+    ).rejects.toThrow(/poolStandardize/);
   });
 
   it('trains a stats head too', async () => {
