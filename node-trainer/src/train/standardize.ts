@@ -62,16 +62,20 @@ export function inputStats(set: ClipSet): InputStats {
   if (n === 0) throw new Error('input statistics need at least one clip');
   const mean = new Float32Array(D);
   const variance = new Float64Array(D);
-  let meanVar = 0;
   for (let d = 0; d < D; d++) {
     const m = sum[d]! / n;
     mean[d] = m;
     variance[d] = Math.max(0, sq[d]! / n - m * m);
-    meanVar += variance[d]! / D;
   }
+  return { mean, scale: flooredScales(variance) };
+}
+
+/** 1 / sqrt(variance + floor) per dimension, the floor VARIANCE_FLOOR of the mean variance. */
+function flooredScales(variance: Float64Array): Float32Array {
+  let meanVar = 0;
+  for (let d = 0; d < variance.length; d++) meanVar += variance[d]! / variance.length;
   const floor = VARIANCE_FLOOR * meanVar || 1;
-  const scale = Float32Array.from(variance, (v) => 1 / Math.sqrt(v + floor));
-  return { mean, scale };
+  return Float32Array.from(variance, (v) => 1 / Math.sqrt(v + floor));
 }
 
 /**
@@ -117,12 +121,8 @@ export function pooledStats(set: ClipSet, s: InputStats, frames: number): { mean
   const mean = Float32Array.from(sum, (x) => x / n);
   const variance = Float64Array.from(sq, (x, i) => Math.max(0, x / n - mean[i]! * mean[i]!));
   const scale = new Float32Array(2 * D);
-  for (const first of [0, D]) {
-    let meanVar = 0;
-    for (let d = 0; d < D; d++) meanVar += variance[first + d]! / D;
-    const floor = VARIANCE_FLOOR * meanVar || 1;
-    for (let d = 0; d < D; d++) scale[first + d] = 1 / Math.sqrt(variance[first + d]! + floor);
-  }
+  scale.set(flooredScales(variance.subarray(0, D)), 0);
+  scale.set(flooredScales(variance.subarray(D)), D);
   return { mean, scale };
 }
 
@@ -135,50 +135,38 @@ export function standardizeTensor(x: tf.Tensor, s: { mean: tf.Tensor1D; scale: t
 export function foldInputStats(c: HeadConfig, w: HeadWeights, s: InputStats): HeadWeights {
   const D = c.featureDim;
   if (s.mean.length !== D || s.scale.length !== D) throw new Error(`input statistics have ${s.mean.length} dimensions, the head ${D}`);
-  const fold = (prefix: string, P: number, rowBlocks: number) => {
-    const kernel = w.get(`${prefix}/kernel`)!.slice();
-    // Block 0 (the inputs, or a stats head's means) takes the shift; every block takes the scales.
-    const shift = scaleRows(kernel, P, s, 0);
-    for (let k = 1; k < rowBlocks; k++) scaleRows(kernel, P, s, k * D);
-    const bias = Float32Array.from(w.get(`${prefix}/bias`)!, (v, p) => v - shift[p]!);
-    return [
-      [`${prefix}/kernel`, kernel],
-      [`${prefix}/bias`, bias],
-    ] as const;
-  };
-  if (c.kind === 'stats') {
-    if (s.pooled) w = foldPooled(c, w, s.pooled);
-    return new Map([...w, ...fold('cls', c.classes, 2), ...(c.subclasses > 0 ? fold('sub', c.subclasses, 2) : [])]);
+  if (c.kind !== 'stats') {
+    if (s.pooled) throw new Error('pooled statistics are for a stats head');
+    return new Map([...w, ...foldRows(w, 'proj', c.projDim, s, 1)]);
   }
-  if (s.pooled) throw new Error('pooled statistics are for a stats head');
-  return new Map([...w, ...fold('proj', c.projDim, 1)]);
+  const outputs = [['cls', c.classes] as const, ...(c.subclasses > 0 ? [['sub', c.subclasses] as const] : [])];
+  const p = s.pooled;
+  if (p && p.mean.length !== 2 * D) throw new Error(`pooled statistics have ${p.mean.length} dimensions, the head ${2 * D}`);
+  // The pooled standardisation is applied last, so it is folded first: its statistics span the
+  // whole statistics vector (one block of 2D rows), then the per-frame ones its two halves.
+  const onStats: HeadWeights = p ? new Map([...w, ...outputs.flatMap(([prefix, P]) => foldRows(w, prefix, P, p, 1))]) : w;
+  return new Map([...onStats, ...outputs.flatMap(([prefix, P]) => foldRows(onStats, prefix, P, s, 2))]);
 }
 
-/** A stats head's weights on its raw statistics vector from weights on the pooled-standardised one (the same algebra). */
-function foldPooled(c: HeadConfig, w: HeadWeights, p: { mean: Float32Array; scale: Float32Array }): HeadWeights {
-  if (p.mean.length !== 2 * c.featureDim)
-    throw new Error(`pooled statistics have ${p.mean.length} dimensions, the head ${2 * c.featureDim}`);
-  const out = new Map(w);
-  for (const [prefix, P] of [
-    ['cls', c.classes],
-    ['sub', c.subclasses],
-  ] as const) {
-    if (P === 0) continue;
-    const kernel = w.get(`${prefix}/kernel`)!.slice();
-    const shift = scaleRows(kernel, P, p, 0);
-    out.set(`${prefix}/kernel`, kernel);
-    out.set(
-      `${prefix}/bias`,
-      Float32Array.from(w.get(`${prefix}/bias`)!, (v, q) => v - shift[q]!),
-    );
-  }
-  return out;
+/**
+ * The kernel and bias of layer `prefix` (kernel [rowBlocks * n, P], n the statistics' length) on
+ * raw inputs: block 0 (the inputs, or a stats head's means) takes the shift; every block takes the scales.
+ */
+function foldRows(w: HeadWeights, prefix: string, P: number, s: Pick<InputStats, 'mean' | 'scale'>, rowBlocks: number) {
+  const kernel = w.get(`${prefix}/kernel`)!.slice();
+  const shift = scaleRows(kernel, P, s, 0);
+  for (let k = 1; k < rowBlocks; k++) scaleRows(kernel, P, s, k * s.mean.length);
+  const bias = Float32Array.from(w.get(`${prefix}/bias`)!, (v, q) => v - shift[q]!);
+  return [
+    [`${prefix}/kernel`, kernel],
+    [`${prefix}/bias`, bias],
+  ] as const;
 }
 
 /**
  * The training forward's view of a stats head with pooled statistics: its trainable weights act on
  * the pooled-standardised statistics, so the head is handed kernel' = diag(scale) kernel and
- * bias' = bias - (mean * scale) kernel, as tensors the gradient flows through (foldPooled's algebra).
+ * bias' = bias - (mean * scale) kernel, as tensors the gradient flows through (foldInputStats's algebra).
  * Dropout, when set, then zeroes a raw statistic rather than a standardised one.
  */
 export function pooledHeadTensors(p: Map<string, tf.Tensor>, pooled: { scale: tf.Tensor2D; shift: tf.Tensor2D }): Map<string, tf.Tensor> {
@@ -196,7 +184,7 @@ export function pooledHeadTensors(p: Map<string, tf.Tensor>, pooled: { scale: tf
  * Scales rows first..first+D of kernel [*, P] (one per input dimension) in place by the scales;
  * returns (mean * scale)·W over those rows, W as they were.
  */
-function scaleRows(kernel: Float32Array, P: number, s: InputStats, first: number): Float64Array {
+function scaleRows(kernel: Float32Array, P: number, s: Pick<InputStats, 'mean' | 'scale'>, first: number): Float64Array {
   const sum = new Float64Array(P);
   for (let d = 0; d < s.mean.length; d++) {
     const sd = s.scale[d]!;

@@ -13,6 +13,7 @@ import { headForward } from '../../src/train/model.ts';
 import { weightTensors } from '../../src/train/predict.ts';
 import { Rng } from '../../src/train/rng.ts';
 import { readRunConfig, runPaths } from '../../src/train/run-dir.ts';
+import { normTensors } from '../../src/train/step.ts';
 import { loadTrainState } from '../../src/train/state.ts';
 import {
   foldInputStats,
@@ -100,6 +101,20 @@ function onStandardisedAndFolded(c: HeadConfig, w: HeadWeights, x: tf.Tensor3D, 
 }
 const diff = (p: tf.Tensor, q: tf.Tensor) => tf.max(tf.abs(tf.sub(p, q))).dataSync()[0]!;
 
+/** A stats head on 6 features with random weights, 3 clips of 4 frames on very different scales, and per-frame statistics for them. */
+function statsHeadCase(seed: number) {
+  const c = headConfigFor(parseTrainConfig({ head: 'stats', dropout: 0 }), 6);
+  const rng = new Rng(seed);
+  const w = initHeadWeights(c, rng);
+  const D = c.featureDim;
+  const raw = Float32Array.from({ length: 3 * 4 * D }, (_, i) => rng.uniform(-1, 1) * 10 ** ((i % D) - 2) + (i % D) * 3);
+  const perFrame = {
+    mean: Float32Array.from({ length: D }, (_, d) => d * 3 + 0.01),
+    scale: Float32Array.from({ length: D }, (_, d) => 10 ** (2 - d)),
+  };
+  return { c, w, x: tf.tensor3d(raw, [3, 4, D]), perFrame };
+}
+
 describe('foldInputStats', () => {
   it('weights on raw features give what the trained weights give on standardised ones', () => {
     const c = headConfigFor(parseTrainConfig({ projDim: 12, lstmHidden: 6, lstmLayers: 1, attnHeads: 2, poolHidden: 5, dropout: 0 }), 10);
@@ -122,16 +137,8 @@ describe('foldInputStats', () => {
   });
 
   it('folds into a stats head the same way, mean rows with the shift and standard-deviation rows scaled', () => {
-    const c = headConfigFor(parseTrainConfig({ head: 'stats', dropout: 0 }), 6);
-    const rng = new Rng(5);
-    const w = initHeadWeights(c, rng);
-    const D = c.featureDim;
-    const raw = Float32Array.from({ length: 3 * 4 * D }, (_, i) => rng.uniform(-1, 1) * 10 ** ((i % D) - 2) + (i % D) * 3);
-    const stats = {
-      mean: Float32Array.from({ length: D }, (_, d) => d * 3 + 0.01),
-      scale: Float32Array.from({ length: D }, (_, d) => 10 ** (2 - d)),
-    };
-    const { a, b } = onStandardisedAndFolded(c, w, tf.tensor3d(raw, [3, 4, D]), stats);
+    const { c, w, x, perFrame: stats } = statsHeadCase(5);
+    const { a, b } = onStandardisedAndFolded(c, w, x, stats);
     expect(diff(a.logits, b.logits)).toBeLessThan(1e-4);
     expect(diff(a.subLogits!, b.subLogits!)).toBeLessThan(1e-4);
     expect(diff(a.attention, b.attention)).toBeLessThan(1e-4);
@@ -141,31 +148,16 @@ describe('foldInputStats', () => {
 
 describe('foldInputStats with pooled statistics', () => {
   it('a stats head: folded weights on raw features give what the trained weights give on the pooled-standardised statistics', () => {
-    const c = headConfigFor(parseTrainConfig({ head: 'stats', dropout: 0 }), 6);
-    const rng = new Rng(9);
-    const w = initHeadWeights(c, rng);
+    const { c, w, x, perFrame } = statsHeadCase(9);
     const D = c.featureDim;
-    const raw = Float32Array.from({ length: 3 * 4 * D }, (_, i) => rng.uniform(-1, 1) * 10 ** ((i % D) - 2) + (i % D) * 3);
-    const x = tf.tensor3d(raw, [3, 4, D]);
-    const perFrame = {
-      mean: Float32Array.from({ length: D }, (_, d) => d * 3 + 0.01),
-      scale: Float32Array.from({ length: D }, (_, d) => 10 ** (2 - d)),
-    };
     const pooled = {
       mean: Float32Array.from({ length: 2 * D }, (_, r) => (r % 3) - 1),
       scale: Float32Array.from({ length: 2 * D }, (_, r) => 0.5 + r / 4),
     };
     const stats: InputStats = { ...perFrame, pooled };
-    const norm = { mean: tf.tensor1d(perFrame.mean), scale: tf.tensor1d(perFrame.scale) };
-    const tensors = {
-      scale: tf.tensor2d(pooled.scale, [2 * D, 1]),
-      shift: tf.tensor2d(
-        Float32Array.from(pooled.mean, (m, r) => m * pooled.scale[r]!),
-        [1, 2 * D],
-      ),
-    };
     // What training computes: the trained weights through pooledHeadTensors, on per-frame-standardised frames.
-    const a = headForward(c, pooledHeadTensors(weightTensors(c, w), tensors), standardizeTensor(x, norm));
+    const norm = normTensors(stats)!;
+    const a = headForward(c, pooledHeadTensors(weightTensors(c, w), norm.pooled!), standardizeTensor(x, norm));
     const b = headForward(c, weightTensors(c, foldInputStats(c, w, stats)), x);
     expect(diff(a.logits, b.logits)).toBeLessThan(1e-4);
     expect(diff(a.subLogits!, b.subLogits!)).toBeLessThan(1e-4);
@@ -258,13 +250,7 @@ describe('training with standardize', () => {
     ).tensors.params;
     const trainSet = loadPart(rc, features, 'train');
     const pooled = pooledStats(trainSet, identityStats(trainSet.dim), trainSet.frames);
-    const tensors = {
-      scale: tf.tensor2d(pooled.scale, [pooled.scale.length, 1]),
-      shift: tf.tensor2d(
-        Float32Array.from(pooled.mean, (m, i) => m * pooled.scale[i]!),
-        [1, pooled.mean.length],
-      ),
-    };
+    const tensors = normTensors({ ...identityStats(trainSet.dim), pooled })!.pooled!;
     const x = batchTensor(loadPart(rc, features, 'val'), [0, 1, 2, 3]);
     const onRaw = headForward(head.config, weightTensors(head.config, weights), x).logits;
     const onPooled = headForward(
