@@ -34,7 +34,7 @@ function metricsRow(name: string, m: HeadEntry['metrics']): string {
 }
 
 /** Training settings that are left out of the card at 0 or false (then they are off). */
-const OFF_AT_ZERO = new Set(['inputDropout', 'sourceBalance', 'classBalance', 'mixup', 'l2', 'poolStandardize']);
+const OFF_AT_ZERO = new Set(['inputDropout', 'sourceBalance', 'classBalance', 'mixup', 'l2', 'poolStandardize', 'trainOnVal']);
 
 /** The Markdown of one ensemble's section (without markers). */
 export function cardSection(c: CardInput): string {
@@ -77,7 +77,11 @@ export function cardSection(c: CardInput): string {
   }
   if (c.train) {
     const t = c.train;
+    const lbfgs = t.solver === 'lbfgs';
+    // What the L-BFGS solver does not use (train/config.ts solver) is left out for it.
+    const adamOnly = new Set(['batch', 'lr', 'weightDecay', 'clipNorm', 'dropout']);
     const keys = [
+      'solver',
       'epochs',
       'batch',
       'lr',
@@ -96,11 +100,20 @@ export function cardSection(c: CardInput): string {
       'mixup',
       'split',
       'keep',
+      'trainOnVal',
       'seed',
-    ].filter((k) => k in t && t[k] !== undefined && !(OFF_AT_ZERO.has(k) && (t[k] === 0 || t[k] === false)));
-    lines.push(
-      `- Training: ${keys.map((k) => `${k} ${Array.isArray(t[k]) ? t[k].join('/') : String(t[k])}`).join(', ')} (AdamW, cosine annealing with warm restarts, focal loss).`,
+    ].filter(
+      (k) =>
+        k in t &&
+        t[k] !== undefined &&
+        !(OFF_AT_ZERO.has(k) && (t[k] === 0 || t[k] === false)) &&
+        !(k === 'solver' && !lbfgs) &&
+        !(lbfgs && adamOnly.has(k)),
     );
+    const how = lbfgs
+      ? 'full-batch L-BFGS from zero weights to the optimum, epochs = its most iterations'
+      : 'AdamW, cosine annealing with warm restarts, focal loss';
+    lines.push(`- Training: ${keys.map((k) => `${k} ${Array.isArray(t[k]) ? t[k].join('/') : String(t[k])}`).join(', ')} (${how}).`);
     // Settings of single members on top of those (train/config.ts memberConfigs); member i has seed + i.
     const own = Array.isArray(t.memberConfigs) ? (t.memberConfigs as unknown[]) : [];
     own.forEach((o, i) => {
@@ -112,7 +125,12 @@ export function cardSection(c: CardInput): string {
   lines.push('', '### Metrics', '', '| model | split | clips | accuracy | macro-F1 |', '|---|---|---|---|---|');
   lines.push(metricsRow(`ensemble \`${e.id}\``, e.metrics));
   for (const h of c.heads) if (c.heads.length > 1 || !e.metrics) lines.push(metricsRow(`head \`${h.id}\``, h.metrics));
-  if (e.metrics?.split === 'val' && c.data && 'clips' in c.data && c.data.clips?.test === 0)
+  if (e.metrics?.split === 'val' && c.train?.trainOnVal === true)
+    lines.push(
+      '',
+      'No held-out split: these models trained on every source, the validation ones too (trainOnVal), so the figures above are on clips they trained on and show only that the export works; the cross-validation by source is the estimate to go by.',
+    );
+  else if (e.metrics?.split === 'val' && c.data && 'clips' in c.data && c.data.clips?.test === 0)
     lines.push(
       '',
       'No test split: these models trained on every source but the validation ones, whose few sources per class make the figures above rough and optimistic; the cross-validation by source is the estimate to go by.',

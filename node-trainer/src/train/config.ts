@@ -46,6 +46,20 @@ export const TrainConfigSchema = z.object({
    * only calibrates and sets the OOD threshold. Its few sources make "best" a noisy pick.
    */
   keep: z.enum(['best', 'last']).default('best'),
+  /**
+   * How the head's weights are fitted. "adamw" (default): minibatches for `epochs` epochs with AdamW
+   * and the cosine schedule. "lbfgs" (stats head only, train/solve.ts): the head's convex problem
+   * solved on every training clip at once by L-BFGS from zero weights, at most `epochs` iterations;
+   * the penalty is `l2` (lr, lrMin, batch, the schedule, clipNorm, weightDecay and shards do not
+   * apply; dropout, inputDropout, mixup and the balancing must be 0). No seed enters it.
+   */
+  solver: z.enum(['adamw', 'lbfgs']).default('adamw'),
+  /**
+   * Train on the validation split's clips as well (with `keep` "last" only). Validation then logs an
+   * in-sample curve, and the run's own calibration sees clips it trained on: for runs calibrated by a
+   * cross-validation (`vidkind eval --calibration`), where validation would only withhold sources.
+   */
+  trainOnVal: z.boolean().default(false),
   subclassWeight: z.number().min(0).default(0.5),
   /**
    * Frames per clip in each training step: one frame drawn at random from each of `trainFrames`

@@ -19,6 +19,7 @@ import { TrainError } from './errors.ts';
 import { initHeadWeights } from './init.ts';
 import { focalLossJs } from './loss.ts';
 import { newAdamWState, type AdamWState } from './optim.ts';
+import { checkSolverConfig, solveStatsHead } from './solve.ts';
 import { StepRunner } from './step.ts';
 import { predict, weightTensors } from './predict.ts';
 import { Rng } from './rng.ts';
@@ -134,10 +135,14 @@ export function prepareRun(o: Pick<TrainRunOptions, 'features' | 'out' | 'config
   return rc;
 }
 
-/** The clips of one split part, in key order (so the order never depends on the index file). */
-export function loadPart(rc: RunConfig, features: string, part: SplitPart): ClipSet {
+/** The clips of one split part (or of several together), in key order (so the order never depends on the index file). */
+export function loadPart(rc: RunConfig, features: string, part: SplitPart | readonly SplitPart[]): ClipSet {
+  const parts: readonly SplitPart[] = typeof part === 'string' ? [part] : part;
   const items = readIndex(features)
-    .filter((i) => rc.split[i.key] === part)
+    .filter((i) => {
+      const p = rc.split[i.key];
+      return p !== undefined && parts.includes(p);
+    })
     .sort((a, b) => (a.key < b.key ? -1 : 1));
   return loadClipSet(features, items, rc.data.frames, rc.data.featureDim);
 }
@@ -176,7 +181,9 @@ export async function trainHead(o: TrainRunOptions): Promise<TrainResult> {
   const names = shapesList.map((s) => s.name);
   const shapes = shapesList.map((s) => s.shape);
   const sizes = shapes.map((s) => s.reduce((a, b) => a * b, 1));
-  const trainSet = loadPart(rc, o.features, 'train');
+  if (c.trainOnVal && c.keep !== 'last')
+    throw new RangeError('"trainOnVal" needs "keep": "last" (validation on clips it trained on cannot pick an epoch)');
+  const trainSet = loadPart(rc, o.features, c.trainOnVal ? ['train', 'val'] : 'train');
   if (c.trainFrames !== undefined && c.trainFrames > trainSet.frames)
     throw new Error(`trainFrames ${c.trainFrames} is more than the ${trainSet.frames} frames per clip the feature store holds`);
   const valStored = loadPart(rc, o.features, 'val');
@@ -239,7 +246,109 @@ export async function trainHead(o: TrainRunOptions): Promise<TrainResult> {
     const w: HeadWeights = new Map(names.map((n, i) => [n, params[i]!]));
     return stats ? foldInputStats(head, w, stats) : w;
   };
+  // best/: the kept epoch's weights on raw features, with its validation and what it trained on.
+  const writeBest = (weights: HeadWeights, v: ReturnType<typeof validate>) =>
+    saveHead(
+      paths.best,
+      {
+        format: 'vidkind-head/1',
+        config: head,
+        backbone: rc.data.backbone,
+        frames: rc.data.frames,
+        classes: [...CLASS_IDS],
+        subclasses: rc.subclasses,
+        meta: {
+          seed: c.seed,
+          epochsTrained: st.history.length,
+          bestEpoch: st.epoch,
+          valMacroF1: v.macroF1,
+          valAccuracy: v.accuracy,
+          valLoss: v.loss,
+          data: rc.data,
+          splitKeys: {
+            train: trainSet.keys,
+            val: valSet.keys,
+            test: Object.keys(rc.split)
+              .filter((k) => rc.split[k] === 'test')
+              .sort(),
+          },
+          train: c,
+        },
+      },
+      weights,
+    );
+
+  if (c.solver === 'lbfgs') return solveRun();
   const lrAt = (step: number) => cosineWarmRestartLr(step, { lrMax: c.lr, lrMin: c.lrMin, t0, tMult: c.tMult });
+
+  /** `"solver": "lbfgs"` (train/solve.ts): one record per L-BFGS iteration, best/ written at the end. */
+  function solveRun(): TrainResult {
+    checkSolverConfig(c, head);
+    let kept: { weights: HeadWeights; v: ReturnType<typeof validate> } | null = null;
+    let interrupted = false;
+    let since = performance.now();
+    const solved = solveStatsHead({
+      head,
+      c,
+      set: trainSet,
+      stats,
+      names,
+      shapes,
+      onIteration: ({ iteration, loss, step, params: solvedParams }) => {
+        params = solvedParams;
+        const weights = weightsMap();
+        const v = validate(head, weights, valSet, c);
+        const record: EpochRecord = {
+          epoch: iteration,
+          trainLoss: loss,
+          valLoss: v.loss,
+          valMacroF1: v.macroF1,
+          valAccuracy: v.accuracy,
+          lr: step,
+          seconds: (performance.now() - since) / 1000,
+        };
+        since = performance.now();
+        st.history.push(record);
+        if (c.keep === 'last' || v.macroF1 > st.bestF1) {
+          st.bestF1 = v.macroF1;
+          st.bestEpoch = iteration;
+          kept = { weights, v };
+        }
+        st.epoch = iteration + 1;
+        o.onProgress?.({
+          epoch: iteration,
+          epochs: c.epochs,
+          step: 1,
+          stepsPerEpoch: 1,
+          globalStep: iteration + 1,
+          totalSteps: c.epochs,
+          loss,
+          lr: step,
+        });
+        o.onEpoch?.(record);
+        if (o.shouldStop?.()) interrupted = true;
+        return !interrupted && !(c.keep === 'best' && iteration - st.bestEpoch >= c.patience);
+      },
+    });
+    writeJsonAtomic(paths.history, st.history);
+    // Interrupted: nothing is kept; a resumed run solves again from the start (it is deterministic).
+    if (interrupted) return result('interrupted');
+    if (!kept) {
+      // Converged before its first iteration (zero weights are optimal): keep those.
+      params = solved.params;
+      const weights = weightsMap();
+      kept = { weights, v: validate(head, weights, valSet, c) };
+      st.bestF1 = kept.v.macroF1;
+    }
+    const k: { weights: HeadWeights; v: ReturnType<typeof validate> } = kept;
+    writeBest(k.weights, k.v);
+    st.done = true;
+    save();
+    // 'stopped' here is patience (keep "best"); 'no-progress' is the optimum to float32 precision.
+    const status = solved.reason === 'stopped' ? 'early-stopped' : 'finished';
+    finishBest(paths.best, st.history.length, status);
+    return result(status);
+  }
 
   // With shards, moves params, moments and the training clips into shared memory (the arrays stay valid).
   const runner = await StepRunner.start({ head, names, shapes, params, set: trainSet, c, stats }, adam, o.threads ?? 1);
@@ -304,35 +413,7 @@ export async function trainHead(o: TrainRunOptions): Promise<TrainResult> {
       if (c.keep === 'last' || v.macroF1 > st.bestF1) {
         st.bestF1 = v.macroF1;
         st.bestEpoch = st.epoch;
-        saveHead(
-          paths.best,
-          {
-            format: 'vidkind-head/1',
-            config: head,
-            backbone: rc.data.backbone,
-            frames: rc.data.frames,
-            classes: [...CLASS_IDS],
-            subclasses: rc.subclasses,
-            meta: {
-              seed: c.seed,
-              epochsTrained: st.history.length,
-              bestEpoch: st.epoch,
-              valMacroF1: v.macroF1,
-              valAccuracy: v.accuracy,
-              valLoss: v.loss,
-              data: rc.data,
-              splitKeys: {
-                train: trainSet.keys,
-                val: valSet.keys,
-                test: Object.keys(rc.split)
-                  .filter((k) => rc.split[k] === 'test')
-                  .sort(),
-              },
-              train: c,
-            },
-          },
-          weights,
-        );
+        writeBest(weights, v);
       }
       writeJsonAtomic(paths.history, st.history);
       st.epoch++;

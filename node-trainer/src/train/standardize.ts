@@ -92,12 +92,42 @@ function flooredScales(variance: Float64Array): Float32Array {
  */
 export function pooledStats(set: ClipSet, s: InputStats, frames: number): { mean: Float32Array; scale: Float32Array } {
   const D = set.dim;
-  const pick = binFrames(set.frames, frames);
   const sum = new Float64Array(2 * D);
   const sq = new Float64Array(2 * D);
+  forEachClipStatistics(set, s, frames, (_, m, sd) => {
+    for (let d = 0; d < D; d++) {
+      sum[d]! += m[d]!;
+      sq[d]! += m[d]! * m[d]!;
+      sum[D + d]! += sd[d]!;
+      sq[D + d]! += sd[d]! * sd[d]!;
+    }
+  });
+  const n = set.half.length;
+  if (n === 0) throw new Error('pooled statistics need at least one clip');
+  const mean = Float32Array.from(sum, (x) => x / n);
+  const variance = Float64Array.from(sq, (x, i) => Math.max(0, x / n - mean[i]! * mean[i]!));
+  const scale = new Float32Array(2 * D);
+  scale.set(flooredScales(variance.subarray(0, D)), 0);
+  scale.set(flooredScales(variance.subarray(D)), D);
+  return { mean, scale };
+}
+
+/**
+ * Each clip's statistics as a stats head computes them (head/params.ts): per dimension, the mean
+ * `m` and standard deviation `sd` (sqrt(variance + STATS_EPS)) over `frames` bin-centre frames, of
+ * the inputs standardised by `s`. `visit` gets clip i's arrays, reused for the next clip.
+ */
+export function forEachClipStatistics(
+  set: ClipSet,
+  s: Pick<InputStats, 'mean' | 'scale'>,
+  frames: number,
+  visit: (i: number, m: Float64Array, sd: Float64Array) => void,
+): void {
+  const D = set.dim;
+  const pick = binFrames(set.frames, frames);
   const m = new Float64Array(D);
   const v = new Float64Array(D);
-  for (const h of set.half) {
+  set.half.forEach((h, i) => {
     const x = decodeHalf(h);
     m.fill(0);
     v.fill(0);
@@ -108,22 +138,9 @@ export function pooledStats(set: ClipSet, s: InputStats, frames: number): { mean
         const e = (x[t * D + d]! - s.mean[d]!) * s.scale[d]! - m[d]!;
         v[d]! += e * e;
       }
-    for (let d = 0; d < D; d++) {
-      const sd = Math.sqrt(v[d]! / pick.length + STATS_EPS);
-      sum[d]! += m[d]!;
-      sq[d]! += m[d]! * m[d]!;
-      sum[D + d]! += sd;
-      sq[D + d]! += sd * sd;
-    }
-  }
-  const n = set.half.length;
-  if (n === 0) throw new Error('pooled statistics need at least one clip');
-  const mean = Float32Array.from(sum, (x) => x / n);
-  const variance = Float64Array.from(sq, (x, i) => Math.max(0, x / n - mean[i]! * mean[i]!));
-  const scale = new Float32Array(2 * D);
-  scale.set(flooredScales(variance.subarray(0, D)), 0);
-  scale.set(flooredScales(variance.subarray(D)), D);
-  return { mean, scale };
+    for (let d = 0; d < D; d++) v[d] = Math.sqrt(v[d]! / pick.length + STATS_EPS);
+    visit(i, m, v);
+  });
 }
 
 /** x [.., D] -> (x - mean) * scale, as tensors (for the training forward pass). */

@@ -78,6 +78,28 @@ describe('exportRun', () => {
     const card = readFileSync(join(models, 'MODEL_CARD.md'), 'utf8');
     expect(card).toContain('No test split: these models trained on every source but the validation ones');
     expect(card).toContain('both fitted on the 500 held-out clips of the cross-validation below');
+
+    // Trained on the validation clips too, by the L-BFGS solver: the card says the figures are in-sample,
+    // and lists the solver's settings without AdamW's.
+    const train = {
+      solver: 'lbfgs',
+      trainOnVal: true,
+      l2: 0.1,
+      epochs: 300,
+      lr: 0.001,
+      batch: 32,
+      weightDecay: 50,
+      keep: 'last',
+      mixup: 0,
+    };
+    writeFileSync(join(run, 'config.json'), JSON.stringify({ train, data: { frames: 8, clips: { train: 90, val: 10, test: 0 } } }));
+    const models2 = join(root, 'models2');
+    makeModelsDir(models2);
+    await exportRun({ run, to: models2, testModel: true, tfjsParity: false });
+    const card2 = readFileSync(join(models2, 'MODEL_CARD.md'), 'utf8');
+    expect(card2).toContain('No held-out split: these models trained on every source, the validation ones too (trainOnVal)');
+    expect(card2).not.toContain('No test split');
+    expect(card2).toContain('- Training: solver lbfgs, epochs 300, l2 0.1, keep last, trainOnVal true (full-batch L-BFGS');
   });
 
   it('exports an ensemble: ONNX files matching their checkpoints, valid manifest entries, one model-card section', async () => {

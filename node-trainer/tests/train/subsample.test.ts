@@ -133,6 +133,26 @@ describe('which epoch a run keeps (config keep)', () => {
     expect(f1s.length === 6 || f1s.length === best.bestEpoch + 2).toBe(true);
     expect(() => config({ keep: 'first' })).toThrow();
   });
+
+  it('trainOnVal trains on the validation clips as well, and only with keep "last"', async () => {
+    const r = await trainHead({ features, out: join(root, 'tov'), config: config({ keep: 'last', trainOnVal: true }), resume: false });
+    expect(r.status).toBe('finished');
+    const split = (run: string) =>
+      (loadHead(join(root, run, 'best')).head.meta as { splitKeys: { train: string[]; val: string[] } }).splitKeys;
+    const plain = split('last');
+    expect(plain.val.length).toBeGreaterThan(0);
+    expect(plain.train.some((k) => plain.val.includes(k))).toBe(false);
+    // The same split (same seed), its validation clips now among the trained ones; validation still logs.
+    expect(split('tov').val).toEqual(plain.val);
+    expect(split('tov').train).toEqual([...plain.train, ...plain.val].sort());
+    expect(history('tov')).toHaveLength(6);
+    // More clips per epoch, so other steps and other weights than the plain run's.
+    const weights = (run: string) => readFileSync(join(root, run, 'best', 'weights.bin'));
+    expect(weights('tov').equals(weights('last'))).toBe(false);
+    await expect(
+      trainHead({ features, out: join(root, 'tov-best'), config: config({ keep: 'best', trainOnVal: true }), resume: false }),
+    ).rejects.toThrow(/trainOnVal/);
+  });
 });
 
 describe('epoch order with source balancing (config sourceBalance)', () => {
