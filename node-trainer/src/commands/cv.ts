@@ -118,7 +118,9 @@ async function run(o: CvCliOptions): Promise<void> {
         `${seedTag}fold ${fold}${members > 1 ? ` member ${m}` : ''} epoch ${r.epoch + 1}: val macro-F1 ${r.valMacroF1.toFixed(4)} (${r.seconds.toFixed(1)} s)`,
       ),
     onFold: (f) =>
-      log(`${seedTag}fold ${f.fold} held out ${f.sources.length} sources (${f.clips} clips): macro-F1 ${f.macroF1.toFixed(4)}`),
+      log(
+        `${seedTag}fold ${f.fold} held out ${f.sources.length} sources (${f.clips} clips): macro-F1 ${f.macroF1.toFixed(4)}${base.trainOnVal ? " (at its validation's temperature; the report predicts at the other folds')" : ''}`,
+      ),
   };
   const h =
     o.seeds === undefined

@@ -16,7 +16,7 @@ import type { TrainConfig } from '../train/config.ts';
 import { trainEnsemble, type EnsembleHandle } from '../train/ensemble.ts';
 import type { TrainProgress, TrainResult } from '../train/loop.ts';
 import type { EpochRecord } from '../train/run-dir.ts';
-import { calibrationError, nll, pooledCalibration, type PooledCalibration } from './calibration.ts';
+import { calibrationError, ensembleProbsAll, nll, pooledCalibration, type PooledCalibration } from './calibration.ts';
 import { OOD_PERCENTILE, scoreRun, type GivenCalibration } from './evaluate.ts';
 import { classificationMetrics, type ClassScores } from './metrics.ts';
 import { stat, type Stat } from './repeated.ts';
@@ -95,6 +95,13 @@ export interface CrossValidationReport {
   perSource: SourceScore[];
   /** The cv.json whose folds were kept for the sources it held (`vidkind cv --folds-from`). */
   foldsFrom?: string;
+  /**
+   * The temperature each fold's clips were predicted at (the ensemble's argmax depends on it):
+   * "validation", the fold run's own fit; "other-folds", the pooled fit without that fold (as a
+   * model calibrated by the cross-validation predicts), used when validation was trained on
+   * (`trainOnVal`), since a temperature fitted on clips the heads trained on is not one to judge by.
+   */
+  predictedAt: 'validation' | 'other-folds';
   /** Temperature and OOD threshold fitted on the pooled held-out clips (`vidkind eval --calibration` uses them). */
   calibration: CrossValidationCalibration;
 }
@@ -130,6 +137,8 @@ export const CrossValidationFileSchema = z.object({
   confusion: z.array(z.array(z.number())),
   foldMacroF1: StatSchema,
   foldAccuracy: StatSchema,
+  // Absent in cv.json files written before it was recorded (they predicted at validation's temperature).
+  predictedAt: z.enum(['validation', 'other-folds']).default('validation'),
   perSource: z.array(
     z.object({
       source: z.string(),
@@ -303,17 +312,25 @@ export function crossValidate(o: CrossValidateOptions): CrossValidationHandle {
 function pool(o: CrossValidateOptions, items: Map<string, FeatureItem>, scored: ScoredFold[]): CrossValidationReport {
   scored.sort((a, b) => a.score.fold - b.score.fold);
   const classes = scored[0]!.classes;
+  const pooledCal = pooledCalibration(
+    scored.map((s) => ({ memberLogits: s.memberLogits, labels: s.labels })),
+    OOD_PERCENTILE,
+  );
+  const predictedAt = o.config.trainOnVal ? 'other-folds' : 'validation';
+  const probsOf = (s: ScoredFold, k: number) =>
+    predictedAt === 'other-folds' ? ensembleProbsAll(s.memberLogits, s.labels.length, pooledCal.leaveOneOutTemperatures[k]!) : s.probs;
+  const predictions = scored.map((s, k) => probsOf(s, k).map(argmax));
   const truth: number[] = [];
   const pred: number[] = [];
   const bySource = new Map<string, SourceScore>();
   const seen = new Set<string>();
-  for (const s of scored)
+  for (const [k, s] of scored.entries())
     s.keys.forEach((key, i) => {
       // Folds partition the sources, so no clip is held out twice; a repeat means a broken split.
       if (seen.has(key)) throw new Error(`clip ${key} was held out by two folds`);
       seen.add(key);
       const y = s.labels[i]!;
-      const p = argmax(s.probs[i]!);
+      const p = predictions[k]![i]!;
       truth.push(y);
       pred.push(p);
       const item = items.get(key)!;
@@ -333,14 +350,15 @@ function pool(o: CrossValidateOptions, items: Map<string, FeatureItem>, scored: 
       bySource.set(id, src);
     });
   const m = classificationMetrics(truth, pred, classes.length);
-  const perFold = scored.map((s) => s.score);
+  const perFold = scored.map((s, k) => {
+    if (predictedAt === 'validation') return s.score;
+    const fm = classificationMetrics(s.labels, predictions[k]!, classes.length);
+    return { ...s.score, accuracy: fm.accuracy, macroF1: fm.macroF1 };
+  });
   const valFlagged = scored.reduce((n, s) => n + s.probs.filter((p) => oodScore(p) > s.oodThreshold).length, 0);
   const valProbs = scored.flatMap((s) => s.probs);
   const calibration: CrossValidationCalibration = {
-    ...pooledCalibration(
-      scored.map((s) => ({ memberLogits: s.memberLogits, labels: s.labels })),
-      OOD_PERCENTILE,
-    ),
+    ...pooledCal,
     validationFitted: {
       temperature: stat(scored.map((s) => s.temperature)),
       eceAfter: calibrationError(valProbs, truth).ece,
@@ -368,6 +386,7 @@ function pool(o: CrossValidateOptions, items: Map<string, FeatureItem>, scored: 
       (a, b) => a.correct / a.clips - b.correct / b.clips || b.clips - a.clips || (a.source < b.source ? -1 : 1),
     ),
     ...(o.foldsFrom === undefined ? {} : { foldsFrom: o.foldsFrom }),
+    predictedAt,
     calibration,
   };
 }

@@ -169,7 +169,7 @@ function cvLines(cv: CrossValidationFile, worst = 8): string[] {
   const lines = [
     '### Cross-validation by source',
     '',
-    `\`vidkind cv\`, ${cv.folds} folds of the sources (stratified by class), ${cv.members > 1 ? `${cv.members} heads per fold, ` : ''}the same training settings, scored on ${cv.frames} frames per clip: each of the ${cv.clips} clips is predicted once, by a model that never saw its source.`,
+    `\`vidkind cv\`, ${cv.folds} folds of the sources (stratified by class), ${cv.members > 1 ? `${cv.members} heads per fold, ` : ''}the same training settings, scored on ${cv.frames} frames per clip: each of the ${cv.clips} clips is predicted once, by a model that never saw its source${cv.predictedAt === 'other-folds' ? ", at the temperature fitted on the other folds' held-out clips (its validation clips were trained on)" : ''}.`,
     '',
     `- Pooled: accuracy ${pct(cv.accuracy)}, macro-F1 ${cv.macroF1.toFixed(3)}.`,
     `- Per fold macro-F1: ${formatStat(cv.foldMacroF1)}.`,

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCvCalibration, type CrossValidationReport } from '../../src/eval/cross-validate.ts';
 import type { SeedsReport } from '../../src/eval/cv-seeds.ts';
-import { evaluateRun } from '../../src/eval/evaluate.ts';
+import { evaluateRun, scoreRun } from '../../src/eval/evaluate.ts';
+import { classificationMetrics } from '../../src/eval/metrics.ts';
+import { argmax, meanProbs, softmax } from '../../../src/core/postprocess.ts';
 import { exportRun } from '../../src/export/export-run.ts';
 import { readManifestFile } from '../../src/manifest-file.ts';
 import { itemKey, readIndex, readItemFeatures, writeItem } from '../../src/features/store.ts';
@@ -192,6 +194,45 @@ describe('vidkind cv', () => {
     expect(readFileSync(join(models, 'MODEL_CARD.md'), 'utf8')).toContain(
       `both fitted on the ${items.length} held-out clips of the cross-validation below`,
     );
+  });
+
+  it('with trainOnVal predicts each fold at the temperature fitted on the other folds, not at its in-sample validation one', async () => {
+    expect((JSON.parse(readFileSync(join(out, 'cv.json'), 'utf8')) as CrossValidationReport).predictedAt).toBe('validation');
+    const tov = join(root, 'cv-tov');
+    const tovConfig = {
+      head: 'stats',
+      solver: 'lbfgs',
+      epochs: 40,
+      keep: 'last',
+      trainOnVal: true,
+      focalGamma: 0,
+      l2: 0.01,
+      dropout: 0,
+      seed: 5,
+    };
+    const run = await cv(['--out', tov, '--folds', '3', '--members', '2', '--config', JSON.stringify(tovConfig)]);
+    expect(run.code, run.out).toBe(0);
+    expect(run.out).toContain("at its validation's temperature; the report predicts at the other folds'");
+    const r = JSON.parse(readFileSync(join(tov, 'cv.json'), 'utf8')) as CrossValidationReport;
+    expect(r.predictedAt).toBe('other-folds');
+    // By hand: each fold's members' logits at that fold's leave-one-out temperature, averaged, argmax.
+    const truth: number[] = [];
+    const pred: number[] = [];
+    const foldF1: number[] = [];
+    for (let k = 0; k < 3; k++) {
+      const s = await scoreRun(join(tov, `fold-${k}`), 'test', undefined, r.frames);
+      const t = r.calibration.leaveOneOutTemperatures[k]!;
+      const p = Array.from(s.labels, (_, i) => argmax(meanProbs(s.memberLogits.map((m) => softmax(m[i]!, t)))));
+      truth.push(...s.labels);
+      pred.push(...p);
+      foldF1.push(classificationMetrics(Array.from(s.labels), p, 4).macroF1);
+    }
+    const m = classificationMetrics(truth, pred, 4);
+    expect(r.macroF1).toBeCloseTo(m.macroF1, 10);
+    expect(r.confusion).toEqual(m.confusion);
+    r.perFold.forEach((f, k) => expect(f.macroF1).toBeCloseTo(foldF1[k]!, 10));
+    // The temperatures differ from fold to fold's own validation fits, so this is not the old rule in disguise.
+    expect(r.calibration.leaveOneOutTemperatures).not.toEqual(r.perFold.map(() => r.calibration.validationFitted.temperature.mean));
   });
 
   it('--folds-from keeps every source in its earlier fold and deals added sources around them', async () => {
