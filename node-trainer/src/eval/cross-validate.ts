@@ -308,6 +308,20 @@ export function crossValidate(o: CrossValidateOptions): CrossValidationHandle {
   };
 }
 
+/**
+ * Each fold's predicted class per clip: from its probabilities at its own validation temperature,
+ * or ("other-folds") from its members' logits at `temperatures[k]`, fitted without fold k.
+ */
+export function foldPredictions(
+  folds: Pick<ScoredFold, 'memberLogits' | 'labels' | 'probs'>[],
+  predictedAt: CrossValidationReport['predictedAt'],
+  temperatures: number[],
+): number[][] {
+  return folds.map((s, k) =>
+    (predictedAt === 'other-folds' ? ensembleProbsAll(s.memberLogits, s.labels.length, temperatures[k]!) : s.probs).map(argmax),
+  );
+}
+
 /** Pools the folds' held-out predictions into one report. */
 function pool(o: CrossValidateOptions, items: Map<string, FeatureItem>, scored: ScoredFold[]): CrossValidationReport {
   scored.sort((a, b) => a.score.fold - b.score.fold);
@@ -317,9 +331,7 @@ function pool(o: CrossValidateOptions, items: Map<string, FeatureItem>, scored: 
     OOD_PERCENTILE,
   );
   const predictedAt = o.config.trainOnVal ? 'other-folds' : 'validation';
-  const probsOf = (s: ScoredFold, k: number) =>
-    predictedAt === 'other-folds' ? ensembleProbsAll(s.memberLogits, s.labels.length, pooledCal.leaveOneOutTemperatures[k]!) : s.probs;
-  const predictions = scored.map((s, k) => probsOf(s, k).map(argmax));
+  const predictions = foldPredictions(scored, predictedAt, pooledCal.leaveOneOutTemperatures);
   const truth: number[] = [];
   const pred: number[] = [];
   const bySource = new Map<string, SourceScore>();

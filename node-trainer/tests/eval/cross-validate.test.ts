@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readCvCalibration, type CrossValidationReport } from '../../src/eval/cross-validate.ts';
+import { foldPredictions, readCvCalibration, type CrossValidationReport } from '../../src/eval/cross-validate.ts';
 import type { SeedsReport } from '../../src/eval/cv-seeds.ts';
 import { evaluateRun, scoreRun } from '../../src/eval/evaluate.ts';
 import { classificationMetrics } from '../../src/eval/metrics.ts';
@@ -28,8 +28,12 @@ const items = readIndex(features);
 // memberConfigs comes after folds/fold in the schema: --resume must not take the reordered keys for another config.
 const config = JSON.stringify({ ...TINY_HEAD, epochs: 4, batch: 8, seed: 5, lr: 3e-3, patience: 100, memberConfigs: [{ lr: 3e-3 }] });
 
-function cv(args: string[], onStart?: (kill: (sig: NodeJS.Signals) => void) => void): Promise<{ code: number | null; out: string }> {
-  const child = spawn(process.execPath, [bin, 'cv', '--features', features, '--no-progress', ...args], {
+function cv(
+  args: string[],
+  onStart?: (kill: (sig: NodeJS.Signals) => void) => void,
+  store = features,
+): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, [bin, 'cv', '--features', store, '--no-progress', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -38,6 +42,22 @@ function cv(args: string[], onStart?: (kill: (sig: NodeJS.Signals) => void) => v
   onStart?.((sig) => child.kill(sig));
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code: signal ? null : code, out })));
 }
+
+describe('foldPredictions', () => {
+  it("answers at each fold's validation temperature, or at the one fitted on the other folds", () => {
+    // Member A is sure of class 0 (margin 2); member B leans to class 1 by 0.3 over classes 2 and 3.
+    // Sharp (T 0.05) the larger margin wins: class 0. Soft (T 20) the mean of the logits does: class 1.
+    const clip = [Float32Array.of(2, 0, 0, 0), Float32Array.of(0, 2.2, 1.9, 1.9)];
+    const fold = (t: number) => ({
+      memberLogits: clip.map((l) => [l]),
+      labels: Int32Array.of(1),
+      probs: [meanProbs(clip.map((l) => softmax(l, t)))],
+    });
+    const folds = [fold(0.05), fold(20)];
+    expect(foldPredictions(folds, 'validation', [20, 0.05])).toEqual([[0], [1]]);
+    expect(foldPredictions(folds, 'other-folds', [20, 0.05])).toEqual([[1], [0]]);
+  });
+});
 
 describe('vidkind cv', () => {
   const out = join(root, 'cv');
@@ -55,6 +75,7 @@ describe('vidkind cv', () => {
     expect(second.code, second.out).toBe(0);
     expect(second.out).toContain(`3-fold cross-validation by source: ${items.length} clips`);
     const r = JSON.parse(readFileSync(join(out, 'cv.json'), 'utf8')) as CrossValidationReport;
+    expect(r.predictedAt).toBe('validation'); // each fold at its own validation temperature (no trainOnVal)
 
     // Every clip is held out by exactly one fold; the folds partition the 24 sources, each class's 6
     // sources two to a fold.
@@ -197,8 +218,14 @@ describe('vidkind cv', () => {
   });
 
   it('with trainOnVal predicts each fold at the temperature fitted on the other folds, not at its in-sample validation one', async () => {
-    expect((JSON.parse(readFileSync(join(out, 'cv.json'), 'utf8')) as CrossValidationReport).predictedAt).toBe('validation');
     const tov = join(root, 'cv-tov');
+    // Hard clips, two members on other features of the same clips (foldPredictions's test below has
+    // clips whose answer the temperature decides).
+    const hard = [4, 8].map((seed) => {
+      const dir = join(root, `features-hard-${seed}`);
+      writeSyntheticStore(dir, { clipsPerSource: 3, sourcesPerClass: 6, frames: 6, dim: 12, seed, separation: 0.3 });
+      return dir;
+    });
     const tovConfig = {
       head: 'stats',
       solver: 'lbfgs',
@@ -210,7 +237,11 @@ describe('vidkind cv', () => {
       dropout: 0,
       seed: 5,
     };
-    const run = await cv(['--out', tov, '--folds', '3', '--members', '2', '--config', JSON.stringify(tovConfig)]);
+    const run = await cv(
+      ['--out', tov, '--folds', '3', '--members', '2', '--config', JSON.stringify(tovConfig)],
+      undefined,
+      hard.join(','),
+    );
     expect(run.code, run.out).toBe(0);
     expect(run.out).toContain("at its validation's temperature; the report predicts at the other folds'");
     const r = JSON.parse(readFileSync(join(tov, 'cv.json'), 'utf8')) as CrossValidationReport;
@@ -231,8 +262,6 @@ describe('vidkind cv', () => {
     expect(r.macroF1).toBeCloseTo(m.macroF1, 10);
     expect(r.confusion).toEqual(m.confusion);
     r.perFold.forEach((f, k) => expect(f.macroF1).toBeCloseTo(foldF1[k]!, 10));
-    // The temperatures differ from fold to fold's own validation fits, so this is not the old rule in disguise.
-    expect(r.calibration.leaveOneOutTemperatures).not.toEqual(r.perFold.map(() => r.calibration.validationFitted.temperature.mean));
   });
 
   it('--folds-from keeps every source in its earlier fold and deals added sources around them', async () => {
