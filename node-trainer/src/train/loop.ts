@@ -260,7 +260,7 @@ export async function trainHead(o: TrainRunOptions): Promise<TrainResult> {
         meta: {
           seed: c.seed,
           epochsTrained: st.history.length,
-          bestEpoch: st.epoch,
+          bestEpoch: st.bestEpoch,
           valMacroF1: v.macroF1,
           valAccuracy: v.accuracy,
           valLoss: v.loss,

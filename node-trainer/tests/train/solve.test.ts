@@ -107,6 +107,7 @@ describe('solver "lbfgs" (stats head)', () => {
     history.slice(1).forEach((h, i) => expect(h.trainLoss).toBeLessThanOrEqual(history[i]!.trainLoss));
     expect(history.at(-1)!.trainLoss).toBeLessThan(0.9 * history[0]!.trainLoss);
     expect(r1.bestEpoch).toBe(history.length - 1);
+    expect(loadHead(join(root, 's1', 'best')).head.meta.bestEpoch).toBe(r1.bestEpoch);
     expect((await trainHead({ features, out: join(root, 's1'), config: config(), resume: true })).status).toBe('already-done');
     // Another seed on the same split: the same weights (the solver starts at zero and draws nothing).
     const split = readRunConfig(join(root, 's1')).split;
