@@ -304,7 +304,7 @@ function captureCandidates(): Candidate[] {
   const out: Candidate[] = [];
   for (const session of allSessions()) {
     if (!existsSync(session.cmd) || !existsSync(session.program)) {
-      log(`skip capture ${session.id}: ${session.cmd} not installed`);
+      log(`skip capture ${session.id}: ${existsSync(session.cmd) ? session.program : session.cmd} not installed`);
       continue;
     }
     segments(session).forEach((seg, i) => {

@@ -96,7 +96,6 @@ export function allSessions(): CaptureSession[] {
     ['hexadrop', 'xscreensaver-data'],
     ['abstractile', 'xscreensaver-data-extra'],
     ['cwaves', 'xscreensaver-data-extra'],
-    ['thornbird', 'xscreensaver-data-extra'],
     ['vermiculate', 'xscreensaver-data-extra'],
     ['squiral', 'xscreensaver-data-extra'],
     ['fiberlamp', 'xscreensaver-data-extra'],

@@ -141,6 +141,35 @@ test('three dropped files, one corrupt: two verdicts, one clear error, and the q
   await expect(page.locator('img[src="x"]')).toHaveCount(0);
   await shot(page, 'results-light-wide');
 
+  // Filters with counts: one verdict at a time, the failures alone; and an order.
+  const filters = page.getByTestId('result-filters');
+  await expect(filters.locator('[data-filter="all"]')).toHaveAttribute('aria-pressed', 'true');
+  await expect(filters.locator('[data-filter="all"]')).toHaveText(/All\s+3/);
+  await expect(filters.locator('[data-filter="failed"]')).toHaveText(/Couldn't read\s+1/);
+  const labels = await ok.getByTestId('result-label').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.label!));
+  const verdict = labels[0]!;
+  const withVerdict = labels.filter((l) => l === verdict).length;
+  await filters.locator(`[data-filter="${verdict}"]`).click();
+  await expect(filters.locator(`[data-filter="${verdict}"]`)).toHaveAttribute('aria-pressed', 'true');
+  await expect(rows).toHaveCount(withVerdict);
+  expect(await rows.getByTestId('result-label').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.label))).toEqual(
+    Array(withVerdict).fill(verdict),
+  );
+  await expect(page.getByTestId('results-count')).toHaveText(`(${withVerdict} of 3)`);
+  await filters.locator('[data-filter="failed"]').click();
+  await expect(rows).toHaveCount(1);
+  await expect(rows).toHaveAttribute('data-outcome', 'error');
+  await filters.locator('[data-filter="all"]').click();
+  await expect(rows).toHaveCount(3);
+  await page.getByTestId('result-order').selectOption('least-confident');
+  await expect(rows.last()).toHaveAttribute('data-outcome', 'error');
+  const shownConfidences = await ok
+    .getByTestId('result-confidence')
+    .evaluateAll((els) => els.map((e) => Number.parseInt(e.textContent ?? '', 10)));
+  expect(shownConfidences).toEqual([...shownConfidences].sort((a, b) => a - b));
+  await page.getByTestId('result-order').selectOption('added');
+  await expect(ok.getByTestId('result-name')).toHaveText(['h264.mp4', 'vp9.webm']);
+
   // Detail view: timeline over the duration, sampled frames, attention strip; the timeline seeks the preview.
   await ok.first().getByTestId('open-detail').click();
   const detail = page.getByTestId('detail');
