@@ -4,7 +4,8 @@
  * (least confident first: the ones worth a second look).
  */
 import { isErrorResult, type Result } from '../core/result';
-import { CLASS_IDS, type ClassId } from '../core/taxonomy';
+import type { ResultSummary } from '../core/result-summary';
+import type { ClassId } from '../core/taxonomy';
 
 /** "all", one verdict, the results flagged "maybe none of the four", or the files that failed. */
 export type ResultFilter = 'all' | ClassId | 'uncertain' | 'failed';
@@ -15,29 +16,6 @@ export const RESULT_ORDERS: readonly { id: ResultOrder; label: string }[] = [
   { id: 'name', label: 'By name' },
   { id: 'least-confident', label: 'Least confident first' },
 ];
-
-export interface ResultSummary {
-  total: number;
-  byClass: Record<ClassId, number>;
-  /** Verdicts whose out-of-distribution score is above the model's threshold (counted in byClass too). */
-  uncertain: number;
-  failed: number;
-}
-
-export function summarize(results: readonly Result[]): ResultSummary {
-  const byClass = Object.fromEntries(CLASS_IDS.map((c) => [c, 0])) as Record<ClassId, number>;
-  let uncertain = 0;
-  let failed = 0;
-  for (const r of results) {
-    if (isErrorResult(r)) {
-      failed++;
-      continue;
-    }
-    byClass[r.label]++;
-    if (!r.ood.inDistribution) uncertain++;
-  }
-  return { total: results.length, byClass, uncertain, failed };
-}
 
 export function countFor(summary: ResultSummary, filter: ResultFilter): number {
   if (filter === 'all') return summary.total;

@@ -6,4 +6,5 @@ export * from './sampling';
 export * from './preprocess';
 export * from './postprocess';
 export * from './result';
+export * from './result-summary';
 export * from './verdict';

@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { isErrorResult } from '../../../src/core/result.ts';
+import { summarize, summaryText } from '../../../src/core/result-summary.ts';
 import { DEVICES, type Device } from '../backbone-runtime/session.ts';
 import { classifyFiles } from '../classify/classify-files.ts';
 import { resolveEnsemble } from '../classify/ensemble-models.ts';
@@ -61,6 +62,10 @@ export function register(program: Command): void {
         bar.stop();
         if (format === 'csv') process.stdout.write(resultsToCsv(results));
         if (format === 'table') process.stdout.write(resultsTable(results));
+        // One closing line for people on stderr; stdout stays the results alone.
+        console.error(
+          `vidkind classify: ${summaryText(summarize(results))}${cancelled ? ` (stopped: ${files.length - results.length} not classified)` : ''}`,
+        );
         process.exitCode = cancelled ? 130 : failed > 0 ? 1 : 0;
       } finally {
         bar.stop();

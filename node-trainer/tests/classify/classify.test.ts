@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { softmax } from '../../../src/core/postprocess.ts';
 import { ResultSchema, type SuccessResult } from '../../../src/core/result.ts';
 import { samplePlan } from '../../../src/core/sampling.ts';
-import { CLASS_IDS, DEFAULT_TAXONOMY, flattenSubclasses } from '../../../src/core/taxonomy.ts';
+import { CLASS_IDS, DEFAULT_TAXONOMY, className, flattenSubclasses } from '../../../src/core/taxonomy.ts';
 import { openBackbone } from '../../src/backbone-runtime/session.ts';
 import { collectInputs } from '../../src/classify/inputs.ts';
 import { decodePlans } from '../../src/decode/sampled-frames.ts';
@@ -69,6 +69,12 @@ describe('vidkind classify', () => {
     const results = lines(r.stdout);
     expect(results.map((x) => x.file)).toEqual([join(videos(), 'a.mp4'), join(videos(), 'sub', 'b.mkv'), join(dir, 'broken.mp4')]);
     expect(results[2]).toMatchObject({ error: { code: 'corrupt-file' } });
+    // A closing line on stderr counts the verdicts and the failure.
+    const summary = /vidkind classify: (3 files: .+; 1 failed)\n/.exec(r.stderr)?.[1];
+    expect(summary, r.stderr).toBeDefined();
+    const names = results.flatMap((x) => ('label' in x ? [className(DEFAULT_TAXONOMY, x.label)] : []));
+    expect(names).toHaveLength(2);
+    for (const name of new Set(names)) expect(summary).toContain(`${names.filter((n) => n === name).length} ${name}`);
     const a = results[0] as SuccessResult;
     expect(a.models).toEqual({ backbones: ['tiny-test'], ensemble: 'toy', tta: false, provider: 'onnxruntime-node' });
     expect(a.attention).toHaveLength(8);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseResult, type Result } from '../../../src/core/result';
 import { CLASS_IDS, type ClassId } from '../../../src/core/taxonomy';
-import { arrange, countFor, matchesFilter, summarize, type ResultFilter } from '../../../src/app/results-view';
+import { summarize, summaryText } from '../../../src/core/result-summary';
+import { arrange, countFor, matchesFilter, type ResultFilter } from '../../../src/app/results-view';
 
 function verdict(file: string, label: ClassId, confidence: number, inDistribution = true): Result {
   const rest = (1 - confidence) / 3;
@@ -40,6 +41,14 @@ describe('summarize', () => {
 
   it('of nothing is all zeros', () => {
     expect(summarize([])).toEqual({ total: 0, byClass: { animation: 0, gaming: 0, natural: 0, flat: 0 }, uncertain: 0, failed: 0 });
+  });
+
+  it('reads as one line: the verdicts given, the uncertain among them, the failures', () => {
+    expect(summaryText(summarize(items.map((i) => i.result)))).toBe(
+      '5 files: 1 Animation, 2 Gaming, 1 Flat content (1 uncertain); 1 failed',
+    );
+    expect(summaryText(summarize([items[0]!.result]))).toBe('1 file: 1 Gaming');
+    expect(summaryText(summarize([failure('x.mp4')]))).toBe('1 file: none classified; 1 failed');
   });
 });
 
