@@ -194,6 +194,31 @@ test('three dropped files, one corrupt: two verdicts, one clear error, and the q
   await expect(detail).toHaveCount(0);
 });
 
+test('closing the tab while files are waiting asks first; once the queue is idle it closes without asking', async ({ page }) => {
+  test.setTimeout(240_000);
+  await openApp(page);
+  await page.getByTestId('file-input').setInputFiles([payload('h264.mp4'), payload('vp9.webm')]);
+  await expect(page.getByTestId('queue-status')).toHaveAttribute('data-idle', 'false');
+  // Chromium shows the prompt only on a page the user has interacted with.
+  await page.getByRole('heading', { name: 'vidkind', level: 1 }).click();
+  const dialogs: string[] = [];
+  page.on('dialog', (d) => {
+    dialogs.push(d.type());
+    void d.dismiss(); // "Stay on page"
+  });
+  await page.close({ runBeforeUnload: true });
+  await expect.poll(() => dialogs).toEqual(['beforeunload']);
+  expect(page.isClosed()).toBe(false);
+
+  // The batch goes on, and when it is done the tab closes without a prompt.
+  await waitForQueueIdle(page);
+  await expect(page.getByTestId('result-row')).toHaveCount(2);
+  const closed = page.waitForEvent('close');
+  await page.close({ runBeforeUnload: true });
+  await closed;
+  expect(dialogs).toEqual(['beforeunload']);
+});
+
 test('a real drag and drop (DataTransfer) classifies the dropped file', async ({ page }) => {
   test.setTimeout(240_000);
   await openApp(page);
