@@ -310,6 +310,10 @@ test('cancel: one queued file never runs, a running file stops, cancel all empti
   await page.getByTestId('file-input').setInputFiles([media('mpeg4.avi'), media('vp9.webm'), media('mandelbrot.mp4'), media('h264.mov')]);
   const items = page.getByTestId('queue-item');
   await expect(items).toHaveCount(4);
+  // One bar for the whole batch, in files.
+  const batch = page.getByTestId('batch-progress');
+  await expect(batch).toHaveAttribute('max', '4');
+  await expect(batch).toHaveAttribute('aria-label', /^All files: [0-3] of 4 finished$/);
 
   // Cancel the second file while it waits: it is marked cancelled at once.
   await items.nth(1).getByTestId('cancel-item').click();
@@ -326,6 +330,7 @@ test('cancel: one queued file never runs, a running file stops, cancel all empti
   await waitForQueueIdle(page, 60_000);
   await expect(page.getByTestId('queue-status')).toContainText('4 cancelled');
   await expect(page.getByTestId('result-row')).toHaveCount(0);
+  await expect(batch).toHaveCount(0);
   await shot(page, 'cancelled-light-wide');
 
   // The queue still works after cancelling.
