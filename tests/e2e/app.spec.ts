@@ -190,8 +190,53 @@ test('three dropped files, one corrupt: two verdicts, one clear error, and the q
     await expect(detail.getByTestId('no-preview')).toBeVisible();
   }
   await shot(page, 'detail-light-wide');
+
+  // Previous / Next step through the verdicts (the failed file is skipped): the next test.
+  await expect(detail.getByTestId('detail-position')).toHaveText('1 of 2');
+  await expect(detail.getByTestId('detail-prev')).toBeDisabled();
   await page.keyboard.press('Escape');
   await expect(detail).toHaveCount(0);
+});
+
+test('the detail view steps through the results as the list shows them, and the keyboard keeps its place', async ({ page }) => {
+  test.setTimeout(240_000);
+  await openApp(page);
+  const clip = (name: string) => ({ ...payload('h264.mp4'), name });
+  await page.getByTestId('file-input').setInputFiles([clip('c.mp4'), clip('a.mp4'), corruptFile(), clip('b.mp4')]);
+  await waitForQueueIdle(page);
+  await page.getByTestId('result-order').selectOption('name');
+  const rows = page.getByTestId('result-row').and(page.locator('[data-outcome="ok"]'));
+  await expect(rows.getByTestId('result-name')).toHaveText(['a.mp4', 'b.mp4', 'c.mp4']);
+
+  await rows.first().getByTestId('open-detail').click();
+  const detail = page.getByTestId('detail');
+  const title = detail.getByRole('heading', { level: 2 });
+  await expect(title).toHaveText('a.mp4');
+  await expect(detail.getByTestId('detail-position')).toHaveText('1 of 3');
+  await expect(detail.getByTestId('detail-prev')).toBeDisabled();
+  await detail.getByTestId('detail-next').click();
+  await expect(title).toHaveText('b.mp4');
+  await expect(detail.getByTestId('detail-position')).toHaveText('2 of 3');
+  // The button just pressed has the focus in the next view: Enter steps on again.
+  await expect(detail.getByTestId('detail-next')).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(title).toHaveText('c.mp4');
+  await expect(detail.getByTestId('detail-next')).toBeDisabled();
+  await detail.getByTestId('detail-prev').click();
+  await expect(title).toHaveText('b.mp4');
+  await expect(detail.getByTestId('detail-prev')).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(title).toHaveText('a.mp4');
+  await page.keyboard.press('Escape');
+  await expect(detail).toHaveCount(0);
+
+  // In the order added, the view steps in that order.
+  await page.getByTestId('result-order').selectOption('added');
+  await rows.first().getByTestId('open-detail').click();
+  await expect(title).toHaveText('c.mp4');
+  await expect(detail.getByTestId('detail-position')).toHaveText('1 of 3');
+  await detail.getByTestId('detail-next').click();
+  await expect(title).toHaveText('a.mp4');
 });
 
 test('closing the tab while files are waiting asks first; once the queue is idle it closes without asking', async ({ page }) => {
@@ -539,15 +584,16 @@ test.describe('narrow and dark, and accessible', () => {
       await page.setViewportSize({ width: 390, height: 844 });
       await page.emulateMedia({ colorScheme: scheme });
       await openApp(page);
-      await page.getByTestId('file-input').setInputFiles([payload('mandelbrot.mp4'), corruptFile()]);
+      await page.getByTestId('file-input').setInputFiles([payload('mandelbrot.mp4'), payload('h264.mp4'), corruptFile()]);
       await waitForQueueIdle(page);
-      await expect(page.getByTestId('result-row')).toHaveCount(2);
+      await expect(page.getByTestId('result-row')).toHaveCount(3);
       // Nothing overflows sideways on a narrow screen.
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
       await shot(page, `results-${scheme}-narrow`);
       expect(await accessibilityViolations(page)).toEqual([]);
       await page.getByTestId('open-detail').first().click();
       await expect(page.getByTestId('detail')).toBeVisible();
+      await expect(page.getByTestId('detail-next')).toBeEnabled();
       await shot(page, `detail-${scheme}-narrow`);
       expect(await accessibilityViolations(page)).toEqual([]);
       // Keyboard: Escape closes, the timeline's segments are buttons one can tab to.
