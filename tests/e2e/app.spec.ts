@@ -237,6 +237,18 @@ test('the detail view steps through the results as the list shows them, and the 
   await expect(detail.getByTestId('detail-position')).toHaveText('1 of 3');
   await detail.getByTestId('detail-next').click();
   await expect(title).toHaveText('a.mp4');
+  await page.keyboard.press('Escape');
+
+  // Clear finished empties the list; the next file is shown unfiltered.
+  await page.getByTestId('result-filters').locator('[data-filter="failed"]').click();
+  await expect(page.getByTestId('result-row')).toHaveCount(1);
+  await page.getByTestId('clear-finished').click();
+  await expect(page.getByTestId('results')).toHaveCount(0);
+  await expect(page.getByTestId('queue-item')).toHaveCount(0);
+  await page.getByTestId('file-input').setInputFiles([clip('d.mp4'), corruptFile()]);
+  await waitForQueueIdle(page);
+  await expect(page.getByTestId('result-row')).toHaveCount(2);
+  await expect(page.getByTestId('result-filters').locator('[data-filter="all"]')).toHaveAttribute('aria-pressed', 'true');
 });
 
 test('closing the tab while files are waiting asks first; once the queue is idle it closes without asking', async ({ page }) => {
