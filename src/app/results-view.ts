@@ -5,7 +5,8 @@
  */
 import { isErrorResult, type Result } from '../core/result';
 import type { ResultSummary } from '../core/result-summary';
-import type { ClassId } from '../core/taxonomy';
+import type { ClassId, Taxonomy } from '../core/taxonomy';
+import { classLabel } from './format';
 
 /** "all", one verdict, the results flagged "maybe none of the four", or the files that failed. */
 export type ResultFilter = 'all' | ClassId | 'uncertain' | 'failed';
@@ -16,6 +17,14 @@ export const RESULT_ORDERS: readonly { id: ResultOrder; label: string }[] = [
   { id: 'name', label: 'By name' },
   { id: 'least-confident', label: 'Least confident first' },
 ];
+
+/** The name a filter goes by on its button and in the export panel. */
+export function filterLabel(filter: ResultFilter, taxonomy: Taxonomy): string {
+  if (filter === 'all') return 'All';
+  if (filter === 'uncertain') return 'Uncertain';
+  if (filter === 'failed') return "Couldn't read";
+  return classLabel(filter, taxonomy);
+}
 
 export function countFor(summary: ResultSummary, filter: ResultFilter): number {
   if (filter === 'all') return summary.total;

@@ -227,6 +227,16 @@ test('the detail view steps through the results as the list shows them, and the 
   await expect(detail.getByTestId('detail-prev')).toBeFocused();
   await page.keyboard.press('Enter');
   await expect(title).toHaveText('a.mp4');
+  // ← and → step too; at either end they do nothing.
+  await page.keyboard.press('ArrowLeft');
+  await expect(title).toHaveText('a.mp4');
+  await page.keyboard.press('ArrowRight');
+  await expect(title).toHaveText('b.mp4');
+  await page.keyboard.press('ArrowRight');
+  await expect(title).toHaveText('c.mp4');
+  await page.keyboard.press('ArrowLeft');
+  await expect(title).toHaveText('b.mp4');
+  await expect(detail.getByTestId('detail-position')).toHaveText('2 of 3');
   await page.keyboard.press('Escape');
   await expect(detail).toHaveCount(0);
 
@@ -239,9 +249,21 @@ test('the detail view steps through the results as the list shows them, and the 
   await expect(title).toHaveText('a.mp4');
   await page.keyboard.press('Escape');
 
-  // Clear finished empties the list; the next file is shown unfiltered.
+  // While filtered, the export can be limited to the results shown.
+  const exportCount = page.getByTestId('export-count');
+  await expect(exportCount).toContainText('Save 4 results');
+  await expect(page.getByTestId('export-only-shown')).toHaveCount(0);
   await page.getByTestId('result-filters').locator('[data-filter="failed"]').click();
   await expect(page.getByTestId('result-row')).toHaveCount(1);
+  await expect(exportCount).toContainText('Save 4 results');
+  await page.getByTestId('export-only-shown').check();
+  await expect(exportCount).toContainText('Save 1 result ');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-json').click()]);
+  const exported = (JSON.parse(readFileSync(await download.path(), 'utf8')) as unknown[]).map((r) => ResultSchema.parse(r));
+  expect(exported).toHaveLength(1);
+  expect('error' in exported[0]!).toBe(true);
+
+  // Clear finished empties the list; the next file is shown unfiltered.
   await page.getByTestId('clear-finished').click();
   await expect(page.getByTestId('results')).toHaveCount(0);
   await expect(page.getByTestId('queue-item')).toHaveCount(0);

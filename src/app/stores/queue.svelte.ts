@@ -133,8 +133,3 @@ export function clearFinished(): void {
   for (const e of queue.entries) if (e.state !== 'queued' && e.state !== 'running') for (const f of e.frames) URL.revokeObjectURL(f.url);
   queue.entries = queue.entries.filter((e) => e.state === 'queued' || e.state === 'running');
 }
-
-/** Results in the order the files were added; cancelled files have none. */
-export function finishedResults(): Result[] {
-  return queue.entries.flatMap((e) => (e.result && e.state !== 'cancelled' ? [e.result] : []));
-}

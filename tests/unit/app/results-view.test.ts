@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseResult, type Result } from '../../../src/core/result';
-import { CLASS_IDS, type ClassId } from '../../../src/core/taxonomy';
+import { CLASS_IDS, DEFAULT_TAXONOMY, type ClassId, type Taxonomy } from '../../../src/core/taxonomy';
 import { summarize, summaryText } from '../../../src/core/result-summary';
-import { arrange, countFor, matchesFilter, type ResultFilter } from '../../../src/app/results-view';
+import { arrange, countFor, filterLabel, matchesFilter, type ResultFilter } from '../../../src/app/results-view';
 
 function verdict(file: string, label: ClassId, confidence: number, inDistribution = true): Result {
   const rest = (1 - confidence) / 3;
@@ -74,5 +74,19 @@ describe('arrange', () => {
     const copy = [...items];
     arrange(items, 'all', 'name');
     expect(items).toEqual(copy);
+  });
+});
+
+describe('filterLabel', () => {
+  it("names a verdict filter by the taxonomy's class name, and the others in words", () => {
+    expect(filterLabel('all', DEFAULT_TAXONOMY)).toBe('All');
+    expect(filterLabel('uncertain', DEFAULT_TAXONOMY)).toBe('Uncertain');
+    expect(filterLabel('failed', DEFAULT_TAXONOMY)).toBe("Couldn't read");
+    expect(filterLabel('flat', DEFAULT_TAXONOMY)).toBe('Flat content');
+    const renamed: Taxonomy = {
+      ...DEFAULT_TAXONOMY,
+      classes: DEFAULT_TAXONOMY.classes.map((c) => (c.id === 'gaming' ? { ...c, name: 'Video games' } : c)),
+    };
+    expect(filterLabel('gaming', renamed)).toBe('Video games');
   });
 });
