@@ -628,6 +628,12 @@ test.describe('narrow and dark, and accessible', () => {
       await page.getByTestId('open-detail').first().click();
       await expect(page.getByTestId('detail')).toBeVisible();
       await expect(page.getByTestId('detail-next')).toBeEnabled();
+      // On a phone Previous, Next and Close share one line (the arrows alone show); the words stay their names.
+      const nav = ['detail-prev', 'detail-next', 'close-detail'].map((id) => page.getByTestId(id));
+      const tops = await Promise.all(nav.map(async (b) => (await b.boundingBox())!.y));
+      expect(new Set(tops).size, `button tops ${tops.join(', ')}`).toBe(1);
+      await expect(page.getByTestId('detail').getByRole('button', { name: 'Previous', exact: true })).toBeVisible();
+      await expect(page.getByTestId('detail').getByRole('button', { name: 'Next', exact: true })).toBeVisible();
       await shot(page, `detail-${scheme}-narrow`);
       expect(await accessibilityViolations(page)).toEqual([]);
       // Keyboard: Escape closes, the timeline's segments are buttons one can tab to.
