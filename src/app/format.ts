@@ -7,6 +7,11 @@ export function percent(p: number): string {
   return `${Math.round(p * 100)}%`;
 }
 
+/** 1955 -> "1,955": counts read in English, like the rest of the page. */
+export function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
 /** 75 -> "1:15", 3725 -> "1:02:05". */
 export function clock(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));

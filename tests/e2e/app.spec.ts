@@ -433,13 +433,13 @@ test('the models panel says how the models scored on held-out clips, and its lin
   // The cross-validation over the whole corpus first (the steadier figure), then the shipped
   // weights' own test split; the weakest class is the cross-validation's.
   await expect(quality.getByTestId('model-quality-cv')).toHaveText(
-    `Checked on all ${cv.clips} clips of the training corpus, each judged by models trained the same way but without that clip's source: right on ${Math.round(cv.accuracy * 100)}% of them (macro-F1 ${cv.macroF1.toFixed(2)}).`,
+    `Checked on all ${cv.clips.toLocaleString('en-US')} clips of the training corpus, each judged by models trained the same way but without that clip's source: right on ${Math.round(cv.accuracy * 100)}% of them (macro-F1 ${cv.macroF1.toFixed(2)}).`,
   );
   // Models trained on every source (train-defaults.sh since 2026-11-28 evening) have no test split:
   // their recorded validation scores are not shown as if they were one.
   if (metrics.split === 'test')
     await expect(quality.getByTestId('model-quality-test')).toHaveText(
-      `These models on their own test set: ${metrics.clips} clips from sources not used in training, right on ${Math.round(metrics.accuracy * 100)}% of them (macro-F1 ${metrics.macroF1.toFixed(2)}).`,
+      `These models on their own test set: ${metrics.clips.toLocaleString('en-US')} clips from sources not used in training, right on ${Math.round(metrics.accuracy * 100)}% of them (macro-F1 ${metrics.macroF1.toFixed(2)}).`,
     );
   else await expect(quality.getByTestId('model-quality-test')).toHaveCount(0);
   const [lowId, lowF1] = Object.entries(cv.perClassF1!).sort((a, b) => a[1] - b[1])[0]!;

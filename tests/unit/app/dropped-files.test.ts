@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { keepVideos, looksLikeVideo } from '../../../src/app/dropped-files';
-import { clock, clockTenths, subclassLabel } from '../../../src/app/format';
+import { clock, clockTenths, count, subclassLabel } from '../../../src/app/format';
 
 const file = (name: string, type = '') => new File([new Uint8Array(4)], name, { type });
 
@@ -29,6 +29,11 @@ describe('formatting', () => {
     expect(clock(75)).toBe('1:15');
     expect(clock(3725)).toBe('1:02:05');
     expect(clockTenths(1.56)).toBe('0:01.5');
+  });
+
+  it('writes counts with thousands separators', () => {
+    expect(count(1955)).toBe('1,955');
+    expect(count(103)).toBe('103');
   });
 
   it('names subclasses from the taxonomy, falling back to the id', () => {
