@@ -17,6 +17,25 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/**
+ * Errors that say nothing about the file itself (the models did not load, the work hung or broke),
+ * so the same file may well go through on another try. The others (unreadable, unsupported, too
+ * short, too large) fail the same way every time.
+ */
+const PASSING: ReadonlySet<ErrorCode> = new Set([
+  'timeout',
+  'model-integrity',
+  'model-load',
+  'invalid-manifest',
+  'inference-failed',
+  'internal',
+]);
+
+/** Whether trying the same file again can help (see PASSING). */
+export function isPassingError(code: ErrorCode): boolean {
+  return PASSING.has(code);
+}
+
 /** An error as it crosses a worker or process boundary: a stable code and a sentence for people. */
 export interface ErrorInfo {
   code: ErrorCode;

@@ -158,7 +158,13 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
     const settled = () => {
       if (modelsLoad === entry) modelsLoad = undefined;
     };
-    promise.then(settled, settled);
+    // A model that failed its integrity check may be older or newer than the manifest (a site
+    // updated mid-visit, a stale cache): the retry fetches the manifest again too.
+    const failed = () => {
+      settled();
+      manifestLoad = undefined;
+    };
+    promise.then(settled, failed);
     return promise;
   }
 

@@ -45,8 +45,13 @@ export class SequentialQueue<I, P, O> {
       added.push(job);
       this.onChange(job);
     }
-    if (added.length > 0 && !this.running) this.running = this.drain().finally(() => (this.running = null));
+    if (added.length > 0) this.start();
     return added;
+  }
+
+  /** Starts the runner if it is idle. */
+  private start(): void {
+    if (!this.running) this.running = this.drain().finally(() => (this.running = null));
   }
 
   /** Cancels one job: a queued job never starts, a running one has its signal aborted. */
@@ -59,6 +64,26 @@ export class SequentialQueue<I, P, O> {
     } else if (job.state === 'running') {
       this.controllers.get(id)?.abort();
     }
+  }
+
+  /**
+   * Queues a settled job (done, failed or cancelled) again, behind the jobs already waiting: its
+   * output, error and progress are forgotten. Returns false for a job that is queued, running or
+   * unknown (cleared), which is left alone.
+   */
+  retry(id: number): boolean {
+    const i = this.jobs.findIndex((j) => j.id === id);
+    const job = this.jobs[i];
+    if (!job || job.state === 'queued' || job.state === 'running') return false;
+    this.jobs.splice(i, 1);
+    this.jobs.push(job);
+    job.state = 'queued';
+    delete job.output;
+    delete job.error;
+    delete job.progress;
+    this.onChange(job);
+    this.start();
+    return true;
   }
 
   /** Cancels every queued and running job. */

@@ -137,6 +137,8 @@ test('three dropped files, one corrupt: two verdicts, one clear error, and the q
   await expect(bad.getByTestId('result-name')).toHaveText(HOSTILE_NAME);
   await expect(bad.getByTestId('result-error')).toHaveAttribute('data-code', /^(corrupt-file|unsupported-container|no-video-track)$/);
   await expect(bad.getByTestId('result-error')).toContainText(/damaged|incomplete|not supported|isn't supported|no video/i);
+  // It would fail the same way again, so it is not offered another try.
+  await expect(bad.getByTestId('retry-item')).toHaveCount(0);
   expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
   await expect(page.locator('img[src="x"]')).toHaveCount(0);
   await shot(page, 'results-light-wide');
@@ -375,7 +377,15 @@ test('a file decoded while the models load gets their error when they fail, and 
   await expect(page.getByTestId('result-error')).toHaveAttribute('data-code', /^(model-integrity|model-load)$/);
   const banner = page.getByTestId('models-failed');
   await expect(banner).toBeVisible();
-  await expect(banner.getByRole('button', { name: 'Try again' })).toBeVisible();
+  // The site is fixed; "Try again" on the models fetches the manifest again, loads the models and
+  // runs the file that failed for want of them again, in its place in the list.
+  await page.context().unroute('**/models/manifest.json');
+  await banner.getByRole('button', { name: 'Try again' }).click();
+  await expect(banner).toHaveCount(0, { timeout: 120_000 });
+  await waitForQueueIdle(page, 120_000);
+  await expect(page.getByTestId('result-row')).toHaveCount(1);
+  await expect(page.getByTestId('result-row')).toHaveAttribute('data-outcome', 'ok');
+  await expect(page.getByTestId('queue-status')).toHaveText('All done: 1 classified, 0 failed');
 });
 
 test('cancel: one queued file never runs, a running file stops, cancel all empties the queue', async ({ page }) => {
@@ -412,12 +422,14 @@ test('cancel: one queued file never runs, a running file stops, cancel all empti
   await expect(batch).toHaveCount(0);
   await shot(page, 'cancelled-light-wide');
 
-  // The queue still works after cancelling.
+  // The queue still works after cancelling, and a cancelled file can be run again.
   await page.getByTestId('set-frames').selectOption('auto');
   await page.getByTestId('set-tta').uncheck();
-  await page.getByTestId('file-input').setInputFiles([media('h264.mp4')]);
+  await items.nth(3).getByRole('button', { name: 'Run h264.mov again' }).click();
   await expect(page.getByTestId('result-row')).toHaveCount(1, { timeout: 240_000 });
   await expect(page.getByTestId('result-row')).toHaveAttribute('data-outcome', 'ok');
+  await expect(page.getByTestId('result-name')).toHaveText('h264.mov');
+  await expect(page.getByTestId('queue-status')).toHaveText('All done: 1 classified, 0 failed, 3 cancelled');
 });
 
 test('the models panel says how the models scored on held-out clips, and its link opens the model card', async ({ page, context }) => {
@@ -467,6 +479,13 @@ test('models that fail to load: a clear message, a retry button, and an error pe
   await expect(page.getByTestId('result-row')).toHaveAttribute('data-outcome', 'error');
   await expect(page.getByTestId('result-error')).toHaveAttribute('data-code', /^(model-integrity|model-load|invalid-manifest)$/);
   await shot(page, 'models-failed-light-wide');
+  // The file's own "Try again", once the site is fixed: the models load and it gets its verdict.
+  await page.context().unroute('**/models/manifest.json');
+  await page.getByRole('button', { name: 'Try h264.mp4 again' }).click();
+  await waitForQueueIdle(page, 120_000);
+  await expect(page.getByTestId('result-row')).toHaveAttribute('data-outcome', 'ok');
+  await expect(page.getByTestId('models-failed')).toHaveCount(0);
+  await expect(page.getByTestId('retry-item')).toHaveCount(0);
 });
 
 /** `vidkind classify` on the same files, with the same shipped models, as Results (JSON lines). */

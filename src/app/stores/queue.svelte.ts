@@ -2,7 +2,7 @@
  * The files the user dropped, their progress and their results, as reactive state. Sequencing and
  * cancellation come from src/lib/queue.ts; the classifier from the pipeline store.
  */
-import { VidkindError, toErrorInfo } from '../../core/errors';
+import { VidkindError, isPassingError, toErrorInfo, type ErrorCode } from '../../core/errors';
 import { isErrorResult, type Result } from '../../core/result';
 import type { ClassifyOutput, Progress, Stage } from '../../lib/classifier-types';
 import { SequentialQueue, type Job, type JobState } from '../../lib/queue';
@@ -126,6 +126,48 @@ export function cancel(id: number): void {
 export function cancelAll(): void {
   runner.cancelAll();
 }
+
+/**
+ * Whether a settled file may be run again: one that was cancelled, or failed for a reason that is
+ * not about the file itself (the models did not load, the work timed out). A file that cannot be
+ * read fails the same way every time, so it gets no such offer.
+ */
+export function canRetry(e: Pick<Entry, 'state' | 'result'>): boolean {
+  if (e.state === 'cancelled') return true;
+  return (
+    e.state !== 'queued' &&
+    e.state !== 'running' &&
+    e.result !== undefined &&
+    isErrorResult(e.result) &&
+    isPassingError(e.result.error.code)
+  );
+}
+
+/** Runs a cancelled or failed file again (see canRetry), behind the files already waiting. */
+export function retry(id: number): void {
+  const e = entry(id);
+  if (!e || !canRetry(e)) return;
+  for (const f of e.frames) URL.revokeObjectURL(f.url);
+  Object.assign(e, {
+    state: 'queued',
+    stage: 'queued',
+    fraction: 0,
+    detail: undefined,
+    result: undefined,
+    frames: [],
+    durationS: undefined,
+    fromFeatureCache: undefined,
+  });
+  runner.retry(id);
+}
+
+/** Runs again every file that failed because the models could not be loaded (after "Try again" on the models). */
+export function retryModelFailures(): void {
+  for (const e of queue.entries)
+    if (e.result && isErrorResult(e.result) && MODEL_CODES.has(e.result.error.code) && canRetry(e)) retry(e.id);
+}
+
+const MODEL_CODES: ReadonlySet<ErrorCode> = new Set(['model-load', 'model-integrity', 'invalid-manifest']);
 
 /** Removes finished, failed and cancelled files from the lists (and frees their frame images). */
 export function clearFinished(): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { VidkindError, fromErrorInfo, throwIfCancelled, toErrorInfo } from '../../../src/core/errors';
+import { ERROR_CODES, VidkindError, fromErrorInfo, isPassingError, throwIfCancelled, toErrorInfo } from '../../../src/core/errors';
 
 describe('errors', () => {
   it('keeps codes across a boundary', () => {
@@ -21,5 +21,12 @@ describe('errors', () => {
     expect(() => throwIfCancelled(c.signal)).not.toThrow();
     c.abort();
     expect(() => throwIfCancelled(c.signal)).toThrow(/Cancelled/);
+  });
+
+  it('only errors that are not about the file itself are worth another try', () => {
+    const passing = ERROR_CODES.filter(isPassingError);
+    expect(passing).toEqual(['timeout', 'model-integrity', 'model-load', 'invalid-manifest', 'inference-failed', 'internal']);
+    for (const code of ['corrupt-file', 'unsupported-codec', 'no-video-track', 'too-short', 'file-too-large', 'cancelled'] as const)
+      expect(isPassingError(code)).toBe(false);
   });
 });

@@ -142,4 +142,54 @@ describe('SequentialQueue', () => {
     q.cancelAll();
     await q.idle();
   });
+
+  it('retry queues a failed or cancelled job again, behind the waiting ones, with its old outcome forgotten', async () => {
+    let failOnce = true;
+    const started: string[] = [];
+    const q = new SequentialQueue<string, number, string>(async (input, ctx) => {
+      started.push(input);
+      ctx.onProgress(0.5);
+      if (input === 'flaky' && failOnce) {
+        failOnce = false;
+        throw new Error('timeout');
+      }
+      return input.toUpperCase();
+    });
+    const [flaky, ok] = q.add(['flaky', 'ok']);
+    await q.idle();
+    expect([flaky!.state, ok!.state]).toEqual(['failed', 'done']);
+    // Settled jobs only: a finished job can be run again, an unknown id cannot.
+    expect(q.retry(flaky!.id)).toBe(true);
+    // The idle runner starts it at once.
+    expect(flaky!.state).toBe('running');
+    expect(flaky!.error).toBeUndefined();
+    expect(q.retry(12345)).toBe(false);
+    await q.idle();
+    expect(flaky!.state).toBe('done');
+    expect(flaky!.output).toBe('FLAKY');
+    expect(started).toEqual(['flaky', 'ok', 'flaky']);
+  });
+
+  it('retry leaves queued and running jobs alone, and a retried job waits behind those already queued', async () => {
+    const { started, finish, work } = controllable();
+    const q = new SequentialQueue(work);
+    const [a, b, c] = q.add(['a', 'b', 'c']);
+    await tick();
+    expect(q.retry(a!.id)).toBe(false); // running
+    expect(q.retry(c!.id)).toBe(false); // queued
+    q.cancel(b!.id);
+    expect(q.retry(b!.id)).toBe(true);
+    expect(b!.state).toBe('queued');
+    finish.get('a')!('A');
+    await tick();
+    await tick();
+    expect(started).toEqual(['a', 'c']);
+    finish.get('c')!('C');
+    await tick();
+    await tick();
+    expect(started).toEqual(['a', 'c', 'b']);
+    finish.get('b')!('B');
+    await q.idle();
+    expect([a!.output, b!.output, c!.output]).toEqual(['A', 'B', 'C']);
+  });
 });
