@@ -99,6 +99,11 @@ test('an inference worker that hangs is stopped: its file gets a timeout error, 
   await expect(first.getByTestId('result-error')).toHaveAttribute('data-code', 'timeout');
   await expect(first.getByTestId('result-error')).toContainText('inference worker');
   await expect(rows.filter({ hasText: 'second.webm' })).toHaveAttribute('data-outcome', 'ok');
+  // A timeout is not about the file: tried again, on the fresh worker, it gets its verdict.
+  await first.getByRole('button', { name: 'Try first.mp4 again' }).click();
+  await expect(page.getByTestId('queue-status')).toHaveAttribute('data-idle', 'true', { timeout: 120_000 });
+  await expect(rows.filter({ hasText: 'first.mp4' })).toHaveAttribute('data-outcome', 'ok');
+  await expect(page.getByTestId('retry-item')).toHaveCount(0);
   expect(held).toHaveLength(1);
   expect(crashes).toEqual([]);
 });
