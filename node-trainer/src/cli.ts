@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<{ register: Registrar }>> = {
   extract: () => import('./commands/extract.ts'),
   export: () => import('./commands/export.ts'),
   classify: () => import('./commands/classify.ts'),
+  check: () => import('./commands/check.ts'),
   corpus: () => import('./commands/corpus.ts'),
 };
 

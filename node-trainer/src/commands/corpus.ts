@@ -1,5 +1,6 @@
 /** `vidkind corpus build`: builds the default training corpus from real media in Debian packages. */
 import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 
@@ -31,5 +32,16 @@ export function register(program: Command): void {
         child.on('close', (c) => resolve(c ?? 1));
       });
       if (code !== 0) process.exitCode = code;
+    });
+  corpus
+    .command('real-videos')
+    .description(
+      'Download the real videos of the check set (node-trainer/corpus/real-videos.ts: camera footage, animation, play and screen ' +
+        'recordings that Debian packages ship, none of them a training source) with apt-get download, and write labels.csv for `vidkind check`.',
+    )
+    .requiredOption('--out <dir>', 'output directory (not committed)')
+    .action(async (o: { out: string }) => {
+      const { buildRealVideos } = await import('../../corpus/real-videos.ts');
+      buildRealVideos(resolve(o.out));
     });
 }

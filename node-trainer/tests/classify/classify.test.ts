@@ -17,6 +17,7 @@ import { saveHead } from '../../src/head/checkpoint.ts';
 import { HeadConfigSchema, type HeadWeights } from '../../src/head/params.ts';
 import { referenceForward } from '../../src/head/reference-forward.ts';
 import { readManifestFile } from '../../src/manifest-file.ts';
+import type { CheckReport } from '../../src/eval/check.ts';
 import { makeClip, makeModelsDir, randomHead, SWIFTSHADER_ICD, TOY_SOURCES, vulkanEnv } from '../extract/test-models.ts';
 
 const CLI = resolve(__dirname, '../../bin/vidkind.mjs');
@@ -162,5 +163,39 @@ describe('vidkind classify', () => {
     const { files, missing } = collectInputs([videos(), join(dir, 'missing.mp4')]);
     expect(files).toEqual([join(videos(), 'a.mp4'), join(videos(), 'sub', 'b.mkv')]);
     expect(missing).toEqual([join(dir, 'missing.mp4')]);
+  });
+
+  it('vidkind check scores the models on labelled videos end to end: the same verdicts as classify, failures listed, not scored', () => {
+    const labels = join(dir, 'check-labels.csv');
+    writeFileSync(
+      labels,
+      'path,class,subclass,source\nvideos/a.mp4,gaming,,toy-a\nvideos/sub/b.mkv,flat,slides,toy-b\nbroken.mp4,flat,,toy-b\n',
+    );
+    const out = join(dir, 'check.json');
+    const r = spawnSync(process.execPath, [CLI, 'check', '--labels', labels, '--models', models(), '--out', out, '--no-progress'], {
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(1); // the broken file could not be read
+    const verdicts = lines(classify([join(videos(), 'a.mp4'), join(videos(), 'sub', 'b.mkv')]).stdout) as SuccessResult[];
+    const report = JSON.parse(readFileSync(out, 'utf8')) as CheckReport;
+    expect(report.files.map((f) => [f.path, f.class, f.predicted])).toEqual([
+      ['videos/a.mp4', 'gaming', verdicts[0]!.label],
+      ['videos/sub/b.mkv', 'flat', verdicts[1]!.label],
+      ['broken.mp4', 'flat', null],
+    ]);
+    expect(report.files[2]!.error?.code).toBe('corrupt-file');
+    expect(report.metrics.clips).toBe(2);
+    const right = verdicts.filter((x, i) => x.label === ['gaming', 'flat'][i]).length;
+    expect(report.metrics.accuracy).toBe(right / 2);
+    expect(r.stdout).toContain(
+      `2 of 3 labelled videos classified (1 could not be read): right on ${Math.round((100 * right) / 2)}% of them`,
+    );
+    expect(r.stdout).toContain('| broken.mp4 | toy-b | Flat content | could not be read: corrupt-file | – |');
+    // Usage errors: a label outside the taxonomy, a missing labels file.
+    writeFileSync(labels, 'path,class,subclass,source\nvideos/a.mp4,cartoon,,toy-a\n');
+    const bad = spawnSync(process.execPath, [CLI, 'check', '--labels', labels, '--models', models()], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('class "cartoon" is not one of');
+    expect(spawnSync(process.execPath, [CLI, 'check', '--labels', join(dir, 'none.csv'), '--models', models()]).status).toBe(2);
   });
 });
