@@ -13,6 +13,10 @@
 # Usage: node-trainer/corpus/train-defaults.sh --corpus DIR --work DIR [--build-corpus] [--no-extract]
 #        [--config JSON] [--seeds "1 2 3"] [--frames "16"] [--to public/models]
 #        [--backbones "mobilenet-v2-1.0-taps picture-stats"] [--members N] [--cv-folds 5] [--ship all|seed]
+#        [--check DIR]
+# --check DIR: after the export, score the exported models on the real-video check set in DIR
+# (`vidkind corpus real-videos --out DIR`; never trained on) into WORK/check.md and check.json. The
+# check is a look at real footage, not a choice: nothing here is picked by it.
 # --cv-folds 0 skips the cross-validation.
 # --ship seed: export the first seed's run, scored on its own by-source test split (still calibrated
 # on the cross-validation), instead of the run trained on every source (--ship all, the default).
@@ -61,6 +65,7 @@ members=""
 frame_counts="16"
 cv_folds=5
 ship_what=all
+check=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --corpus) corpus="$2"; shift 2 ;;
@@ -75,6 +80,7 @@ while [ $# -gt 0 ]; do
     --members) members="$2"; shift 2 ;;
     --cv-folds) cv_folds="$2"; shift 2 ;;
     --ship) ship_what="$2"; shift 2 ;;
+    --check) check="$2"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -82,6 +88,7 @@ done
 # `node --import tsx` finds tsx.
 case "$ship_what" in all | seed) ;; *) echo "--ship takes all or seed, not $ship_what" >&2; exit 2 ;; esac
 corpus="$(realpath -m "$corpus")" work="$(realpath -m "$work")" to="$(realpath -m "$to")"
+[ -n "$check" ] && check="$(realpath -m "$check")"
 cd "$root"
 vidkind() { node "$root/node-trainer/bin/vidkind.mjs" "$@"; }
 mkdir -p "$work"
@@ -182,3 +189,9 @@ calibration_args=()
 vidkind eval --run "$ship" --split "$part" --frames "$frames" --no-progress "${calibration_args[@]}"
 vidkind export --run "$ship" --to "$to" --id default --name "$name" --default --frames "$frames" "${cv_args[@]}"
 echo "default models exported to $to from $ship; seeds summary: $work/seeds.md"
+if [ -n "$check" ]; then
+  # Exit code 1 only says some check video could not be read: reported in check.md, not fatal here.
+  vidkind check --labels "$check/labels.csv" --models "$to" --out "$work/check.json" --no-progress >"$work/check.md" || [ $? -eq 1 ]
+  echo "the exported models on the real-video check set: $work/check.md"
+  head -1 "$work/check.md"
+fi
