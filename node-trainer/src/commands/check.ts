@@ -22,12 +22,22 @@ export function register(program: Command): void {
     .option('--videos <dir>', "directory the labels' paths are relative to (default: the labels file's directory)")
     .option('--models <dir>', 'directory holding manifest.json and the model files', 'public/models')
     .option('--ensemble <id>', 'ensemble id (default: the manifest default)')
+    .option('--tta', "test-time augmentation with the manifest's views, as `vidkind classify --tta` and the app's setting")
     .option('--out <file>', 'also write the report as JSON (every file, metrics, confusion matrix)')
     .addOption(new Option('--device <device>', 'onnxruntime-node execution provider').choices([...DEVICES]).default('cpu'))
     .option('--no-progress', 'no progress bar')
     .action(
       async (
-        o: { labels: string; videos?: string; models: string; ensemble?: string; out?: string; device: Device; progress: boolean },
+        o: {
+          labels: string;
+          videos?: string;
+          models: string;
+          ensemble?: string;
+          tta?: boolean;
+          out?: string;
+          device: Device;
+          progress: boolean;
+        },
         cmd: Command,
       ) => {
         const usage = (msg: string): never => cmd.error(`vidkind check: ${msg}`, { exitCode: 2, code: 'vidkind.usage' });
@@ -52,6 +62,7 @@ export function register(program: Command): void {
             {
               models: modelsDir,
               ensemble: o.ensemble,
+              tta: o.tta === true,
               device: o.device,
               signal: stop.signal,
               onResult: (r, i) => {
@@ -67,7 +78,7 @@ export function register(program: Command): void {
             return;
           }
           const report = checkReport(rows, results, {
-            models: { dir: modelsDir, ensemble: ensemble!.id, version: manifest!.version },
+            models: { dir: modelsDir, ensemble: ensemble!.id, version: manifest!.version, tta: o.tta === true },
             labels: resolve(o.labels),
           });
           process.stdout.write(checkMarkdown(report, manifest!.taxonomy));

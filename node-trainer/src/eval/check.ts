@@ -24,7 +24,7 @@ export interface CheckedFile {
 
 export interface CheckReport {
   format: 'vidkind-check/1';
-  models: { dir: string; ensemble: string | null; version: string | null };
+  models: { dir: string; ensemble: string | null; version: string | null; tta: boolean };
   labels: string;
   /** Every labelled file, in the labels' order. */
   files: CheckedFile[];

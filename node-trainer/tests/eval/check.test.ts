@@ -22,7 +22,7 @@ describe('checkReport', () => {
     verdict('/v/c|d.mp4', 'animation', 0.55, false),
     { file: '/v/e.mp4', error: { code: 'corrupt-file', message: 'damaged' } },
   ];
-  const report = checkReport(rows, results, { models: { dir: '/m', ensemble: 'default', version: 'v1' }, labels: '/l.csv' });
+  const report = checkReport(rows, results, { models: { dir: '/m', ensemble: 'default', version: 'v1', tta: false }, labels: '/l.csv' });
 
   it('scores the classified files and lists the failed ones apart', () => {
     expect(report.metrics.clips).toBe(3);
@@ -46,8 +46,8 @@ describe('checkReport', () => {
   });
 
   it('refuses results that do not pair with the labels', () => {
-    expect(() => checkReport(rows, results.slice(1), { models: { dir: '', ensemble: null, version: null }, labels: '' })).toThrow(
-      RangeError,
-    );
+    expect(() =>
+      checkReport(rows, results.slice(1), { models: { dir: '', ensemble: null, version: null, tta: false }, labels: '' }),
+    ).toThrow(RangeError);
   });
 });
