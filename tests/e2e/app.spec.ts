@@ -474,18 +474,27 @@ test('models that fail to load: a clear message, a retry button, and an error pe
   await expect(banner).toBeVisible({ timeout: 60_000 });
   await expect(banner).toContainText('The models could not be loaded');
   await expect(banner.getByRole('button', { name: 'Try again' })).toBeVisible();
-  await page.getByTestId('file-input').setInputFiles([payload('h264.mp4')]);
+  await page.getByTestId('file-input').setInputFiles([payload('h264.mp4'), payload('vp9.webm')]);
   await waitForQueueIdle(page, 120_000);
-  await expect(page.getByTestId('result-row')).toHaveAttribute('data-outcome', 'error');
-  await expect(page.getByTestId('result-error')).toHaveAttribute('data-code', /^(model-integrity|model-load|invalid-manifest)$/);
+  const rows = page.getByTestId('result-row');
+  await expect(rows).toHaveCount(2);
+  for (const row of await rows.all()) {
+    await expect(row).toHaveAttribute('data-outcome', 'error');
+    await expect(row.getByTestId('result-error')).toHaveAttribute('data-code', /^(model-integrity|model-load|invalid-manifest)$/);
+    // Each failed file has its own Try again.
+    await expect(row.getByTestId('retry-item')).toBeVisible();
+  }
   await shot(page, 'models-failed-light-wide');
-  // The file's own "Try again", once the site is fixed: the models load and it gets its verdict.
+  // Once the site is fixed, one click tries every such file again: the models load, each gets its verdict.
   await page.context().unroute('**/models/manifest.json');
-  await page.getByRole('button', { name: 'Try h264.mp4 again' }).click();
+  await expect(page.getByTestId('retry-failed-note')).toContainText('2 files failed');
+  await page.getByRole('button', { name: 'Try all 2 again' }).click();
   await waitForQueueIdle(page, 120_000);
-  await expect(page.getByTestId('result-row')).toHaveAttribute('data-outcome', 'ok');
+  await expect(rows).toHaveCount(2);
+  for (const row of await rows.all()) await expect(row).toHaveAttribute('data-outcome', 'ok');
   await expect(page.getByTestId('models-failed')).toHaveCount(0);
   await expect(page.getByTestId('retry-item')).toHaveCount(0);
+  await expect(page.getByTestId('retry-failed')).toHaveCount(0);
 });
 
 /** `vidkind classify` on the same files, with the same shipped models, as Results (JSON lines). */

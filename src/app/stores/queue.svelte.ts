@@ -161,6 +161,11 @@ export function retry(id: number): void {
   runner.retry(id);
 }
 
+/** Runs again every failed file that may be (canRetry), in their order: "Try them again" in the results. */
+export function retryFailed(): void {
+  for (const e of queue.entries) if (e.result && isErrorResult(e.result) && canRetry(e)) retry(e.id);
+}
+
 /** Runs again every file that failed because the models could not be loaded (after "Try again" on the models). */
 export function retryModelFailures(): void {
   for (const e of queue.entries)
