@@ -200,6 +200,34 @@ test('three dropped files, one corrupt: two verdicts, one clear error, and the q
   await expect(detail).toHaveCount(0);
 });
 
+test('classify all again: the finished files run again with the settings as they are now', async ({ page }) => {
+  test.setTimeout(300_000);
+  await openApp(page);
+  await page.getByTestId('file-input').setInputFiles([payload('h264.mp4'), payload('vp9.webm'), corruptFile()]);
+  await waitForQueueIdle(page);
+  const rows = page.getByTestId('result-row');
+  await expect(rows).toHaveCount(3);
+  const frameCount = async (name: string) => {
+    await page.getByRole('button', { name: `Details for ${name}` }).click();
+    const n = await page.getByTestId('frames').locator('li').count();
+    await page.keyboard.press('Escape');
+    return n;
+  };
+  expect(await frameCount('h264.mp4')).toBe(16);
+  // Fewer frames per video, then every finished file again; the unreadable one is not retried.
+  await page.getByTestId('set-frames').selectOption('8');
+  await page.getByTestId('rerun-all').click();
+  await expect(page.getByTestId('queue-status')).toHaveText(/^Working/);
+  await waitForQueueIdle(page);
+  await expect(rows).toHaveCount(3);
+  await expect(page.getByTestId('result-name')).toHaveText(['h264.mp4', 'vp9.webm', HOSTILE_NAME]);
+  await expect(rows.and(page.locator('[data-outcome="ok"]'))).toHaveCount(2);
+  expect(await frameCount('h264.mp4')).toBe(8);
+  expect(await frameCount('vp9.webm')).toBe(8);
+  await expect(page.getByTestId('queue-status')).toHaveText('All done: 2 classified, 1 failed');
+  await shot(page, 'rerun-light-wide');
+});
+
 test('the detail view steps through the results as the list shows them, and the keyboard keeps its place', async ({ page }) => {
   test.setTimeout(240_000);
   await openApp(page);

@@ -146,7 +146,21 @@ export function canRetry(e: Pick<Entry, 'state' | 'result'>): boolean {
 /** Runs a cancelled or failed file again (see canRetry), behind the files already waiting. */
 export function retry(id: number): void {
   const e = entry(id);
-  if (!e || !canRetry(e)) return;
+  if (e && canRetry(e)) requeue(e);
+}
+
+/** Whether a finished file can be classified again: it has a verdict, or failed for a passing reason (canRetry). */
+export function canRerun(e: Pick<Entry, 'state' | 'result'>): boolean {
+  return (e.state === 'done' || e.state === 'failed') && e.result !== undefined && (!isErrorResult(e.result) || canRetry(e));
+}
+
+/** Classifies every finished file again with the current settings ("Classify all again"), in their order. */
+export function rerunAll(): void {
+  for (const e of queue.entries) if (canRerun(e)) requeue(e);
+}
+
+/** Back to the queue: the entry forgets its result and frames, and its job runs behind the waiting ones. */
+function requeue(e: Entry): void {
   for (const f of e.frames) URL.revokeObjectURL(f.url);
   Object.assign(e, {
     state: 'queued',
@@ -158,7 +172,7 @@ export function retry(id: number): void {
     durationS: undefined,
     fromFeatureCache: undefined,
   });
-  runner.retry(id);
+  runner.retry(e.id);
 }
 
 /** Runs again every failed file that may be (canRetry), in their order: "Try them again" in the results. */
