@@ -128,12 +128,10 @@ export function cancelAll(): void {
 }
 
 /**
- * Whether a settled file may be run again: one that was cancelled, or failed for a reason that is
- * not about the file itself (the models did not load, the work timed out). A file that cannot be
- * read fails the same way every time, so it gets no such offer.
+ * Whether a settled file failed for a reason that is not about the file itself (the models did not
+ * load, the work timed out). A file that cannot be read fails the same way every time.
  */
-export function canRetry(e: Pick<Entry, 'state' | 'result'>): boolean {
-  if (e.state === 'cancelled') return true;
+export function failedForPassingReason(e: Pick<Entry, 'state' | 'result'>): boolean {
   return (
     e.state !== 'queued' &&
     e.state !== 'running' &&
@@ -141,6 +139,11 @@ export function canRetry(e: Pick<Entry, 'state' | 'result'>): boolean {
     isErrorResult(e.result) &&
     isPassingError(e.result.error.code)
   );
+}
+
+/** Whether a settled file may be run again: one that was cancelled, or failed for a passing reason. */
+export function canRetry(e: Pick<Entry, 'state' | 'result'>): boolean {
+  return e.state === 'cancelled' || failedForPassingReason(e);
 }
 
 /** Runs a cancelled or failed file again (see canRetry), behind the files already waiting. */
@@ -151,7 +154,7 @@ export function retry(id: number): void {
 
 /** Whether a finished file can be classified again: it has a verdict, or failed for a passing reason (canRetry). */
 export function canRerun(e: Pick<Entry, 'state' | 'result'>): boolean {
-  return (e.state === 'done' || e.state === 'failed') && e.result !== undefined && (!isErrorResult(e.result) || canRetry(e));
+  return (e.state === 'done' || e.state === 'failed') && e.result !== undefined && (!isErrorResult(e.result) || failedForPassingReason(e));
 }
 
 /** Classifies every finished file again with the current settings ("Classify all again"), in their order. */
@@ -175,15 +178,15 @@ function requeue(e: Entry): void {
   runner.retry(e.id);
 }
 
-/** Runs again every failed file that may be (canRetry), in their order: "Try them again" in the results. */
+/** Runs again every file that failed for a passing reason, in their order: "Try all n again" in the results. */
 export function retryFailed(): void {
-  for (const e of queue.entries) if (e.result && isErrorResult(e.result) && canRetry(e)) retry(e.id);
+  for (const e of queue.entries) if (failedForPassingReason(e)) requeue(e);
 }
 
 /** Runs again every file that failed because the models could not be loaded (after "Try again" on the models). */
 export function retryModelFailures(): void {
   for (const e of queue.entries)
-    if (e.result && isErrorResult(e.result) && MODEL_CODES.has(e.result.error.code) && canRetry(e)) retry(e.id);
+    if (failedForPassingReason(e) && e.result && isErrorResult(e.result) && MODEL_CODES.has(e.result.error.code)) requeue(e);
 }
 
 const MODEL_CODES: ReadonlySet<ErrorCode> = new Set(['model-load', 'model-integrity', 'invalid-manifest']);
