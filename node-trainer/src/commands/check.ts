@@ -52,7 +52,7 @@ export function register(program: Command): void {
           usage((e as Error).message);
         }
         if (rows.length === 0) usage(`${o.labels} lists no videos`);
-        const bar = o.progress ? progressBar('check') : { update() {}, stop() {} };
+        const bar = progressBar('check', o.progress);
         const stop = interruptSignal(() => console.error('\nvidkind check: stopping (Ctrl-C again to quit at once)…'));
         try {
           let failed = 0;

@@ -27,6 +27,7 @@ export function register(program: Command): void {
     .addOption(new Option('--device <device>', 'onnxruntime-node execution provider').choices([...DEVICES]).default('cpu'))
     .addOption(new Option('--decode <strategy>', 'ffmpeg strategy').choices(['auto', 'pass', 'seek']).default('auto'))
     .option('--decode-ahead <n>', 'files decoded ahead of inference, one ffmpeg each (default: cores + 1, at most 8)', positiveInt)
+    .option('--no-progress', 'no progress bar')
     .action(async (inputs: string[], opts: Record<string, unknown>, cmd: Command) => {
       const usage = (msg: string): never => cmd.error(`vidkind classify: ${msg}`, { exitCode: 2, code: 'vidkind.usage' });
       const { files, missing } = collectInputs(inputs);
@@ -39,7 +40,7 @@ export function register(program: Command): void {
         usage((e as Error).message);
       }
       const format = opts.format as Format;
-      const bar = progressBar('classify');
+      const bar = progressBar('classify', opts.progress !== false);
       const stop = interruptSignal(() => console.error('\nvidkind classify: stopping (Ctrl-C again to quit at once)…'));
       let failed = 0;
       try {

@@ -40,6 +40,7 @@ export function register(program: Command): void {
     .option('--batch <n>', 'frames per backbone run', positiveInt, 16)
     .option('--threads <n>', 'onnxruntime intra-op threads (default: all cores)', positiveInt)
     .option('--decode-ahead <n>', 'clips decoded ahead of the backbone, one ffmpeg each (default: cores + 1, at most 8)', positiveInt)
+    .option('--no-progress', 'no progress bar')
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
       const modelsDir = resolve(opts.models as string);
       const manifest = readManifestFile(modelsDir);
@@ -54,7 +55,7 @@ export function register(program: Command): void {
           `vidkind extract: no backbone "${String(opts.backbone)}" in ${modelsDir}/manifest.json (have: ${manifest.backbones.map((b) => b.id).join(', ') || 'none'})`,
           { exitCode: 2, code: 'vidkind.usage' },
         );
-      const bar = progressBar('extract');
+      const bar = progressBar('extract', opts.progress !== false);
       const stop = interruptSignal(() => console.error('\nvidkind extract: stopping (Ctrl-C again to quit at once)…'));
       try {
         const summary = await extractFeatures({

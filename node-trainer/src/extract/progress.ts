@@ -6,9 +6,12 @@ export interface ProgressBar {
   stop(): void;
 }
 
-/** A bar labelled `what` ("extract", "classify"). Silent when stderr is not a TTY (CI logs, pipes). */
-export function progressBar(what: string): ProgressBar {
-  if (!process.stderr.isTTY) return { update() {}, stop() {} };
+/**
+ * A bar labelled `what` ("extract", "classify"). Silent when `enabled` is false (a command's
+ * --no-progress) or stderr is not a TTY (CI logs, pipes).
+ */
+export function progressBar(what: string, enabled = true): ProgressBar {
+  if (!enabled || !process.stderr.isTTY) return { update() {}, stop() {} };
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,

@@ -58,6 +58,7 @@ describe('extract -> train -> eval -> export -> classify', () => {
       features,
       '--frames',
       '8',
+      '--no-progress',
     );
     expect(ex.status, ex.stderr).toBe(0);
     expect(readIndex(features)).toHaveLength(16);
@@ -93,7 +94,7 @@ describe('extract -> train -> eval -> export -> classify', () => {
     expect(manifest.ensembles[0]!.metrics).toMatchObject({ split: 'test', clips: metrics.clips, accuracy: metrics.accuracy });
     expect(readFileSync(join(models, 'MODEL_CARD.md'), 'utf8')).toMatch(/## Ensemble `e2e`/);
 
-    const cl = vidkind('classify', join(dir, 'videos'), '--models', models);
+    const cl = vidkind('classify', join(dir, 'videos'), '--models', models, '--no-progress');
     expect(cl.status, cl.stderr).toBe(0);
     const results = cl.stdout
       .trim()
