@@ -105,6 +105,12 @@ export const EnsembleEntrySchema = z.object({
   temperature: z.number().positive().default(1),
   /** OOD threshold on `oodScore` (normalised entropy): above it, "none of the four". */
   oodThreshold: z.number().min(0).max(1).default(0.8),
+  /**
+   * Temperature of the subclass logits (the subcategory's confidence within its class), fitted
+   * apart from the class temperature; absent in manifests exported before 2026-11-29, which get 1,
+   * the heads' own scale.
+   */
+  subclassTemperature: z.number().positive().default(1),
   metrics: MetricsSchema.optional(),
   crossValidation: CrossValidationSummarySchema.optional(),
 });

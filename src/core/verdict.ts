@@ -35,7 +35,40 @@ export interface Verdict {
   attention: number[];
 }
 
-/** Combines member and view outputs: calibrated softmax per output, mean over views, then over members. */
+/**
+ * The subclass probabilities within `classId`: the subclass probabilities (`class/subclass` keys,
+ * one array per member and view) averaged, then renormalised over the class's own subclasses.
+ * Null when the class has no subclass mass. The trainer fits the subclass temperature on exactly this.
+ */
+export function subclassDistribution(
+  keys: readonly string[],
+  probs: ArrayLike<number>[],
+  classId: string,
+): { ids: string[]; indices: number[]; p: number[] } | null {
+  if (probs.length === 0) return null;
+  const mean = meanProbs(probs);
+  const indices = keys.flatMap((k, i) => (k.startsWith(`${classId}/`) ? [i] : []));
+  const mass = indices.reduce((a, i) => a + mean[i]!, 0);
+  if (indices.length === 0 || !(mass > 0)) return null;
+  return { ids: indices.map((i) => keys[i]!.slice(classId.length + 1)), indices, p: indices.map((i) => mean[i]! / mass) };
+}
+
+/** The most likely subclass of `classId` and its probability within that class (subclassDistribution). */
+export function subclassWithin(
+  keys: readonly string[],
+  probs: ArrayLike<number>[],
+  classId: string,
+): { id: string; p: number } | undefined {
+  const d = subclassDistribution(keys, probs, classId);
+  if (!d) return undefined;
+  const k = argmax(d.p);
+  return { id: d.ids[k]!, p: d.p[k]! };
+}
+
+/**
+ * Combines member and view outputs: calibrated softmax per output (the class temperature for the
+ * class logits, the subclass temperature for the subclass logits), mean over views, then over members.
+ */
 export function buildVerdict(manifest: Manifest, ensemble: EnsembleEntry, members: MemberOutput[], windows: SegmentWindow[]): Verdict {
   if (members.length === 0) throw new VidkindError('inference-failed', 'No model produced an output.');
   const T = ensemble.temperature;
@@ -46,21 +79,16 @@ export function buildVerdict(manifest: Manifest, ensemble: EnsembleEntry, member
   const probs = labelProbs(CLASS_IDS, probsArr) as Record<ClassId, number>;
   const score = oodScore(probsArr);
 
-  let subclass: Verdict['subclass'];
+  const Ts = ensemble.subclassTemperature;
   const subViews = members.flatMap((m) => {
     const head = manifest.heads.find((h) => h.id === m.headId);
-    return head ? m.views.filter((v) => v.subLogits).map((v) => ({ keys: head.subclasses, p: softmax(v.subLogits!, T) })) : [];
+    return head ? m.views.filter((v) => v.subLogits).map((v) => ({ keys: head.subclasses, p: softmax(v.subLogits!, Ts) })) : [];
   });
-  if (subViews.length > 0) {
-    const keys = subViews[0]!.keys;
-    const subProbs = meanProbs(subViews.map((s) => s.p));
-    const inClass = keys.map((k, i) => ({ k, p: subProbs[i]! })).filter((e) => e.k.startsWith(`${label}/`));
-    const mass = inClass.reduce((a, e) => a + e.p, 0);
-    if (inClass.length > 0 && mass > 0) {
-      const top = inClass.reduce((a, b) => (b.p > a.p ? b : a));
-      subclass = { id: top.k.slice(label.length + 1), p: top.p / mass };
-    }
-  }
+  const subclass = subclassWithin(
+    subViews[0]?.keys ?? [],
+    subViews.map((s) => s.p),
+    label,
+  );
 
   const attentions = members.flatMap((m) => m.views.slice(0, 1).flatMap((v) => (v.attention ? [v.attention] : [])));
   const haveWindows = windows.length > 0 && members.every((m) => m.windowLogits.length === windows.length);

@@ -41,7 +41,7 @@ async function run(o: EvalCliOptions): Promise<void> {
   writeFileAtomic(paths.report, renderReport(m, `vidkind eval: ${basename(resolve(o.run))}`));
   console.log(
     `${o.split}: ${m.clips} clips, ${m.frames} frames each, accuracy ${(100 * m.accuracy).toFixed(1)}%, macro-F1 ${m.macroF1.toFixed(4)}, ` +
-      `temperature ${m.temperature.toFixed(3)} (from ${m.calibrationClips} ${m.calibratedOn} clips), ECE ${m.eceBefore.toFixed(3)} -> ${m.eceAfter.toFixed(3)}, OOD threshold ${m.oodThreshold.toFixed(3)}`,
+      `temperature ${m.temperature.toFixed(3)} (from ${m.calibrationClips} ${m.calibratedOn} clips; subclasses ${m.subclassTemperature.toFixed(3)}), ECE ${m.eceBefore.toFixed(3)} -> ${m.eceAfter.toFixed(3)}, OOD threshold ${m.oodThreshold.toFixed(3)}`,
   );
   console.log(`wrote ${paths.metrics} and ${paths.report}`);
 }

@@ -3,6 +3,7 @@
  * meanProbs and oodScore so the numbers mean exactly what the browser computes.
  */
 import { argmax, meanProbs, oodScore, softmax } from '../../../src/core/postprocess.ts';
+import { subclassDistribution } from '../../../src/core/verdict.ts';
 
 /** Ensemble probabilities at temperature T: the mean over members of softmax(logits / T) (as core/postprocess). */
 export function ensembleProbs(memberLogits: ArrayLike<number>[][], clip: number, temperature: number): number[] {
@@ -193,6 +194,113 @@ export function pooledCalibration(groups: LogitGroup[], percentile = 95): Pooled
     nllBefore: nllAt(all.memberLogits, all.labels, 1),
     nllAfter: nll(crossProbs, all.labels),
     oodFlaggedRate: flagged / Math.max(1, all.labels.length),
+    leaveOneOutTemperatures,
+  };
+}
+
+/**
+ * One clip's subclass outputs: each member's raw subclass logits (`class/subclass` keys, as the
+ * heads emit them), its true class and the index of its true subclass among the keys.
+ */
+export interface SubclassClip {
+  memberSubLogits: ArrayLike<number>[];
+  classId: string;
+  sub: number;
+}
+
+/**
+ * Each clip's subcategory probabilities within its true class at temperature T, exactly as the app
+ * shows them (core's subclassWithin: members averaged, renormalised over the class's subclasses),
+ * and the index of its true subclass among them. The app shows the subclass within the class it
+ * chose; conditioning on the true class asks "when the class is right, how often is the subclass?".
+ */
+export function subclassProbsWithin(
+  clips: SubclassClip[],
+  keys: readonly string[],
+  temperature: number,
+): { probs: number[][]; labels: number[] } {
+  const probs: number[][] = [];
+  const labels: number[] = [];
+  for (const c of clips) {
+    const d = subclassDistribution(
+      keys,
+      c.memberSubLogits.map((l) => softmax(l, temperature)),
+      c.classId,
+    );
+    const at = d ? d.indices.indexOf(c.sub) : -1;
+    if (at < 0) continue;
+    probs.push(d!.p);
+    labels.push(at);
+  }
+  return { probs, labels };
+}
+
+/** As fitTemperatureEce, for the subclass within its class (subclassProbsWithin). */
+export function fitSubclassTemperature(clips: SubclassClip[], keys: readonly string[], steps = 240): number {
+  let best = 1;
+  let bestEce = Infinity;
+  for (let k = 0; k <= steps; k++) {
+    const t = Math.exp(Math.log(0.05) + (k / steps) * (Math.log(20) - Math.log(0.05)));
+    const { probs, labels } = subclassProbsWithin(clips, keys, t);
+    if (labels.length === 0) return 1;
+    const ece = calibrationError(probs, labels).ece;
+    if (ece < bestEce) {
+      bestEce = ece;
+      best = t;
+    }
+  }
+  return best;
+}
+
+export interface PooledSubclassCalibration {
+  /** Fitted on every group's clips together (fitSubclassTemperature). */
+  temperature: number;
+  /** Clips with a known subclass. */
+  clips: number;
+  /** How often the top subclass within the true class is the true one (cross-fitted temperatures). */
+  accuracy: number;
+  /** Mean confidence shown for it and the expected calibration error, cross-fitted as the class's. */
+  meanConfidence: number;
+  ece: number;
+  /** The same at the class temperature, as the app scaled the subclass logits before 2026-11-29. */
+  atClassTemperature: { temperature: number; meanConfidence: number; ece: number };
+  leaveOneOutTemperatures: number[];
+}
+
+/**
+ * The subclass temperature fitted on pooled out-of-fold clips (one group per fold), judged like
+ * pooledCalibration: each group at the temperature fitted without it. Null when no clip has a
+ * known subclass.
+ */
+export function pooledSubclassCalibration(
+  groups: SubclassClip[][],
+  keys: readonly string[],
+  classTemperature: number,
+): PooledSubclassCalibration | null {
+  const all = groups.flat();
+  const atClass = subclassProbsWithin(all, keys, classTemperature);
+  if (atClass.labels.length === 0) return null;
+  const cross: number[][] = [];
+  const crossLabels: number[] = [];
+  const leaveOneOutTemperatures = groups.map((g, k) => {
+    const t = fitSubclassTemperature(groups.filter((_, j) => j !== k).flat(), keys);
+    const { probs, labels } = subclassProbsWithin(g, keys, t);
+    cross.push(...probs);
+    crossLabels.push(...labels);
+    return t;
+  });
+  const meanTop = (p: number[][]) => p.reduce((a, q) => a + Math.max(...q), 0) / Math.max(1, p.length);
+  return {
+    temperature: fitSubclassTemperature(all, keys),
+    clips: crossLabels.length,
+    accuracy: cross.filter((p, i) => argmax(p) === crossLabels[i]).length / Math.max(1, cross.length),
+    meanConfidence: meanTop(cross),
+    ece: calibrationError(cross, crossLabels).ece,
+    atClassTemperature: {
+      temperature: classTemperature,
+      meanConfidence: meanTop(atClass.probs),
+      ece: calibrationError(atClass.probs, atClass.labels).ece,
+    },
     leaveOneOutTemperatures,
   };
 }

@@ -16,7 +16,16 @@ import type { TrainConfig } from '../train/config.ts';
 import { trainEnsemble, type EnsembleHandle } from '../train/ensemble.ts';
 import type { TrainProgress, TrainResult } from '../train/loop.ts';
 import type { EpochRecord } from '../train/run-dir.ts';
-import { calibrationError, ensembleProbsAll, nll, pooledCalibration, type PooledCalibration } from './calibration.ts';
+import {
+  calibrationError,
+  ensembleProbsAll,
+  nll,
+  pooledCalibration,
+  pooledSubclassCalibration,
+  type PooledCalibration,
+  type PooledSubclassCalibration,
+  type SubclassClip,
+} from './calibration.ts';
 import { OOD_PERCENTILE, scoreRun, type GivenCalibration } from './evaluate.ts';
 import { classificationMetrics, type ClassScores } from './metrics.ts';
 import { stat, type Stat } from './repeated.ts';
@@ -109,6 +118,8 @@ export interface CrossValidationReport {
 export interface CrossValidationCalibration extends PooledCalibration {
   /** The same held-out clips as each fold's own validation split calibrated them, for comparison. */
   validationFitted: { temperature: Stat; eceAfter: number; nllAfter: number; oodFlaggedRate: number };
+  /** The subcategory's confidence within its class, fitted apart (absent when no clip has a subclass or a head has no subclass output). */
+  subclass?: PooledSubclassCalibration;
 }
 
 export type CrossValidationOutcome = { status: 'finished'; report: CrossValidationReport } | { status: 'interrupted' };
@@ -163,6 +174,18 @@ export const CrossValidationFileSchema = z.object({
       oodFlaggedRate: z.number(),
       leaveOneOutTemperatures: z.array(z.number()),
       validationFitted: z.object({ temperature: StatSchema, eceAfter: z.number(), nllAfter: z.number(), oodFlaggedRate: z.number() }),
+      // Absent in cv.json files written before subclass calibration (2026-11-29).
+      subclass: z
+        .object({
+          temperature: z.number().positive(),
+          clips: z.number().int(),
+          accuracy: z.number(),
+          meanConfidence: z.number(),
+          ece: z.number(),
+          atClassTemperature: z.object({ temperature: z.number(), meanConfidence: z.number(), ece: z.number() }),
+          leaveOneOutTemperatures: z.array(z.number()),
+        })
+        .optional(),
     })
     .optional(),
 });
@@ -185,6 +208,7 @@ export function readCvCalibration(dirOrFile: string): GivenCalibration {
   return {
     temperature: cv.calibration.temperature,
     oodThreshold: cv.calibration.oodThreshold,
+    ...(cv.calibration.subclass ? { subclassTemperature: cv.calibration.subclass.temperature } : {}),
     clips: cv.calibration.clips,
     file,
     backbones: Array.from({ length: cv.members }, (_, i) => cv.backbones[i % cv.backbones.length]!),
@@ -214,6 +238,8 @@ interface ScoredFold {
   labels: Int32Array;
   probs: number[][];
   memberLogits: Float32Array[][];
+  subclassClips: SubclassClip[];
+  subclassKeys: string[];
   classes: string[];
   frames: number;
   /** What the fold's own validation split gave: its temperature and OOD threshold. */
@@ -271,6 +297,8 @@ export function crossValidate(o: CrossValidateOptions): CrossValidationHandle {
       labels: s.labels,
       probs: s.probs,
       memberLogits: s.memberLogits,
+      subclassClips: s.subclassClips,
+      subclassKeys: s.subclassKeys,
       classes: s.metrics.classes,
       frames: s.metrics.frames,
       temperature: s.metrics.temperature,
@@ -378,6 +406,12 @@ function pool(o: CrossValidateOptions, items: Map<string, FeatureItem>, scored: 
       oodFlaggedRate: valFlagged / truth.length,
     },
   };
+  const subclass = pooledSubclassCalibration(
+    scored.map((s) => s.subclassClips),
+    scored[0]!.subclassKeys,
+    pooledCal.temperature,
+  );
+  if (subclass) calibration.subclass = subclass;
   return {
     format: 'vidkind-cv/1',
     folds: o.folds,

@@ -13,7 +13,15 @@ import { loadPart } from '../train/loop.ts';
 import { predict, weightTensors, type Predictions } from '../train/predict.ts';
 import { readHistory, readRunConfig, runMembers, runPaths, type EpochRecord } from '../train/run-dir.ts';
 import type { SplitPart } from '../train/split.ts';
-import { calibrationError, ensembleProbsAll, fitTemperature, oodThreshold, type ReliabilityBin } from './calibration.ts';
+import {
+  calibrationError,
+  ensembleProbsAll,
+  fitSubclassTemperature,
+  fitTemperature,
+  oodThreshold,
+  type ReliabilityBin,
+  type SubclassClip,
+} from './calibration.ts';
 import { classificationMetrics, type ClassScores } from './metrics.ts';
 
 /** The percentile of validation OOD scores used as the threshold (see calibration.ts oodThreshold). */
@@ -44,6 +52,11 @@ export interface EvalMetrics {
   subclassAccuracy: number | null;
   subclassClips: number;
   temperature: number;
+  /**
+   * Temperature of the subclass logits (the subcategory's confidence within its class): from the
+   * calibration when given, else fitted on validation's clips with a known subclass (1 when none).
+   */
+  subclassTemperature: number;
   eceBefore: number;
   eceAfter: number;
   oodThreshold: number;
@@ -105,6 +118,8 @@ function memberOutputs(
 export interface GivenCalibration {
   temperature: number;
   oodThreshold: number;
+  /** Absent in cv.json files written before subclass calibration (2026-11-29). */
+  subclassTemperature?: number;
   clips: number;
   /** The cv.json they come from. */
   file: string;
@@ -137,6 +152,10 @@ export interface ScoredRun {
   probs: number[][];
   /** Each member's raw logits for those clips (before the temperature), [member][clip]. */
   memberLogits: Float32Array[][];
+  /** The part's clips with a known subclass, with each member's raw subclass logits (none when a member has no subclass output). */
+  subclassClips: SubclassClip[];
+  /** The heads' `class/subclass` keys, in the order of their subclass logits. */
+  subclassKeys: string[];
 }
 
 /** evaluateRun, keeping each clip's result (cross-validation pools them over folds). */
@@ -185,6 +204,20 @@ export async function scoreRun(
   const calAfter = calibrationError(after, labels);
   const m = classificationMetrics(labels, after.map(argmax), classes.length);
 
+  const subKeys = readRunConfig(first.dir).subclasses;
+  const subclassClips = (set: ClipSet, logits: (o: MemberOutputs) => Float32Array[] | null): SubclassClip[] =>
+    outs.every((o) => logits(o))
+      ? Array.from(set.subLabels).flatMap((sub, i) =>
+          sub < 0 ? [] : [{ memberSubLogits: outs.map((o) => logits(o)![i]!), classId: classes[set.labels[i]!]!, sub }],
+        )
+      : [];
+  const subclassTemperature =
+    calibration?.subclassTemperature ??
+    fitSubclassTemperature(
+      subclassClips(first.valSet, (o) => o.val.subLogits),
+      subKeys,
+    );
+
   let subCorrect = 0;
   let subClips = 0;
   if (outs.every((o) => o.part.subLogits))
@@ -220,6 +253,7 @@ export async function scoreRun(
     subclassAccuracy: subClips ? subCorrect / subClips : null,
     subclassClips: subClips,
     temperature,
+    subclassTemperature,
     eceBefore: calBefore.ece,
     eceAfter: calAfter.ece,
     oodThreshold: threshold,
@@ -233,5 +267,13 @@ export async function scoreRun(
     reliabilityAfter: calAfter.bins,
     members,
   };
-  return { metrics, keys: first.partSet.keys, labels, probs: after, memberLogits: partLogits };
+  return {
+    metrics,
+    keys: first.partSet.keys,
+    labels,
+    probs: after,
+    memberLogits: partLogits,
+    subclassClips: subclassClips(first.partSet, (o) => o.part.subLogits),
+    subclassKeys: subKeys,
+  };
 }

@@ -30,6 +30,7 @@ const RunMetricsSchema = z
   .object({
     temperature: z.number().positive().optional(),
     oodThreshold: z.number().min(0).max(1).optional(),
+    subclassTemperature: z.number().positive().optional(),
   })
   .catchall(z.unknown());
 
@@ -299,6 +300,7 @@ export async function exportRun(o: ExportOptions): Promise<ExportResult> {
     members: heads.map((h) => h.id),
     temperature: calib.temperature ?? 1,
     oodThreshold: calib.oodThreshold ?? 0.8,
+    subclassTemperature: calib.subclassTemperature ?? 1,
     ...(ensembleMetrics ? { metrics: ensembleMetrics } : {}),
     ...(cv
       ? {

@@ -145,7 +145,7 @@ export function cardSection(c: CardInput): string {
         : `both fitted on the run's ${calClips}validation clips`;
   lines.push(
     '',
-    `Calibration temperature ${e.temperature}; out-of-distribution threshold ${e.oodThreshold} on normalised entropy; ${fitted}.`,
+    `Calibration temperature ${e.temperature}; out-of-distribution threshold ${e.oodThreshold} on normalised entropy; ${fitted}. Subcategory temperature ${e.subclassTemperature} (the subcategory's confidence within its class, fitted apart from the class's).`,
   );
   const perClass = c.runMetrics?.perClass ?? (c.runMetrics?.test as Record<string, unknown> | undefined)?.perClass;
   if (perClass && typeof perClass === 'object') lines.push('', `Per-class: \`${JSON.stringify(perClass)}\``);
@@ -161,7 +161,11 @@ export function cardSection(c: CardInput): string {
 /** The pooled calibration's figures, each clip judged at a temperature and threshold fitted without its fold. */
 function calibrationLine(k: NonNullable<CrossValidationFile['calibration']>): string {
   const v = k.validationFitted;
-  return `- Calibration on the pooled held-out clips: temperature ${k.temperature.toFixed(3)} (without one fold: ${Math.min(...k.leaveOneOutTemperatures).toFixed(2)}–${Math.max(...k.leaveOneOutTemperatures).toFixed(2)}); judged at the temperature and threshold fitted without each clip's fold, expected calibration error ${k.eceBefore.toFixed(3)} → ${k.eceAfter.toFixed(3)}, log-loss ${k.nllAfter.toFixed(3)}, ${pct(k.oodFlaggedRate)} flagged out of distribution (each fold's own validation split gave temperatures ${v.temperature.min.toFixed(2)}–${v.temperature.max.toFixed(2)}: error ${v.eceAfter.toFixed(3)}, log-loss ${v.nllAfter.toFixed(3)}, ${pct(v.oodFlaggedRate)} flagged).`;
+  const sub = k.subclass;
+  const subLine = sub
+    ? ` Subcategory within its class, on the ${sub.clips} clips with a known one: temperature ${sub.temperature.toFixed(3)} (without one fold: ${Math.min(...sub.leaveOneOutTemperatures).toFixed(2)}–${Math.max(...sub.leaveOneOutTemperatures).toFixed(2)}); judged likewise, right ${pct(sub.accuracy)} of the time at a mean confidence of ${pct(sub.meanConfidence)}, expected calibration error ${sub.ece.toFixed(3)} (at the class temperature, as the app scaled it before 2026-11-29: mean confidence ${pct(sub.atClassTemperature.meanConfidence)}, error ${sub.atClassTemperature.ece.toFixed(3)}).`
+    : '';
+  return `- Calibration on the pooled held-out clips: temperature ${k.temperature.toFixed(3)} (without one fold: ${Math.min(...k.leaveOneOutTemperatures).toFixed(2)}–${Math.max(...k.leaveOneOutTemperatures).toFixed(2)}); judged at the temperature and threshold fitted without each clip's fold, expected calibration error ${k.eceBefore.toFixed(3)} → ${k.eceAfter.toFixed(3)}, log-loss ${k.nllAfter.toFixed(3)}, ${pct(k.oodFlaggedRate)} flagged out of distribution (each fold's own validation split gave temperatures ${v.temperature.min.toFixed(2)}–${v.temperature.max.toFixed(2)}: error ${v.eceAfter.toFixed(3)}, log-loss ${v.nllAfter.toFixed(3)}, ${pct(v.oodFlaggedRate)} flagged).${subLine}`;
 }
 
 /** The card's cross-validation subsection: pooled figures, per class, confusion, the folds' spread, the worst sources. */

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { foldPredictions, readCvCalibration, type CrossValidationReport } from '../../src/eval/cross-validate.ts';
 import type { SeedsReport } from '../../src/eval/cv-seeds.ts';
+import { pooledSubclassCalibration } from '../../src/eval/calibration.ts';
 import { evaluateRun, scoreRun } from '../../src/eval/evaluate.ts';
 import { classificationMetrics } from '../../src/eval/metrics.ts';
 import { argmax, meanProbs, softmax } from '../../../src/core/postprocess.ts';
@@ -132,6 +133,18 @@ describe('vidkind cv', () => {
     expect(k.oodThreshold).toBeLessThanOrEqual(1);
     expect(k.validationFitted.temperature.min).toBeLessThanOrEqual(k.validationFitted.temperature.max);
     for (const v of [k.eceBefore, k.eceAfter, k.nllBefore, k.nllAfter, k.oodFlaggedRate]) expect(Number.isFinite(v)).toBe(true);
+    // The subcategory's temperature, fitted apart on the held-out clips with a known subclass (every
+    // third synthetic clip has none), from the folds' own subclass outputs.
+    const folds = await Promise.all(r.perFold.map((f) => scoreRun(join(out, `fold-${f.fold}`), 'test')));
+    expect(k.subclass).toEqual(
+      pooledSubclassCalibration(
+        folds.map((f) => f.subclassClips),
+        folds[0]!.subclassKeys,
+        k.temperature,
+      ),
+    );
+    expect(k.subclass!.clips).toBe(items.filter((i) => i.subclass).length);
+    expect(k.subclass!.leaveOneOutTemperatures).toHaveLength(3);
   });
 
   it('eval --calibration takes the temperature and threshold from the cv, and refuses one fitted for other models', async () => {
@@ -146,15 +159,22 @@ describe('vidkind cv', () => {
       calibrationFile: join(out, 'cv.json'),
       temperature: r.calibration.temperature,
       oodThreshold: r.calibration.oodThreshold,
+      subclassTemperature: r.calibration.subclass!.temperature,
     });
     expect(given.temperature).not.toBe(own.temperature);
+    expect(own.subclassTemperature).not.toBe(given.subclassTemperature);
     // The CLI writes it into metrics.json, and the report says where it came from.
     const cli = spawnSync(process.execPath, [bin, 'eval', '--run', fold, '--calibration', join(out, 'cv.json'), '--no-progress'], {
       encoding: 'utf8',
     });
     expect(cli.status, cli.stderr).toBe(0);
-    expect(cli.stdout).toContain(`(from ${items.length} cross-validation clips)`);
-    expect(JSON.parse(readFileSync(join(fold, 'metrics.json'), 'utf8'))).toMatchObject({ temperature: r.calibration.temperature });
+    expect(cli.stdout).toContain(
+      `(from ${items.length} cross-validation clips; subclasses ${r.calibration.subclass!.temperature.toFixed(3)})`,
+    );
+    expect(JSON.parse(readFileSync(join(fold, 'metrics.json'), 'utf8'))).toMatchObject({
+      temperature: r.calibration.temperature,
+      subclassTemperature: r.calibration.subclass!.temperature,
+    });
     expect(readFileSync(join(fold, 'report.html'), 'utf8')).toContain(`fitted on ${items.length} held-out clips of a cross-validation`);
 
     // Fitted at other frames, or for other backbones: refused. A cv.json from before calibration was recorded: told to rescore.
@@ -183,6 +203,9 @@ describe('vidkind cv', () => {
     expect(card).toContain(`- Pooled: accuracy ${(100 * r.accuracy).toFixed(1)}%, macro-F1 ${r.macroF1.toFixed(3)}.`);
     expect(card).toContain(`| animation | ${r.confusion[0]!.join(' | ')} |`);
     expect(card).toContain(`- Calibration on the pooled held-out clips: temperature ${r.calibration.temperature.toFixed(3)}`);
+    expect(card).toContain(
+      `Subcategory within its class, on the ${r.calibration.subclass!.clips} clips with a known one: temperature ${r.calibration.subclass!.temperature.toFixed(3)}`,
+    );
     // fold-0 was never evaluated by the CLI, so nothing was fitted: the card says so.
     expect(card).toContain('not fitted: the run was not evaluated');
     // The manifest carries the pooled figures for the app's models panel.
@@ -211,7 +234,12 @@ describe('vidkind cv', () => {
     // fold-1 was evaluated with --calibration (the test before): its entry carries the cv's temperature, and its card says where from.
     const e = (await exportRun({ run: join(out, 'fold-1'), to: models, id: 'cv-fold-1', testModel: true, tfjsParity: false, cv: out }))
       .ensemble;
-    expect(e).toMatchObject({ temperature: r.calibration.temperature, oodThreshold: r.calibration.oodThreshold });
+    expect(e).toMatchObject({
+      temperature: r.calibration.temperature,
+      oodThreshold: r.calibration.oodThreshold,
+      subclassTemperature: r.calibration.subclass!.temperature,
+    });
+    expect(readFileSync(join(models, 'MODEL_CARD.md'), 'utf8')).toContain(`Subcategory temperature ${r.calibration.subclass!.temperature}`);
     expect(readFileSync(join(models, 'MODEL_CARD.md'), 'utf8')).toContain(
       `both fitted on the ${items.length} held-out clips of the cross-validation below`,
     );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { oodScore } from '../../../src/core/postprocess.ts';
+import { oodScore, softmax } from '../../../src/core/postprocess.ts';
 import {
   calibrationError,
   ensembleProbs,
@@ -9,7 +9,11 @@ import {
   nllAt,
   oodThreshold,
   pooledCalibration,
+  pooledSubclassCalibration,
+  subclassProbsWithin,
+  type SubclassClip,
 } from '../../src/eval/calibration.ts';
+import { subclassWithin } from '../../../src/core/verdict.ts';
 import { Rng } from '../../src/train/rng.ts';
 import { classificationMetrics } from '../../src/eval/metrics.ts';
 
@@ -147,5 +151,50 @@ describe('calibration', () => {
     expect(() => pooledCalibration([groups[0]!, { ...groups[1]!, memberLogits: groups[1]!.memberLogits.slice(0, 1) }])).toThrow(
       /same number of members/,
     );
+  });
+
+  it("fits the subcategory's temperature within its class, apart from the class temperature", () => {
+    // Two classes of two subclasses each (keys a/x, a/y, b/x, b/y). Each clip's heads are sure of one
+    // subclass (margin 4, ~98% within the class) but right only 60% of the time: over-confident.
+    // The other class's subclasses carry a larger logit still, which must not count.
+    const keys = ['a/x', 'a/y', 'b/x', 'b/y'];
+    const rng = new Rng(3);
+    const group = (n: number): SubclassClip[] =>
+      Array.from({ length: n }, () => {
+        const classId = rng.next() < 0.5 ? 'a' : 'b';
+        const own = classId === 'a' ? [0, 1] : [2, 3];
+        const other = classId === 'a' ? [2, 3] : [0, 1];
+        const sub = own[rng.next() < 0.5 ? 0 : 1]!;
+        const guess = rng.next() < 0.6 ? sub : own.find((i) => i !== sub)!;
+        const l = [0, 0, 0, 0];
+        l[guess] = 4;
+        l[other[0]!] = 9;
+        return { memberSubLogits: [l, l.map((v) => v * 0.9)], classId, sub };
+      });
+    const groups = [group(300), group(300), group(300)];
+    const k = pooledSubclassCalibration(groups, keys, 0.25)!;
+    expect(k.clips).toBe(900);
+    expect(k.leaveOneOutTemperatures).toHaveLength(3);
+    // What the app shows, clip by clip: core's subclassWithin on the same members' softmaxes.
+    const c = groups[0]![0]!;
+    const shown = subclassWithin(
+      keys,
+      c.memberSubLogits.map((l) => softmax(l, 0.25)),
+      c.classId,
+    )!;
+    expect(Math.max(...subclassProbsWithin([c], keys, 0.25).probs[0]!)).toBeCloseTo(shown.p, 12);
+    // At the class temperature (0.25, sharp) it claims ~100% for a 60% guess; the fitted temperature
+    // softens it to about what it earns.
+    expect(k.atClassTemperature).toMatchObject({ temperature: 0.25 });
+    expect(k.atClassTemperature.meanConfidence).toBeGreaterThan(0.99);
+    expect(k.atClassTemperature.ece).toBeGreaterThan(0.3);
+    expect(k.temperature).toBeGreaterThan(4);
+    expect(k.accuracy).toBeGreaterThan(0.5);
+    expect(k.accuracy).toBeLessThan(0.7);
+    expect(Math.abs(k.meanConfidence - k.accuracy)).toBeLessThan(0.05);
+    expect(k.ece).toBeLessThan(0.05);
+    // Clips without a subclass of their class are left out; none at all gives null.
+    expect(subclassProbsWithin([{ ...c, sub: c.classId === 'a' ? 2 : 0 }], keys, 1).labels).toEqual([]);
+    expect(pooledSubclassCalibration([[], []], keys, 1)).toBeNull();
   });
 });

@@ -56,6 +56,29 @@ describe('buildVerdict', () => {
     expect(v.ood.inDistribution).toBe(v.ood.score <= 0.9);
   });
 
+  it("scales the subclass logits by the ensemble's own subclass temperature, not the class temperature", () => {
+    const keys = flattenSubclasses(DEFAULT_TAXONOMY).map((s) => s.key);
+    const gaming = keys.map((k, i) => [k, i] as const).filter(([k]) => k.startsWith('gaming/'));
+    const subLogits = new Array(nSub).fill(0);
+    subLogits[gaming[0]![1]] = 2;
+    const out = [{ headId: 'head-a', views: [{ logits: [0, 4, 0, 0], subLogits }], windowLogits: [] }];
+    const within = (t: number) => {
+      const p = softmax(
+        gaming.map(([, i]) => subLogits[i]!),
+        t,
+      );
+      return Math.max(...p);
+    };
+    // A manifest without it (exported before 2026-11-29) gets 1: the heads' own scale.
+    expect(ens.subclassTemperature).toBe(1);
+    expect(buildVerdict(m, ens, out, []).subclass).toEqual({ id: gaming[0]![0].slice('gaming/'.length), p: expect.closeTo(within(1), 12) });
+    const cooled = buildVerdict(m, { ...ens, subclassTemperature: 4 }, out, []);
+    expect(cooled.subclass!.p).toBeCloseTo(within(4), 12);
+    expect(cooled.subclass!.p).toBeLessThan(within(1));
+    // The class verdict does not move with it.
+    expect(cooled.confidence).toBe(buildVerdict(m, ens, out, []).confidence);
+  });
+
   it('flags a flat distribution as out of distribution', () => {
     const v = buildVerdict(m, ens, [{ headId: 'head-b', views: [{ logits: [0.01, 0, 0, 0] }], windowLogits: [] }], []);
     expect(v.ood.score).toBeGreaterThan(0.99);
