@@ -182,6 +182,9 @@ test('three dropped files, one corrupt: two verdicts, one clear error, and the q
   await expect(detail.getByTestId('frames').locator('img').first()).toBeVisible();
   await expect(detail.getByTestId('attention')).toHaveAttribute('aria-label', /leaned most on the frames at \d+:\d\d/);
   await expect(detail.getByTestId('prob-bars')).toContainText('%');
+  // The subcategory's share is said to be within the class shown, not of the whole.
+  const shownClass = await detail.locator('.verdict strong').textContent();
+  await expect(detail.getByTestId('detail-subclass-p')).toHaveText(new RegExp(`^\\(\\d+% within ${shownClass}\\)$`));
   const preview = detail.getByTestId('preview');
   if (await preview.count()) {
     // H.264 in MP4 plays in Chromium: clicking the last segment moves the player there.
