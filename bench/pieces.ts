@@ -10,7 +10,7 @@
  * ran), `infer` (the app's infer worker, each shipped backbone alone, vs onnxruntime-node, 1 and 2
  * threads), `decode` (mediabunny + WebCodecs alone vs with draw + getImageData), `skip` (the app's
  * decode worker with and without leaving out disposable H.264 frames), `classify` (the
- * whole classify, 1 vs 2 WASM threads), `lanes` (the whole classify, the two backbones in one worker vs two). Builds into bench/work/dist-pieces (not the bench's dist).
+ * whole classify, 1 vs 2 WASM threads), `lanes` (the whole classify, one inference worker vs two taking frames in turn). Builds into bench/work/dist-pieces (not the bench's dist).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -250,7 +250,7 @@ const VARIANTS: Record<'classify' | 'lanes', Variant[]> = {
     { threads: 1, backboneWorkers: 1 },
     { threads: 2, backboneWorkers: 1 },
   ],
-  /** The ensemble's two backbones in one worker vs side by side in two (1 thread each). */
+  /** One inference worker vs two side by side (1 thread each, frames spread over them). */
   lanes: [
     { threads: 1, backboneWorkers: 1 },
     { threads: 1, backboneWorkers: 2 },

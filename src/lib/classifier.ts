@@ -40,7 +40,7 @@ export interface ClassifierOptions {
   threads?: number;
   /** Use and fill the IndexedDB feature cache (default true). */
   featureCache?: boolean;
-  /** Inference workers the ensemble's backbones are spread over (default 'auto': see infer-client's `backboneLanes`). */
+  /** Inference workers the frames are spread over, each holding every backbone (default 'auto': see infer-client's `inferLanes`). */
   backboneWorkers?: number | 'auto';
   /** onnxruntime's verbose session log in the worker console (which provider took which node). */
   verboseLog?: boolean;
@@ -55,6 +55,8 @@ export interface ClassifyWork {
   preprocessMs: number;
   /** Per backbone: inputs run (frames x views) and their session.run time, for per-model ms/run. */
   backbones: Record<string, { runs: number; ms: number }>;
+  /** Backbone inputs run by each inference worker (index: worker). */
+  backboneFramesPerWorker: number[];
 }
 
 /** `ClassifyOutput` plus what ran (additive to the UI contract). */
@@ -175,7 +177,14 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
     signal: AbortSignal | undefined,
   ): Promise<ClassifyOutputWithWork> {
     const tStart = performance.now();
-    const work: ClassifyWork = { decodedFrames: 0, backboneFrames: 0, headRuns: 0, preprocessMs: 0, backbones: {} };
+    const work: ClassifyWork = {
+      decodedFrames: 0,
+      backboneFrames: 0,
+      headRuns: 0,
+      preprocessMs: 0,
+      backbones: {},
+      backboneFramesPerWorker: [],
+    };
     onProgress({ stage: 'loading-models', fraction: 0 });
     const { loaded, infer, ensemble, models } = await abortable(prepare(settings), signal);
     const manifest = loaded.manifest;
@@ -352,6 +361,8 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
         work.preprocessMs += r.preprocessMs;
         for (const part of r.backbones) {
           work.backboneFrames += viewSpecs.length;
+          const w = r.worker ?? 0;
+          work.backboneFramesPerWorker[w] = (work.backboneFramesPerWorker[w] ?? 0) + viewSpecs.length;
           const runs = (work.backbones[part.backboneId] ??= { runs: 0, ms: 0 });
           runs.runs += viewSpecs.length;
           runs.ms += part.backboneMs;
@@ -470,7 +481,7 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
           thumbnails: [],
           durationS: 0,
           fromFeatureCache: false,
-          work: { decodedFrames: 0, backboneFrames: 0, headRuns: 0, preprocessMs: 0, backbones: {} },
+          work: { decodedFrames: 0, backboneFrames: 0, headRuns: 0, preprocessMs: 0, backbones: {}, backboneFramesPerWorker: [] },
         };
       }
     },

@@ -56,9 +56,9 @@ export interface InferClientOptions {
   /** The worker to start (tests); by default workers/infer.worker.ts. */
   createWorker?: () => Worker;
   /**
-   * Workers the backbones are spread over (backbone i on worker i mod n; heads on the first).
-   * 'auto' (the default): 2 when the first worker runs WASM and twice its threads fit the cores
-   * (`cores`), else 1. See `backboneLanes`.
+   * Inference workers, each holding every backbone of the ensemble; each frame goes to the least
+   * busy one (heads run on the first). 'auto' (the default): 2 when the first worker runs WASM and
+   * twice its threads fit the cores (`cores`), else 1. See `inferLanes`.
    */
   backboneWorkers?: number | 'auto';
   /** Logical cores for 'auto' (tests); by default navigator.hardwareConcurrency. */
@@ -66,30 +66,37 @@ export interface InferClientOptions {
 }
 
 /**
- * How many workers the backbones of an ensemble run in. onnxruntime-web's own WASM threads were
- * slower than one thread on a 2-core machine (bench/RESULTS.md), while two one-thread sessions in
- * two workers share nothing and run side by side. Measured there (`bench/pieces.ts lanes`, one vs
- * two workers alternating), two were faster on every clip although the decoder shares the cores:
- * 10 s 720p -8 %, 60 s -12 %, 1080p VP9 -8 %, MPEG-4 via ffmpeg.wasm -2 %. On WebGPU the adapter
- * is one queue: one worker.
+ * How many inference workers (lanes) there are. onnxruntime-web's own WASM threads were slower than
+ * one thread on a 2-core machine (bench/RESULTS.md), while one-thread sessions in two workers share
+ * nothing and run side by side. Each lane holds every backbone and takes whole frames, so the work
+ * splits evenly whatever the ensemble (one backbone, or a heavy and a light one). Measured on the
+ * 2-core bench machine (`bench/pieces.ts lanes`, 2026-11-29, default ensemble, 16 frames, 4 rounds
+ * alternating; one worker / the backbones split over two workers, as before / frames spread over
+ * two): 10 s 720p 1.68 / 1.61 / 1.19 s, 60 s 2.54 / 2.78 / 2.50 s, 1080p VP9 3.16 / 3.59 / 3.13 s,
+ * MPEG-4 via ffmpeg.wasm 1.98 / 2.04 / 1.54 s. On WebGPU the adapter is one queue: one worker.
  */
-export function backboneLanes(device: Pick<InferDevice, 'backboneProvider' | 'threads'>, cores: number, backbones: number): number {
-  if (backbones < 2 || device.backboneProvider !== 'wasm') return 1;
+export function inferLanes(device: Pick<InferDevice, 'backboneProvider' | 'threads'>, cores: number): number {
+  if (device.backboneProvider !== 'wasm') return 1;
   return 2 * device.threads <= cores ? 2 : 1;
 }
 
 const startInferWorker = () =>
   new Worker(new URL('../../workers/infer.worker.ts', import.meta.url), { type: 'module', name: 'vidkind-infer' });
 
+/** Model bytes for a lane to load (transferred to its worker, so each lane gets its own copy). */
+type GetBytes = (entry: BackboneEntry | HeadEntry) => Promise<ArrayBuffer>;
+
 /**
- * Starts the inference worker(s): one, or (see `backboneLanes`) a second one that runs every other
- * backbone of an ensemble on the same frames at the same time. Each is a lane (below).
+ * Starts the inference worker(s): one, or (see `inferLanes`) more, each a lane (below) holding every
+ * backbone; each frame goes to the lane with the fewest embeds in flight (ties in turn), and the
+ * heads run on the first. Every model downloads once for all lanes.
  */
 export function createInferClient(config: InferConfig, options: InferClientOptions = {}): InferClient {
   const first = createLane(config, options);
-  const lanes: InferClient[] = [first];
-  /** Lane index of each loaded backbone. */
-  const laneOf = new Map<string, number>();
+  const lanes: Lane[] = [first];
+  /** Embeds sent to each lane and not answered yet. */
+  const pending: number[] = [0];
+  let turn = 0;
   let devicePromise: Promise<InferDevice> | undefined;
   let wanted = 1;
 
@@ -101,19 +108,25 @@ export function createInferClient(config: InferConfig, options: InferClientOptio
   const device = async (): Promise<InferDevice> => {
     const d = await firstDevice();
     if (wanted < 2) return d;
-    return { ...d, notes: [...d.notes, `The ensemble's backbones run side by side in ${wanted} workers of ${d.threads} thread(s) each.`] };
+    return {
+      ...d,
+      notes: [...d.notes, `Frames run side by side in ${wanted} workers of ${d.threads} thread(s) each, each holding every backbone.`],
+    };
   };
 
-  async function laneCount(backbones: number): Promise<number> {
+  async function laneCount(): Promise<number> {
     const d = await firstDevice();
     const setting = options.backboneWorkers ?? 'auto';
-    if (setting !== 'auto') return Math.max(1, Math.min(setting, backbones));
-    return backboneLanes(d, options.cores ?? globalThis.navigator?.hardwareConcurrency ?? 1, backbones);
+    if (setting !== 'auto') return Math.max(1, setting);
+    return inferLanes(d, options.cores ?? globalThis.navigator?.hardwareConcurrency ?? 1);
   }
 
-  function lane(i: number, threads: number): InferClient {
+  function lane(i: number, threads: number): Lane {
     // The other lanes get the first one's thread count explicitly, so that every lane runs alike.
-    while (lanes.length <= i) lanes.push(createLane({ ...config, threads }, options));
+    while (lanes.length <= i) {
+      lanes.push(createLane({ ...config, threads }, options));
+      pending.push(0);
+    }
     return lanes[i]!;
   }
 
@@ -125,54 +138,38 @@ export function createInferClient(config: InferConfig, options: InferClientOptio
     },
     async ensureModels(loaded, models, onProgress, signal) {
       const d = await firstDevice();
-      wanted = Math.max(wanted, await laneCount(models.backbones.length));
-      const per = Array.from({ length: wanted }, () => [] as BackboneEntry[]);
-      models.backbones.forEach((b, i) => {
-        const at = laneOf.get(b.id) ?? i % wanted;
-        laneOf.set(b.id, at);
-        per[at]!.push(b);
-      });
+      wanted = Math.max(wanted, await laneCount());
+      // One download per file for every lane; each lane is handed its own copy (bytes are transferred).
+      const downloads = new Map<string, Promise<ArrayBuffer>>();
+      const getBytes: GetBytes = async (entry) => {
+        let p = downloads.get(entry.sha256);
+        if (!p) downloads.set(entry.sha256, (p = fetchModel(loaded, entry, onProgress, signal)));
+        return (await p).slice(0);
+      };
+      // Every call checks every lane: a lane whose worker the watchdog stopped restarts empty.
       const loadedModels = await Promise.all(
-        per.map((backbones, i) =>
-          lane(i, d.threads).ensureModels(loaded, { backbones, heads: i === 0 ? models.heads : [] }, onProgress, signal),
+        Array.from({ length: wanted }, (_, i) =>
+          lane(i, d.threads).load({ backbones: models.backbones, heads: i === 0 ? models.heads : [] }, getBytes, signal),
         ),
       );
-      return loadedModels.flat();
+      return loadedModels[0]!;
     },
     async embed(request) {
-      const ids = [request.backboneId, ...(request.moreBackboneIds ?? [])];
-      const groups = new Map<number, string[]>();
-      for (const id of ids) {
-        const at = laneOf.get(id) ?? 0;
-        groups.set(at, [...(groups.get(at) ?? []), id]);
+      let at = -1;
+      for (let k = 0; k < wanted; k++) {
+        const i = (turn + k) % wanted;
+        if (at < 0 || pending[i]! < pending[at]!) at = i;
       }
-      if (groups.size === 1) return lanes[groups.keys().next().value!]!.embed(request);
-      // Each lane gets its own copy of the pixels (they are transferred); the last one takes the original.
-      const parts = [...groups.entries()];
-      const results = await Promise.all(
-        parts.map(([at, [id, ...more]], k) =>
-          lanes[at]!.embed({
-            ...request,
-            backboneId: id!,
-            moreBackboneIds: more,
-            frames: k === parts.length - 1 ? request.frames : request.frames.map((f) => ({ ...f, data: f.data.slice() })),
-            thumbnailMaxSide: k === 0 ? request.thumbnailMaxSide : undefined,
-          }),
-        ),
-      );
-      const byId = new Map(results.flatMap((r) => r.backbones.map((b) => [b.backboneId, b] as const)));
-      const main = byId.get(request.backboneId)!;
-      return {
-        features: main.features,
-        dim: main.dim,
-        preprocessMs: results.reduce((a, r) => a + r.preprocessMs, 0),
-        backboneMs: results.reduce((a, r) => a + r.backboneMs, 0),
-        backbones: ids.map((id) => byId.get(id)!),
-        thumbnails: results[0]!.thumbnails,
-      };
+      turn = (at + 1) % wanted;
+      pending[at]!++;
+      try {
+        return { ...(await lanes[at]!.embed(request)), worker: at };
+      } finally {
+        pending[at]!--;
+      }
     },
     async timeBackbone(backboneId, runs, batch) {
-      return lanes[laneOf.get(backboneId) ?? 0]!.timeBackbone(backboneId, runs, batch);
+      return first.timeBackbone(backboneId, runs, batch);
     },
     async runHead(request) {
       return first.runHead(request);
@@ -184,13 +181,18 @@ export function createInferClient(config: InferConfig, options: InferClientOptio
   };
 }
 
+/** One worker, as an InferClient, that can also load models from bytes given by its owner. */
+interface Lane extends InferClient {
+  load(models: { backbones: BackboneEntry[]; heads: HeadEntry[] }, getBytes: GetBytes, signal?: AbortSignal): Promise<LoadedModel[]>;
+}
+
 /**
  * One inference worker. One per provider/thread setting (onnxruntime fixes them per worker).
  * A worker that answers nothing for `inferStallMs` per unit of the call it should be running (the
  * worker runs its calls in order) is terminated: its calls fail with `timeout`, and the next call
  * starts a fresh worker, which `ensureModels` loads again (from the Cache API, verified).
  */
-function createLane(config: InferConfig, options: InferClientOptions): InferClient {
+function createLane(config: InferConfig, options: InferClientOptions): Lane {
   let worker: Worker | null = null;
   let remote: Comlink.Remote<InferWorkerApi> | null = null;
   let devicePromise: Promise<InferDevice> | undefined;
@@ -276,33 +278,36 @@ function createLane(config: InferConfig, options: InferClientOptions): InferClie
 
   const device = () => (devicePromise ??= call(1, (api) => api.configure(config)));
 
+  const load: Lane['load'] = async (models, getBytes, signal) => {
+    await device();
+    const have = new Set((await call(1, (api) => api.loadedModels())).map((m) => `${m.id}@${m.sha256}`));
+    const out: LoadedModel[] = [];
+    // Every file downloads at once, and the sessions are created heads first: a head is small, so
+    // its session, the worker's first, starts onnxruntime's WASM runtime (1.7-1.9 s in Chromium on
+    // the 2-core bench machine) while the backbone is still downloading and being verified.
+    const todo: Array<{ kind: 'backbone' | 'head'; entry: BackboneEntry | HeadEntry }> = [
+      ...models.heads.map((entry) => ({ kind: 'head' as const, entry })),
+      ...models.backbones.map((entry) => ({ kind: 'backbone' as const, entry })),
+    ].filter(({ entry }) => !have.has(`${entry.id}@${entry.sha256}`));
+    const downloads = todo.map(({ entry }) => getBytes(entry));
+    // Settled below in order; one failing first must not leave the others' rejections unhandled.
+    for (const d of downloads) d.catch(() => {});
+    for (const [i, { kind, entry }] of todo.entries()) {
+      const bytes = await downloads[i]!;
+      if (signal?.aborted) throw new VidkindError('cancelled', 'Cancelled.');
+      out.push(await call(1, (api) => api.loadModel(kind, entry, Comlink.transfer(bytes, [bytes]))));
+    }
+    return out;
+  };
+
   return {
     config,
     device,
     get backboneFrames() {
       return backboneFrames;
     },
-    async ensureModels(loaded, models, onProgress, signal) {
-      await device();
-      const have = new Set((await call(1, (api) => api.loadedModels())).map((m) => `${m.id}@${m.sha256}`));
-      const out: LoadedModel[] = [];
-      // Every file downloads at once, and the sessions are created heads first: a head is small, so
-      // its session, the worker's first, starts onnxruntime's WASM runtime (1.7-1.9 s in Chromium on
-      // the 2-core bench machine) while the backbone is still downloading and being verified.
-      const todo: Array<{ kind: 'backbone' | 'head'; entry: BackboneEntry | HeadEntry }> = [
-        ...models.heads.map((entry) => ({ kind: 'head' as const, entry })),
-        ...models.backbones.map((entry) => ({ kind: 'backbone' as const, entry })),
-      ].filter(({ entry }) => !have.has(`${entry.id}@${entry.sha256}`));
-      const downloads = todo.map(({ entry }) => fetchModel(loaded, entry, onProgress, signal));
-      // Settled below in order; one failing first must not leave the others' rejections unhandled.
-      for (const d of downloads) d.catch(() => {});
-      for (const [i, { kind, entry }] of todo.entries()) {
-        const bytes = await downloads[i]!;
-        if (signal?.aborted) throw new VidkindError('cancelled', 'Cancelled.');
-        out.push(await call(1, (api) => api.loadModel(kind, entry, Comlink.transfer(bytes, [bytes]))));
-      }
-      return out;
-    },
+    ensureModels: (loaded, models, onProgress, signal) => load(models, (entry) => fetchModel(loaded, entry, onProgress, signal), signal),
+    load,
     async embed(request) {
       const buffers = request.frames.map((f) => f.data.buffer as ArrayBuffer);
       const units = request.frames.length * request.views.length * (1 + (request.moreBackboneIds?.length ?? 0));

@@ -77,6 +77,8 @@ export interface EmbedResult {
   backbones: BackboneFeatures[];
   /** When asked for: one thumbnail per frame. */
   thumbnails?: RgbaFrame[];
+  /** Which of the client's inference workers ran it (set by the main-thread client, not the worker). */
+  worker?: number;
 }
 
 export interface HeadRequest {

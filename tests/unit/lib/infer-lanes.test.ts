@@ -1,21 +1,29 @@
 /**
- * The inference client's backbone lanes: an ensemble's backbones spread over two workers on WASM
- * when two workers' threads fit the cores, and every call still answers as one worker would (the
- * features of each backbone, in the request's order). The workers are fake Comlink endpoints that
- * record what reaches them; the client code is the real one.
+ * The inference client's lanes: on WASM, when two workers' threads fit the cores, two workers each
+ * hold every backbone, every model is downloaded once for both, and each frame goes to the less
+ * busy worker (in turn when they are equally busy); every call still answers as one worker would.
+ * The workers are fake Comlink endpoints that record what reaches them; the client code is the real one.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { BackboneEntry, HeadEntry } from '../../../src/core/manifest';
-import { backboneLanes, createInferClient } from '../../../src/lib/infer-client';
+import { createInferClient, inferLanes } from '../../../src/lib/infer-client';
 import type { EmbedRequest, EmbedResult, InferDevice } from '../../../workers/infer/api';
 import { workerFactory } from './fake-worker';
 
-// The model store (download, sha256, Cache API) has its own tests; here the workers get 4 bytes.
-vi.mock('../../../src/lib/model-store', () => ({ fetchModel: async () => new ArrayBuffer(4) }));
+// The model store (download, sha256, Cache API) has its own tests; here the workers get 4 bytes
+// and each download is counted.
+const fetched: string[] = [];
+vi.mock('../../../src/lib/model-store', () => ({
+  fetchModel: async (_: unknown, entry: { id: string }) => {
+    fetched.push(entry.id);
+    return new ArrayBuffer(4);
+  },
+}));
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
   while (cleanups.length) cleanups.pop()!();
+  fetched.length = 0;
 });
 
 const backbone = (id: string) => ({ id, sha256: `sha-${id}` }) as unknown as BackboneEntry;
@@ -27,6 +35,11 @@ const head = (id: string) => ({ id, sha256: `sha-${id}` }) as unknown as HeadEnt
  */
 function fakeInferWorkers(device: Pick<InferDevice, 'backboneProvider' | 'threads'>) {
   const loads: Array<{ worker: number; kind: string; id: string }> = [];
+  /** Each worker's embeds wait for its gate: tests hold one to keep embeds in flight there. */
+  const gates: Array<Promise<void>> = [Promise.resolve(), Promise.resolve()];
+  const opens: Array<() => void> = [() => {}, () => {}];
+  const hold = (n: number) => (gates[n] = new Promise<void>((r) => (opens[n] = r)));
+  const release = (n: number) => opens[n]!();
   const embeds: Array<{ worker: number; ids: string[]; thumbnail: boolean; firstByte: number }> = [];
   const ids = ['b0', 'b1', 'b2'];
   const w = workerFactory((n) => {
@@ -47,6 +60,7 @@ function fakeInferWorkers(device: Pick<InferDevice, 'backboneProvider' | 'thread
         return { id: entry.id, kind, provider: 'wasm', createMs: 1, inputNames: [], outputNames: [] };
       },
       embed: async (r: EmbedRequest): Promise<EmbedResult> => {
+        await gates[n];
         const mine = [r.backboneId, ...(r.moreBackboneIds ?? [])];
         const firstByte = r.frames[0]!.data[0]!;
         embeds.push({ worker: n, ids: mine, thumbnail: r.thumbnailMaxSide !== undefined, firstByte });
@@ -69,7 +83,7 @@ function fakeInferWorkers(device: Pick<InferDevice, 'backboneProvider' | 'thread
     };
   });
   cleanups.push(w.close);
-  return { ...w, loads, embeds };
+  return { ...w, loads, embeds, hold, release };
 }
 
 function laneClient(device: Pick<InferDevice, 'backboneProvider' | 'threads'>, cores: number, backbones: string[]) {
@@ -78,68 +92,83 @@ function laneClient(device: Pick<InferDevice, 'backboneProvider' | 'threads'>, c
   return { w, client, models: { backbones: backbones.map(backbone), heads: [head('h')] } };
 }
 
-describe('backboneLanes', () => {
-  it('two workers only for an ensemble on WASM whose two workers fit the cores', () => {
-    expect(backboneLanes({ backboneProvider: 'wasm', threads: 1 }, 2, 2)).toBe(2);
-    expect(backboneLanes({ backboneProvider: 'wasm', threads: 1 }, 8, 3)).toBe(2);
-    expect(backboneLanes({ backboneProvider: 'wasm', threads: 3 }, 4, 2)).toBe(1);
-    expect(backboneLanes({ backboneProvider: 'wasm', threads: 1 }, 1, 2)).toBe(1);
-    expect(backboneLanes({ backboneProvider: 'wasm', threads: 1 }, 2, 1)).toBe(1);
-    expect(backboneLanes({ backboneProvider: 'webgpu', threads: 1 }, 16, 2)).toBe(1);
+describe('inferLanes', () => {
+  it('two workers only on WASM, where two workers fit the cores', () => {
+    expect(inferLanes({ backboneProvider: 'wasm', threads: 1 }, 2)).toBe(2);
+    expect(inferLanes({ backboneProvider: 'wasm', threads: 1 }, 8)).toBe(2);
+    expect(inferLanes({ backboneProvider: 'wasm', threads: 3 }, 4)).toBe(1);
+    expect(inferLanes({ backboneProvider: 'wasm', threads: 1 }, 1)).toBe(1);
+    expect(inferLanes({ backboneProvider: 'webgpu', threads: 1 }, 16)).toBe(1);
   });
 });
 
-describe('inference client with backbone lanes', () => {
+describe('inference client with two lanes', () => {
   const frame = (byte: number) => ({ width: 1, height: 1, data: Uint8ClampedArray.of(byte, 0, 0, 255) });
 
-  it('spreads the backbones over two workers, keeps the heads on the first and merges embeds in request order', async () => {
-    const { w, client, models } = laneClient({ backboneProvider: 'wasm', threads: 1 }, 2, ['b0', 'b1', 'b2']);
+  it('loads every backbone into both workers from one download each, and keeps the heads on the first', async () => {
+    const { w, client, models } = laneClient({ backboneProvider: 'wasm', threads: 1 }, 2, ['b0', 'b1']);
     await client.ensureModels({} as never, models);
     expect(w.started).toHaveLength(2);
     expect(w.loads.filter((l) => l.kind === 'backbone').map((l) => [l.worker, l.id])).toEqual(
       expect.arrayContaining([
         [0, 'b0'],
+        [0, 'b1'],
+        [1, 'b0'],
         [1, 'b1'],
-        [0, 'b2'],
       ]),
     );
     expect(w.loads.filter((l) => l.kind === 'head')).toEqual([{ worker: 0, kind: 'head', id: 'h' }]);
+    expect(fetched.sort()).toEqual(['b0', 'b1', 'h']);
     expect((await client.device()).notes.join(' ')).toMatch(/side by side in 2 workers/);
-
-    const r = await client.embed({
-      backboneId: 'b1',
-      moreBackboneIds: ['b0', 'b2'],
-      frames: [frame(7)],
-      views: [{}, { flip: true }],
-      thumbnailMaxSide: 8,
-    });
-    // b1 asked first: its features are the result's own; every backbone in the request's order.
-    expect(r.backbones.map((b) => b.backboneId)).toEqual(['b1', 'b0', 'b2']);
-    expect(Array.from(r.features[1]!)).toEqual([7, 11]);
-    expect(r.backbones.map((b) => Array.from(b.features[0]!))).toEqual([
-      [7, 10],
-      [7, 0],
-      [7, 20],
-    ]);
-    expect(r.backboneMs).toBe(15);
-    expect(r.preprocessMs).toBe(4);
-    expect(r.thumbnails).toHaveLength(1);
-    // One call per worker, both with the frame's pixels; one thumbnail asked for in all.
-    expect(w.embeds.map((e) => [e.worker, e.ids, e.firstByte])).toEqual(
-      expect.arrayContaining([
-        [1, ['b1'], 7],
-        [0, ['b0', 'b2'], 7],
-      ]),
-    );
-    expect(w.embeds.filter((e) => e.thumbnail)).toHaveLength(1);
-    // frames x views x backbones, over both workers.
-    expect(client.backboneFrames).toBe(6);
-    expect(Array.from((await client.runHead({ headId: 'h', features: new Float32Array(2), n: 1, t: 1 })).logits)).toEqual([0]);
+    // Loaded already: nothing is fetched or loaded again.
+    await client.ensureModels({} as never, models);
+    expect(fetched).toHaveLength(3);
+    expect(w.loads).toHaveLength(5);
+    // A single-backbone ensemble gets the two workers too.
+    const one = laneClient({ backboneProvider: 'wasm', threads: 1 }, 2, ['b0']);
+    await one.client.ensureModels({} as never, one.models);
+    expect(one.w.started).toHaveLength(2);
     client.dispose();
+    one.client.dispose();
     expect(w.started.every((s) => s.terminated)).toBe(true);
   });
 
-  it('one worker where two would not fit the cores, or when told so', async () => {
+  it('sends each frame whole to the less busy worker, in turn when both are idle, and answers as one worker', async () => {
+    const { w, client, models } = laneClient({ backboneProvider: 'wasm', threads: 1 }, 2, ['b0', 'b1']);
+    await client.ensureModels({} as never, models);
+    const embed = (byte: number) =>
+      client.embed({ backboneId: 'b1', moreBackboneIds: ['b0'], frames: [frame(byte)], views: [{}, { flip: true }] });
+    // Idle workers take frames in turn.
+    const first = await embed(1);
+    const second = await embed(2);
+    expect([first.worker, second.worker]).toEqual([0, 1]);
+    // The answer is one worker's, whole: every backbone of the request, in its order, for that frame.
+    expect(second.backbones.map((b) => b.backboneId)).toEqual(['b1', 'b0']);
+    expect(second.backbones.map((b) => Array.from(b.features[1]!))).toEqual([
+      [2, 11],
+      [2, 1],
+    ]);
+    // Busy workers: the next frame goes to the one with fewer embeds in flight, not to the one whose
+    // turn it is. Both are held with a frame; worker 1 finishes; the next frame (worker 0's turn)
+    // goes to worker 1.
+    w.hold(0);
+    w.hold(1);
+    const a = embed(3);
+    const b = embed(4);
+    w.release(1);
+    expect((await b).worker).toBe(1);
+    const d = embed(6);
+    expect((await d).worker).toBe(1);
+    w.release(0);
+    expect((await a).worker).toBe(0);
+    expect(w.embeds.map((e) => e.ids)).toEqual(Array(5).fill(['b1', 'b0']));
+    // frames x views x backbones, over both workers.
+    expect(client.backboneFrames).toBe(5 * 2 * 2);
+    expect(Array.from((await client.runHead({ headId: 'h', features: new Float32Array(2), n: 1, t: 1 })).logits)).toEqual([0]);
+    client.dispose();
+  });
+
+  it('one worker where two would not fit the cores, on WebGPU, or when told so', async () => {
     for (const [device, cores] of [
       [{ backboneProvider: 'wasm', threads: 2 }, 2],
       [{ backboneProvider: 'webgpu', threads: 1 }, 16],
