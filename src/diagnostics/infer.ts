@@ -27,7 +27,10 @@ export const defaultSettings: ClassifySettings = { frames: 32, tta: false, backe
 export async function init(settings: Partial<ClassifySettings> = {}, options: ClassifierOptions = {}) {
   const progress: Array<{ file: string; loadedBytes: number; totalBytes: number; fromCache: boolean }> = [];
   try {
-    const { manifest, device } = await classifier(options).init({ ...defaultSettings, ...settings }, (p) => progress.push(p));
+    const c = classifier(options);
+    const { manifest, device } = await c.init({ ...defaultSettings, ...settings }, (p) => progress.push(p));
+    // The second inference worker loads in the background: tests that count what each worker ran wait for it.
+    await c.whenAllLoaded();
     return { version: manifest.version, device, progress };
   } catch (e) {
     return { error: toErrorInfo(e), progress };

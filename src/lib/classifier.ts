@@ -71,6 +71,8 @@ export interface WorkReportingClassifier extends Classifier {
     settings: ClassifySettings,
     opts?: { onProgress?: (p: Progress) => void; signal?: AbortSignal },
   ): Promise<ClassifyOutputWithWork>;
+  /** Resolves once every inference worker holds the models (the second loads in the background): tests and the bench. */
+  whenAllLoaded(): Promise<void>;
 }
 
 const THUMBNAIL_SIDE = 160;
@@ -467,6 +469,9 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
     async init(settings, onModelProgress) {
       const { loaded, device } = await ensure(settings, onModelProgress);
       return { manifest: loaded.manifest, device: deviceInfo(device) };
+    },
+    async whenAllLoaded() {
+      await infer?.whenAllLoaded();
     },
     async classify(file, settings, opts = {}) {
       const onProgress = opts.onProgress ?? (() => undefined);

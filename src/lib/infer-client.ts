@@ -33,6 +33,8 @@ export interface InferClient {
     onProgress?: (p: ModelProgress) => void,
     signal?: AbortSignal,
   ): Promise<LoadedModel[]>;
+  /** Resolves once every worker holds the models (the extra ones load in the background): tests and the bench. */
+  whenAllLoaded(): Promise<void>;
   /** Backbone features of some frames for some spatial views; the frames' pixel buffers are transferred. */
   embed(request: EmbedRequest): Promise<EmbedResult>;
   /** session.run times of a loaded backbone on a fixed input (bench and diagnostics: the model alone). */
@@ -88,14 +90,21 @@ type GetBytes = (entry: BackboneEntry | HeadEntry) => Promise<ArrayBuffer>;
 
 /**
  * Starts the inference worker(s): one, or (see `inferLanes`) more, each a lane (below) holding every
- * backbone; each frame goes to the lane with the fewest embeds in flight (ties in turn), and the
- * heads run on the first. Every model downloads once for all lanes.
+ * backbone; each frame goes to the loaded lane with the fewest embeds in flight (ties in turn), and
+ * the heads run on the first. Every model is downloaded once for all lanes. The first lane's load is
+ * the models' load; the others load in the background once it is done, and take frames from then on,
+ * so a first visit's "models ready" and first file do not wait for them.
  */
 export function createInferClient(config: InferConfig, options: InferClientOptions = {}): InferClient {
   const first = createLane(config, options);
   const lanes: Lane[] = [first];
   /** Embeds sent to each lane and not answered yet. */
   const pending: number[] = [0];
+  /** Lanes that hold the current models and take frames (the first once ensureModels has loaded it). */
+  const ready = new Set<number>();
+  /** What each other lane holds, or is loading in the background: the backbones' ids and hashes. */
+  const holds = new Map<number, string>();
+  const loading = new Map<number, Promise<void>>();
   let turn = 0;
   let devicePromise: Promise<InferDevice> | undefined;
   let wanted = 1;
@@ -130,6 +139,28 @@ export function createInferClient(config: InferConfig, options: InferClientOptio
     return lanes[i]!;
   }
 
+  /** Loads the backbones into lane i in the background, unless it holds or is loading them already. */
+  function loadInBackground(i: number, threads: number, backbones: BackboneEntry[], getBytes: GetBytes): void {
+    const l = lane(i, threads);
+    const key = backbones.map((b) => `${b.id}@${b.sha256}`).join();
+    // A lane whose worker the watchdog stopped restarts empty: load it again.
+    if (holds.get(i) === key && (loading.has(i) || l.alive)) return;
+    ready.delete(i);
+    holds.set(i, key);
+    const job = l.load({ backbones, heads: [] }, getBytes).then(
+      () => {
+        if (holds.get(i) === key) ready.add(i);
+      },
+      () => {
+        holds.delete(i);
+      },
+    );
+    loading.set(i, job);
+    void job.finally(() => {
+      if (loading.get(i) === job) loading.delete(i);
+    });
+  }
+
   return {
     config,
     device,
@@ -141,26 +172,30 @@ export function createInferClient(config: InferConfig, options: InferClientOptio
       wanted = Math.max(wanted, await laneCount());
       // One download per file for every lane; each lane is handed its own copy (bytes are transferred).
       const downloads = new Map<string, Promise<ArrayBuffer>>();
-      const getBytes: GetBytes = async (entry) => {
-        let p = downloads.get(entry.sha256);
-        if (!p) downloads.set(entry.sha256, (p = fetchModel(loaded, entry, onProgress, signal)));
-        return (await p).slice(0);
-      };
-      // Every call checks every lane: a lane whose worker the watchdog stopped restarts empty.
-      const loadedModels = await Promise.all(
-        Array.from({ length: wanted }, (_, i) =>
-          lane(i, d.threads).load({ backbones: models.backbones, heads: i === 0 ? models.heads : [] }, getBytes, signal),
-        ),
-      );
-      return loadedModels[0]!;
+      const bytesOf =
+        (progress?: (p: ModelProgress) => void, sig?: AbortSignal): GetBytes =>
+        async (entry) => {
+          let p = downloads.get(entry.sha256);
+          if (!p) downloads.set(entry.sha256, (p = fetchModel(loaded, entry, progress, sig)));
+          return (await p).slice(0);
+        };
+      const out = await first.load(models, bytesOf(onProgress, signal), signal);
+      ready.add(0);
+      // The others from the bytes just fetched (or the Cache API), not cancelled with this call's file.
+      for (let i = 1; i < wanted; i++) loadInBackground(i, d.threads, models.backbones, bytesOf());
+      return out;
+    },
+    async whenAllLoaded() {
+      while (loading.size > 0) await Promise.allSettled([...loading.values()]);
     },
     async embed(request) {
       let at = -1;
-      for (let k = 0; k < wanted; k++) {
-        const i = (turn + k) % wanted;
+      for (let k = 0; k < lanes.length; k++) {
+        const i = (turn + k) % lanes.length;
+        if (i > 0 && !ready.has(i)) continue;
         if (at < 0 || pending[i]! < pending[at]!) at = i;
       }
-      turn = (at + 1) % wanted;
+      turn = (at + 1) % lanes.length;
       pending[at]!++;
       try {
         return { ...(await lanes[at]!.embed(request)), worker: at };
@@ -183,6 +218,8 @@ export function createInferClient(config: InferConfig, options: InferClientOptio
 
 /** One worker, as an InferClient, that can also load models from bytes given by its owner. */
 interface Lane extends InferClient {
+  /** Whether its worker is running (the watchdog stops a stuck one; the next call starts it empty). */
+  readonly alive: boolean;
   load(models: { backbones: BackboneEntry[]; heads: HeadEntry[] }, getBytes: GetBytes, signal?: AbortSignal): Promise<LoadedModel[]>;
 }
 
@@ -306,7 +343,11 @@ function createLane(config: InferConfig, options: InferClientOptions): Lane {
     get backboneFrames() {
       return backboneFrames;
     },
+    get alive() {
+      return worker !== null;
+    },
     ensureModels: (loaded, models, onProgress, signal) => load(models, (entry) => fetchModel(loaded, entry, onProgress, signal), signal),
+    whenAllLoaded: async () => {},
     load,
     async embed(request) {
       const buffers = request.frames.map((f) => f.data.buffer as ArrayBuffer);

@@ -158,7 +158,7 @@ test('one inference worker or two taking frames in turn: the same probabilities,
   for (const backboneWorkers of [1, 2]) {
     const init = await page.evaluate(([s, o]) => (window as unknown as DiagWindow).vidkindDiagnostics.infer.init(s, o), [
       settings,
-      { featureCache: false, backboneWorkers },
+      { featureCache: false, threads: 1, backboneWorkers },
     ] as const);
     if ('error' in init) throw new Error(init.error.message);
     expect(init.device.notes.some((n) => /side by side in 2 workers/.test(n))).toBe(backboneWorkers === 2);

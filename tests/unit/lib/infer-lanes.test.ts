@@ -40,6 +40,11 @@ function fakeInferWorkers(device: Pick<InferDevice, 'backboneProvider' | 'thread
   const opens: Array<() => void> = [() => {}, () => {}];
   const hold = (n: number) => (gates[n] = new Promise<void>((r) => (opens[n] = r)));
   const release = (n: number) => opens[n]!();
+  /** Likewise for loading models into a worker. */
+  const loadGates: Array<Promise<void>> = [Promise.resolve(), Promise.resolve()];
+  const loadOpens: Array<() => void> = [() => {}, () => {}];
+  const holdLoads = (n: number) => (loadGates[n] = new Promise<void>((r) => (loadOpens[n] = r)));
+  const releaseLoads = (n: number) => loadOpens[n]!();
   const embeds: Array<{ worker: number; ids: string[]; thumbnail: boolean; firstByte: number }> = [];
   const ids = ['b0', 'b1', 'b2'];
   const w = workerFactory((n) => {
@@ -55,6 +60,7 @@ function fakeInferWorkers(device: Pick<InferDevice, 'backboneProvider' | 'thread
       }),
       loadedModels: async () => have,
       loadModel: async (kind: string, entry: { id: string; sha256: string }) => {
+        await loadGates[n];
         loads.push({ worker: n, kind, id: entry.id });
         have.push({ id: entry.id, sha256: entry.sha256 });
         return { id: entry.id, kind, provider: 'wasm', createMs: 1, inputNames: [], outputNames: [] };
@@ -83,7 +89,7 @@ function fakeInferWorkers(device: Pick<InferDevice, 'backboneProvider' | 'thread
     };
   });
   cleanups.push(w.close);
-  return { ...w, loads, embeds, hold, release };
+  return { ...w, loads, embeds, hold, release, holdLoads, releaseLoads };
 }
 
 function laneClient(device: Pick<InferDevice, 'backboneProvider' | 'threads'>, cores: number, backbones: string[]) {
@@ -108,6 +114,7 @@ describe('inference client with two lanes', () => {
   it('loads every backbone into both workers from one download each, and keeps the heads on the first', async () => {
     const { w, client, models } = laneClient({ backboneProvider: 'wasm', threads: 1 }, 2, ['b0', 'b1']);
     await client.ensureModels({} as never, models);
+    await client.whenAllLoaded();
     expect(w.started).toHaveLength(2);
     expect(w.loads.filter((l) => l.kind === 'backbone').map((l) => [l.worker, l.id])).toEqual(
       expect.arrayContaining([
@@ -122,11 +129,13 @@ describe('inference client with two lanes', () => {
     expect((await client.device()).notes.join(' ')).toMatch(/side by side in 2 workers/);
     // Loaded already: nothing is fetched or loaded again.
     await client.ensureModels({} as never, models);
+    await client.whenAllLoaded();
     expect(fetched).toHaveLength(3);
     expect(w.loads).toHaveLength(5);
     // A single-backbone ensemble gets the two workers too.
     const one = laneClient({ backboneProvider: 'wasm', threads: 1 }, 2, ['b0']);
     await one.client.ensureModels({} as never, one.models);
+    await one.client.whenAllLoaded();
     expect(one.w.started).toHaveLength(2);
     client.dispose();
     one.client.dispose();
@@ -136,6 +145,7 @@ describe('inference client with two lanes', () => {
   it('sends each frame whole to the less busy worker, in turn when both are idle, and answers as one worker', async () => {
     const { w, client, models } = laneClient({ backboneProvider: 'wasm', threads: 1 }, 2, ['b0', 'b1']);
     await client.ensureModels({} as never, models);
+    await client.whenAllLoaded();
     const embed = (byte: number) =>
       client.embed({ backboneId: 'b1', moreBackboneIds: ['b0'], frames: [frame(byte)], views: [{}, { flip: true }] });
     // Idle workers take frames in turn.
@@ -165,6 +175,25 @@ describe('inference client with two lanes', () => {
     // frames x views x backbones, over both workers.
     expect(client.backboneFrames).toBe(5 * 2 * 2);
     expect(Array.from((await client.runHead({ headId: 'h', features: new Float32Array(2), n: 1, t: 1 })).logits)).toEqual([0]);
+    client.dispose();
+  });
+
+  it('is ready when the first worker is: the second loads in the background and takes frames once loaded', async () => {
+    const { w, client, models } = laneClient({ backboneProvider: 'wasm', threads: 1 }, 2, ['b0', 'b1']);
+    w.holdLoads(1);
+    await client.ensureModels({} as never, models);
+    const embed = (byte: number) => client.embed({ backboneId: 'b0', moreBackboneIds: ['b1'], frames: [frame(byte)], views: [{}] });
+    // The second worker is still loading: idle or not, the first takes every frame.
+    expect([(await embed(1)).worker, (await embed(2)).worker]).toEqual([0, 0]);
+    w.hold(0);
+    const held = embed(3);
+    expect((await Promise.race([embed(4), new Promise((r) => setTimeout(() => r('waiting'), 20))])) as unknown).toBe('waiting');
+    w.release(0);
+    await held;
+    w.releaseLoads(1);
+    await client.whenAllLoaded();
+    expect(w.loads.filter((l) => l.worker === 1).map((l) => l.id)).toEqual(['b0', 'b1']);
+    expect([(await embed(5)).worker, (await embed(6)).worker].sort()).toEqual([0, 1]);
     client.dispose();
   });
 
