@@ -10,7 +10,7 @@
  * ran), `infer` (the app's infer worker, each shipped backbone alone, vs onnxruntime-node, 1 and 2
  * threads), `decode` (mediabunny + WebCodecs alone vs with draw + getImageData), `skip` (the app's
  * decode worker with and without leaving out disposable H.264 frames), `classify` (the
- * whole classify, 1 vs 2 WASM threads), `lanes` (the whole classify, one inference worker vs two taking frames in turn). Builds into bench/work/dist-pieces (not the bench's dist).
+ * whole classify, 1 vs 2 WASM threads), `lanes` (the whole classify, one inference worker vs two taking frames in turn), `cold` (a first visit's classify of the 60 s clip, fresh browser context each, one worker vs two). Builds into bench/work/dist-pieces (not the bench's dist).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -283,6 +283,30 @@ async function classifyProbe(page: Page, variants: Variant[], ids: Array<keyof t
   }
 }
 
+/** A first visit per run (fresh context: empty Cache API and HTTP cache), one vs two inference workers, alternating. */
+async function coldProbe(browser: import('playwright-core').Browser, port: number) {
+  const times: Record<number, number[]> = { 1: [], 2: [] };
+  const used: Record<number, number[][]> = { 1: [], 2: [] };
+  for (let r = 0; r < ROUNDS; r++)
+    for (const workers of [1, 2]) {
+      const ctx = await browser.newContext();
+      const page = await ctx.newPage();
+      await page.goto(`http://127.0.0.1:${port}/bench/page/index.html`);
+      await page.waitForFunction(() => document.getElementById('log')?.textContent === 'ready');
+      await page.setInputFiles('#files', join(MEDIA, CLIPS['60s'][0]));
+      const out = await page.evaluate(([n, w, f]) => window.vidkindBench.pieces.coldClassify(n, w, f), [
+        CLIPS['60s'][0],
+        workers,
+        FRAMES,
+      ] as const);
+      times[workers]!.push(out.wallMs);
+      used[workers]!.push(out.perWorker);
+      await ctx.close();
+    }
+  for (const w of [1, 2])
+    console.log(`60s cold first visit, ${w} worker(s): ${fmt(times[w]!)}; backbone inputs per worker ${JSON.stringify(used[w])}`);
+}
+
 const port = Number(args.port);
 if (!args['no-build']) build();
 const server = await serve(port);
@@ -300,6 +324,7 @@ try {
   );
   for (const what of positionals.length ? positionals : ['ort']) {
     if (what === 'ort') await ortProbe(page);
+    if (what === 'cold') await coldProbe(browser, port);
     if (what === 'ort-log') await ortLog(page);
     if (what === 'decode') await decodeProbe(page);
     if (what === 'skip') await skipProbe(page);

@@ -76,6 +76,21 @@ const inferClients = new Map<number, import('../../src/lib/infer-client').InferC
 
 /** Stage probes for bench/pieces.ts: each piece of the pipeline timed on its own, settings alternated. */
 const pieces = {
+  /** One classify in a new classifier: in a fresh browser context this is a first visit (models downloaded, sessions created). */
+  async coldClassify(name: string, backboneWorkers: number, frames = 16) {
+    const picked = files().get(name);
+    if (!picked) throw new Error(`no picked file named ${name}`);
+    const { createClassifier } = await import('../../src/lib/classifier');
+    const c = createClassifier({ manifestUrl: siteManifestUrl, threads: 1, backboneWorkers, featureCache: false });
+    try {
+      const t = performance.now();
+      const out = await c.classify(picked, { frames, tta: false, backend: 'wasm' });
+      if ('error' in out.result) throw new Error(out.result.error.message);
+      return { wallMs: performance.now() - t, perWorker: out.work.backboneFramesPerWorker };
+    } finally {
+      c.dispose();
+    }
+  },
   /** session.run alone on a fixed tensor, one worker per setup, `rounds` x `runs` runs alternating between setups. */
   async ortRun(setups: ProbeSetup[], runs: number, rounds: number) {
     const workers = setups.map(() => probeWorker());

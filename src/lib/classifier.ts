@@ -109,6 +109,8 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
   let decoder: DecodeClient | undefined;
 
   let manifestLoad: Promise<LoadedManifest> | undefined;
+  /** Classifies in progress (the other inference workers load when there are none). */
+  let running = 0;
   /** The models' load for one backend and ensemble, shared by `init` and every `classify` that waits on it. */
   let modelsLoad: { key: string; promise: Promise<Ensured> } | undefined;
   /** Download progress goes to the latest `init`'s listener, also for a load a classify started. */
@@ -468,6 +470,7 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
     },
     async init(settings, onModelProgress) {
       const { loaded, device } = await ensure(settings, onModelProgress);
+      if (running === 0) infer?.loadOtherWorkers();
       return { manifest: loaded.manifest, device: deviceInfo(device) };
     },
     async whenAllLoaded() {
@@ -475,6 +478,7 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
     },
     async classify(file, settings, opts = {}) {
       const onProgress = opts.onProgress ?? (() => undefined);
+      running++;
       try {
         throwIfCancelled(opts.signal);
         return await run(file, settings, onProgress, opts.signal);
@@ -488,6 +492,9 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
           fromFeatureCache: false,
           work: { decodedFrames: 0, backboneFrames: 0, headRuns: 0, preprocessMs: 0, backbones: {}, backboneFramesPerWorker: [] },
         };
+      } finally {
+        // Idle now: the other inference worker can start without slowing a file (infer-client).
+        if (--running === 0) infer?.loadOtherWorkers();
       }
     },
     async clearModelCache() {

@@ -33,6 +33,13 @@ export interface InferClient {
     onProgress?: (p: ModelProgress) => void,
     signal?: AbortSignal,
   ): Promise<LoadedModel[]>;
+  /**
+   * Starts loading the models of the last `ensureModels` into the other workers, in the background
+   * (no-op with one worker, or when they hold them already). Call it when the pipeline is idle: on a
+   * first visit, creating the second worker's sessions beside the first file's work cost more than
+   * the second worker saved on it (bench/pieces.ts cold: 9.0 s against 7.9 s for one worker).
+   */
+  loadOtherWorkers(): void;
   /** Resolves once every worker holds the models (the extra ones load in the background): tests and the bench. */
   whenAllLoaded(): Promise<void>;
   /** Backbone features of some frames for some spatial views; the frames' pixel buffers are transferred. */
@@ -75,7 +82,9 @@ export interface InferClientOptions {
  * 2-core bench machine (`bench/pieces.ts lanes`, 2026-11-29, default ensemble, 16 frames, 4 rounds
  * alternating; one worker / the backbones split over two workers, as before / frames spread over
  * two): 10 s 720p 1.68 / 1.61 / 1.19 s, 60 s 2.54 / 2.78 / 2.50 s, 1080p VP9 3.16 / 3.59 / 3.13 s,
- * MPEG-4 via ffmpeg.wasm 1.98 / 2.04 / 1.54 s. On WebGPU the adapter is one queue: one worker.
+ * MPEG-4 via ffmpeg.wasm 1.98 / 2.04 / 1.54 s. A first visit's first file (`bench/pieces.ts cold`,
+ * 60 s clip, 3 rounds): one worker 7.9 s, the old split 9.4 s, now 7.9 s (the second worker starts
+ * once the pipeline is idle). On WebGPU the adapter is one queue: one worker.
  */
 export function inferLanes(device: Pick<InferDevice, 'backboneProvider' | 'threads'>, cores: number): number {
   if (device.backboneProvider !== 'wasm') return 1;
@@ -85,6 +94,8 @@ export function inferLanes(device: Pick<InferDevice, 'backboneProvider' | 'threa
 const startInferWorker = () =>
   new Worker(new URL('../../workers/infer.worker.ts', import.meta.url), { type: 'module', name: 'vidkind-infer' });
 
+const backbonesKey = (backbones: BackboneEntry[]) => backbones.map((b) => `${b.id}@${b.sha256}`).join();
+
 /** Model bytes for a lane to load (transferred to its worker, so each lane gets its own copy). */
 type GetBytes = (entry: BackboneEntry | HeadEntry) => Promise<ArrayBuffer>;
 
@@ -92,8 +103,9 @@ type GetBytes = (entry: BackboneEntry | HeadEntry) => Promise<ArrayBuffer>;
  * Starts the inference worker(s): one, or (see `inferLanes`) more, each a lane (below) holding every
  * backbone; each frame goes to the loaded lane with the fewest embeds in flight (ties in turn), and
  * the heads run on the first. Every model is downloaded once for all lanes. The first lane's load is
- * the models' load; the others load in the background once it is done, and take frames from then on,
- * so a first visit's "models ready" and first file do not wait for them.
+ * the models' load; the others load in the background when the pipeline is idle
+ * (`loadOtherWorkers`) and take frames from then on, so a first visit's "models ready" and first
+ * file neither wait for them nor share the cores with their start.
  */
 export function createInferClient(config: InferConfig, options: InferClientOptions = {}): InferClient {
   const first = createLane(config, options);
@@ -105,6 +117,8 @@ export function createInferClient(config: InferConfig, options: InferClientOptio
   /** What each other lane holds, or is loading in the background: the backbones' ids and hashes. */
   const holds = new Map<number, string>();
   const loading = new Map<number, Promise<void>>();
+  /** Loads the last ensureModels' backbones into the other lanes (set by ensureModels). */
+  let others = () => {};
   let turn = 0;
   let devicePromise: Promise<InferDevice> | undefined;
   let wanted = 1;
@@ -142,7 +156,7 @@ export function createInferClient(config: InferConfig, options: InferClientOptio
   /** Loads the backbones into lane i in the background, unless it holds or is loading them already. */
   function loadInBackground(i: number, threads: number, backbones: BackboneEntry[], getBytes: GetBytes): void {
     const l = lane(i, threads);
-    const key = backbones.map((b) => `${b.id}@${b.sha256}`).join();
+    const key = backbonesKey(backbones);
     // A lane whose worker the watchdog stopped restarts empty: load it again.
     if (holds.get(i) === key && (loading.has(i) || l.alive)) return;
     ready.delete(i);
@@ -181,9 +195,18 @@ export function createInferClient(config: InferConfig, options: InferClientOptio
         };
       const out = await first.load(models, bytesOf(onProgress, signal), signal);
       ready.add(0);
-      // The others from the bytes just fetched (or the Cache API), not cancelled with this call's file.
-      for (let i = 1; i < wanted; i++) loadInBackground(i, d.threads, models.backbones, bytesOf());
+      // The others from the bytes just fetched (or the Cache API), not cancelled with this call's
+      // file, when loadOtherWorkers says the pipeline is idle.
+      const getBytes = bytesOf();
+      others = () => {
+        for (let i = 1; i < wanted; i++) loadInBackground(i, d.threads, models.backbones, getBytes);
+      };
+      // A worker the watchdog restarted, or other models: it takes no frames until loaded again.
+      for (let i = 1; i < wanted; i++) if (holds.get(i) !== backbonesKey(models.backbones) || !lanes[i]?.alive) ready.delete(i);
       return out;
+    },
+    loadOtherWorkers() {
+      others();
     },
     async whenAllLoaded() {
       while (loading.size > 0) await Promise.allSettled([...loading.values()]);
@@ -348,6 +371,7 @@ function createLane(config: InferConfig, options: InferClientOptions): Lane {
     },
     ensureModels: (loaded, models, onProgress, signal) => load(models, (entry) => fetchModel(loaded, entry, onProgress, signal), signal),
     whenAllLoaded: async () => {},
+    loadOtherWorkers: () => {},
     load,
     async embed(request) {
       const buffers = request.frames.map((f) => f.data.buffer as ArrayBuffer);

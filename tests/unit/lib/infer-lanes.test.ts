@@ -114,6 +114,7 @@ describe('inference client with two lanes', () => {
   it('loads every backbone into both workers from one download each, and keeps the heads on the first', async () => {
     const { w, client, models } = laneClient({ backboneProvider: 'wasm', threads: 1 }, 2, ['b0', 'b1']);
     await client.ensureModels({} as never, models);
+    client.loadOtherWorkers();
     await client.whenAllLoaded();
     expect(w.started).toHaveLength(2);
     expect(w.loads.filter((l) => l.kind === 'backbone').map((l) => [l.worker, l.id])).toEqual(
@@ -129,12 +130,14 @@ describe('inference client with two lanes', () => {
     expect((await client.device()).notes.join(' ')).toMatch(/side by side in 2 workers/);
     // Loaded already: nothing is fetched or loaded again.
     await client.ensureModels({} as never, models);
+    client.loadOtherWorkers();
     await client.whenAllLoaded();
     expect(fetched).toHaveLength(3);
     expect(w.loads).toHaveLength(5);
     // A single-backbone ensemble gets the two workers too.
     const one = laneClient({ backboneProvider: 'wasm', threads: 1 }, 2, ['b0']);
     await one.client.ensureModels({} as never, one.models);
+    one.client.loadOtherWorkers();
     await one.client.whenAllLoaded();
     expect(one.w.started).toHaveLength(2);
     client.dispose();
@@ -145,6 +148,7 @@ describe('inference client with two lanes', () => {
   it('sends each frame whole to the less busy worker, in turn when both are idle, and answers as one worker', async () => {
     const { w, client, models } = laneClient({ backboneProvider: 'wasm', threads: 1 }, 2, ['b0', 'b1']);
     await client.ensureModels({} as never, models);
+    client.loadOtherWorkers();
     await client.whenAllLoaded();
     const embed = (byte: number) =>
       client.embed({ backboneId: 'b1', moreBackboneIds: ['b0'], frames: [frame(byte)], views: [{}, { flip: true }] });
@@ -178,10 +182,13 @@ describe('inference client with two lanes', () => {
     client.dispose();
   });
 
-  it('is ready when the first worker is: the second loads in the background and takes frames once loaded', async () => {
+  it('is ready when the first worker is: the second loads in the background when told the pipeline is idle, and takes frames once loaded', async () => {
     const { w, client, models } = laneClient({ backboneProvider: 'wasm', threads: 1 }, 2, ['b0', 'b1']);
     w.holdLoads(1);
     await client.ensureModels({} as never, models);
+    // Not started until the pipeline says it is idle.
+    expect(w.started).toHaveLength(1);
+    client.loadOtherWorkers();
     const embed = (byte: number) => client.embed({ backboneId: 'b0', moreBackboneIds: ['b1'], frames: [frame(byte)], views: [{}] });
     // The second worker is still loading: idle or not, the first takes every frame.
     expect([(await embed(1)).worker, (await embed(2)).worker]).toEqual([0, 0]);
