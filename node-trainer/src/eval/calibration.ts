@@ -66,11 +66,16 @@ export function fitTemperature(memberLogits: ArrayLike<number>[][], labels: Arra
  */
 export function fitTemperatureEce(memberLogits: ArrayLike<number>[][], labels: ArrayLike<number>, steps = 240): number {
   if (labels.length === 0) return 1;
+  return leastEceTemperature((t) => calibrationError(ensembleProbsAll(memberLogits, labels.length, t), labels).ece, steps);
+}
+
+/** The temperature of least `eceAt(T)` over `steps + 1` points spaced evenly in log T over [0.05, 20] (the first on ties). */
+function leastEceTemperature(eceAt: (temperature: number) => number, steps: number): number {
   let best = 1;
   let bestEce = Infinity;
   for (let k = 0; k <= steps; k++) {
     const t = Math.exp(Math.log(0.05) + (k / steps) * (Math.log(20) - Math.log(0.05)));
-    const ece = calibrationError(ensembleProbsAll(memberLogits, labels.length, t), labels).ece;
+    const ece = eceAt(t);
     if (ece < bestEce) {
       bestEce = ece;
       best = t;
@@ -237,19 +242,13 @@ export function subclassProbsWithin(
 
 /** As fitTemperatureEce, for the subclass within its class (subclassProbsWithin). */
 export function fitSubclassTemperature(clips: SubclassClip[], keys: readonly string[], steps = 240): number {
-  let best = 1;
-  let bestEce = Infinity;
-  for (let k = 0; k <= steps; k++) {
-    const t = Math.exp(Math.log(0.05) + (k / steps) * (Math.log(20) - Math.log(0.05)));
+  // Which clips count does not depend on T (every softmax is positive): none, nothing to fit.
+  if (subclassProbsWithin(clips, keys, 1).labels.length === 0) return 1;
+  return leastEceTemperature((t) => {
     const { probs, labels } = subclassProbsWithin(clips, keys, t);
-    if (labels.length === 0) return 1;
-    const ece = calibrationError(probs, labels).ece;
-    if (ece < bestEce) {
-      bestEce = ece;
-      best = t;
-    }
-  }
-  return best;
+    // At an extreme T a class's subclass probabilities can all underflow: no clip left to judge by.
+    return labels.length > 0 ? calibrationError(probs, labels).ece : Infinity;
+  }, steps);
 }
 
 export interface PooledSubclassCalibration {
