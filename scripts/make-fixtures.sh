@@ -32,6 +32,34 @@ if [ ! -f "$OUT/bt709-rotated.mp4" ]; then
   "${FF[@]}" -i "$OUT/bt709.mp4" -c copy -metadata:s:v:0 rotate=90 "$OUT/bt709-rotated.mp4"
 fi
 
+# An old-style QuickTime file (no `ftyp`: its first box is renamed `free`, offsets unchanged) whose
+# media data starts with half a second of MPEG audio frames, then Motion JPEG video: mediabunny
+# takes it for MP3 with no video (python3-imageio's diver.mov was read so); ffmpeg reads it.
+if [ ! -f "$OUT/quicktime-audio-first.mov" ]; then
+  qt=$(mktemp -d)
+  "${FF[@]}" -f lavfi -i "testsrc2=size=320x240:rate=10:duration=4" -c:v mjpeg -q:v 20 -pix_fmt yuvj422p "$qt/v.avi"
+  "${FF[@]}" -f lavfi -i "sine=frequency=440:sample_rate=44100:duration=4.5" -c:a mp2 -b:a 128k "$qt/a.mp2"
+  "${FF[@]}" -i "$qt/a.mp2" -itsoffset 0.5 -i "$qt/v.avi" -map 0:a -map 1:v -c copy -f mov "$qt/av.mov"
+  python3 - "$qt/av.mov" "$OUT/quicktime-audio-first.mov" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], 'rb').read())
+assert b[4:8] == b'ftyp', b[:8]
+b[4:8] = b'free'
+open(sys.argv[2], 'wb').write(b)
+PY
+  rm -r "$qt"
+fi
+
+# A video track that ends 1.5 s before its file does (the audio runs on; Matroska states only the
+# file's duration), in a codec WebCodecs lacks: samples past the last frame get the frame before.
+if [ ! -f "$OUT/video-shorter-than-audio.mkv" ]; then
+  sv=$(mktemp -d)
+  "${FF[@]}" -f lavfi -i "testsrc2=size=320x240:rate=12:duration=3" -c:v mpeg4 -q:v 8 "$sv/v.avi"
+  "${FF[@]}" -f lavfi -i "sine=frequency=330:sample_rate=22050:duration=4.5" -c:a mp2 -b:a 64k "$sv/a.mp2"
+  "${FF[@]}" -i "$sv/v.avi" -i "$sv/a.mp2" -map 0:v -map 1:a -c copy "$OUT/video-shorter-than-audio.mkv"
+  rm -r "$sv"
+fi
+
 [ -f "$stamp" ] && exit 0
 
 SRC="testsrc2=size=320x240:rate=25:duration=4"

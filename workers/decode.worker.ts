@@ -90,7 +90,7 @@ const api: DecodeWorkerApi = {
       const tOpen = performance.now();
       const maxSide = request.maxSide ?? DEFAULT_MAX_SIDE;
       let streamed = 0;
-      const decodeAll = async (v: OpenedVideo) => {
+      const decodeAll = async (v: OpenedVideo, attempt: number) => {
         const { plans, shifts, unique } = decodePlans(v.info, request);
         const frames: DecodedFrame[] = [];
         let done = 0;
@@ -101,7 +101,7 @@ const api: DecodeWorkerApi = {
           maxSide,
           signal,
           async (index, raw) => {
-            const frame: DecodedFrame = { index, timestamp: unique[index]!, ...raw };
+            const frame: DecodedFrame = { index, timestamp: unique[index]!, attempt, ...raw };
             done++;
             if (onFrame) {
               streamed++;
@@ -115,18 +115,24 @@ const api: DecodeWorkerApi = {
       };
       let result: Awaited<ReturnType<typeof decodeAll>>;
       try {
-        result = await decodeAll(video).catch((e: unknown) => {
-          throw asDamaged(e);
-        });
+        result = await decodeAll(video, 0);
       } catch (error) {
-        // WebCodecs can accept a config and still fail on the bitstream: give ffmpeg.wasm a try,
-        // unless frames were already streamed out (they would arrive twice).
-        const retry = video.info.decoder === 'webcodecs' && request.forceDecoder !== 'webcodecs' && !signal.aborted && streamed === 0;
-        if (!retry || !(error instanceof Error) || (error instanceof VidkindError && error.code === 'cancelled')) throw asDamaged(error);
+        // WebCodecs can accept a config and still fail on the bitstream, at the first frame or
+        // partway through (Chromium does on some H.264 High 4:4:4 files that ffmpeg reads, and on
+        // damaged data that ffmpeg conceals): ffmpeg.wasm decodes the file again. Once frames have
+        // gone out, only the decoder's own failure is worth that (not, say, a video that ends
+        // early); the frames then come again, as attempt 1, and replace the earlier ones.
+        const retry =
+          video.info.decoder === 'webcodecs' &&
+          request.forceDecoder !== 'webcodecs' &&
+          !signal.aborted &&
+          error instanceof Error &&
+          (streamed === 0 ? !(error instanceof VidkindError && error.code === 'cancelled') : !(error instanceof VidkindError));
+        if (!retry) throw asDamaged(error);
         video.close();
         opened = await openFallback(file, signal, true, null);
         video = opened.video;
-        result = await decodeAll(video).catch((e: unknown) => {
+        result = await decodeAll(video, 1).catch((e: unknown) => {
           throw asDamaged(e);
         });
       }

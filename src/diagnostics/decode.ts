@@ -16,6 +16,8 @@ export interface FrameSummary {
   index: number;
   timestamp: number;
   actualTimestamp: number;
+  /** DecodedFrame.attempt: 1 where ffmpeg.wasm decoded the file again after WebCodecs failed partway. */
+  attempt: number;
   width: number;
   height: number;
   /** FNV-1a over the RGBA bytes: equal frames, equal checksums. */
@@ -33,7 +35,10 @@ export interface DecodeSummary {
   timestamps: number[];
   unique: number[];
   plans: number[][];
+  /** The frames of the decode's last attempt (they replace an earlier attempt's), by index. */
   frames: FrameSummary[];
+  /** Frames that came out of an attempt that failed partway (WebCodecs) and were sent again. */
+  replacedFrames: number;
   progress: { done: number; total: number }[];
   timingsMs: Record<string, number>;
   /** Disposable H.264 packets left out (workers/decode/disposable.ts). */
@@ -71,14 +76,16 @@ export async function decodeSummary(file: File, request: Omit<DecodeRequest, 'jo
       onFrame: (f) => void frames.push(summarise(f)),
       onProgress: (p) => void progress.push(p),
     });
-    frames.sort((a, b) => a.index - b.index);
+    const last = Math.max(0, ...frames.map((f) => f.attempt));
+    const kept = frames.filter((f) => f.attempt === last).sort((a, b) => a.index - b.index);
     return {
       info: out.info,
       decoder: out.info.decoder,
       timestamps: out.plans[0]!.timestamps,
       unique: out.unique,
       plans: out.plans.map((p) => p.timestamps),
-      frames,
+      frames: kept,
+      replacedFrames: frames.length - kept.length,
       progress,
       timingsMs: { ...out.timingsMs },
       skippedPackets: out.skippedPackets,
@@ -129,6 +136,7 @@ function summarise(f: DecodedFrame): FrameSummary {
     index: f.index,
     timestamp: f.timestamp,
     actualTimestamp: f.actualTimestamp,
+    attempt: f.attempt,
     width: f.width,
     height: f.height,
     checksum: fnv1a(f.data),

@@ -27,7 +27,7 @@ import type {
   ModelLoadProgress,
   Progress,
 } from './classifier-types';
-import { createDecodeClient, type DecodeClient, type DecodedFrame, type VideoInfo } from './decode-client';
+import { createDecodeClient, type DecodeClient, type DecodedFrame, type DecoderKind, type VideoInfo } from './decode-client';
 import { featureCache, fileFingerprint, viewKey, type VideoRecord } from './feature-cache';
 import { batchViews, batchWindows, memberOutput } from '../core/head-batches';
 import { createInferClient, type InferClient, type InferDevice } from './infer-client';
@@ -44,6 +44,8 @@ export interface ClassifierOptions {
   backboneWorkers?: number | 'auto';
   /** onnxruntime's verbose session log in the worker console (which provider took which node). */
   verboseLog?: boolean;
+  /** Decode every file on this path only (tests and diagnostics; default: WebCodecs, then ffmpeg.wasm). */
+  forceDecoder?: DecoderKind;
 }
 
 /** Work counters of one `classify`, beside the Result's timings (bench and tests read them). */
@@ -308,7 +310,7 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
     // shifted frame is not also run flipped and cropped (that would nearly double TTA's backbone work).
     let known: ReturnType<typeof decodePlans> | undefined;
     if (shifts.length > 1 && specs.size > 1) {
-      const info = await decoder.probe(file, { signal });
+      const info = await decoder.probe(file, { signal, forceDecoder: options.forceDecoder });
       known = decodePlans(info, { frames: T, shifts });
     }
     const needs = (timestamp: number, b: BackboneEntry): ViewSpec[] => {
@@ -324,9 +326,11 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
     // byFrame.get(`${backboneId}|${spatialKey}`).get(timestamp) = D floats
     const byFrame = new Map<string, Map<number, Float32Array>>();
     const thumbs = new Map<number, FrameThumbnail>();
+    // The decode attempt whose features each timestamp holds: when WebCodecs fails partway, the
+    // decoder sends every frame again from ffmpeg.wasm (attempt 1), and those replace the earlier ones.
+    const attemptAt = new Map<number, number>();
     let backboneMs = 0;
     let total = 0;
-    let embedded = 0;
     const inFlight: Promise<void>[] = [];
     let failure: unknown;
 
@@ -353,7 +357,7 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
       for (const [k, { ids, views: viewSpecs }] of list.entries()) {
         const last = k === list.length - 1;
         const rgba: RgbaFrame = { width: frame.width, height: frame.height, data: last ? frame.data : frame.data.slice() };
-        const wantThumb = k === 0 && !thumbs.has(frame.timestamp);
+        const wantThumb = k === 0;
         const r = await infer.embed({
           backboneId: ids[0]!,
           moreBackboneIds: ids.slice(1),
@@ -363,6 +367,9 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
         });
         backboneMs += r.backboneMs;
         work.preprocessMs += r.preprocessMs;
+        // An earlier attempt's frame finishing after a later one's is work done, not a result.
+        const current = (attemptAt.get(frame.timestamp) ?? -1) <= frame.attempt;
+        if (current) attemptAt.set(frame.timestamp, frame.attempt);
         for (const part of r.backbones) {
           work.backboneFrames += viewSpecs.length;
           const w = r.worker ?? 0;
@@ -370,6 +377,7 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
           const runs = (work.backbones[part.backboneId] ??= { runs: 0, ms: 0 });
           runs.runs += viewSpecs.length;
           runs.ms += part.backboneMs;
+          if (!current) continue;
           viewSpecs.forEach((s, j) => {
             const key = `${part.backboneId}|${spatialKey(s)}`;
             if (!byFrame.has(key)) byFrame.set(key, new Map());
@@ -377,7 +385,7 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
           });
         }
         const t = r.thumbnails?.[0];
-        if (t)
+        if (t && current)
           thumbs.set(frame.timestamp, {
             t: frame.actualTimestamp,
             width: t.width,
@@ -385,8 +393,7 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
             data: new Uint8ClampedArray(t.data.buffer),
           });
       }
-      embedded++;
-      if (total > 0) onProgress({ stage: 'features', fraction: embedded / total });
+      if (total > 0) onProgress({ stage: 'features', fraction: Math.min(1, attemptAt.size / total) });
     };
 
     onProgress({ stage: 'decoding', fraction: 0 });
@@ -402,7 +409,7 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
     const out = await decoder
       .decode(
         file,
-        { frames: T, shifts },
+        { frames: T, shifts, forceDecoder: options.forceDecoder },
         {
           signal: stop.signal,
           onProgress: (p) => {
@@ -437,7 +444,11 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
     const decodeMs = performance.now() - tDecode - heldMs;
     total = out.unique.length;
     // Decoded before the models are ready (the first file of a visit): say what the file waits for.
-    onProgress({ stage: 'features', fraction: embedded / total, ...(modelsReady ? {} : { detail: WAITING_FOR_MODELS }) });
+    onProgress({
+      stage: 'features',
+      fraction: Math.min(1, attemptAt.size / total),
+      ...(modelsReady ? {} : { detail: WAITING_FOR_MODELS }),
+    });
     await Promise.all(inFlight);
     if (failure) throw failure;
     throwIfCancelled(signal);

@@ -17,7 +17,7 @@ import type {
   VideoInfo,
 } from '../../workers/decode/api';
 
-export type { DecodedFrame, DecodeOutput, DecodeProgress, DecodeRequest, VideoInfo } from '../../workers/decode/api';
+export type { DecodedFrame, DecoderKind, DecodeOutput, DecodeProgress, DecodeRequest, VideoInfo } from '../../workers/decode/api';
 
 export interface DecodeCallOptions {
   onProgress?: (p: DecodeProgress) => void;

@@ -17,6 +17,7 @@ interface FrameSummary {
   index: number;
   timestamp: number;
   actualTimestamp: number;
+  attempt: number;
   width: number;
   height: number;
   checksum: string;
@@ -41,6 +42,7 @@ interface DecodeSummary {
   unique: number[];
   plans: number[][];
   frames: FrameSummary[];
+  replacedFrames: number;
   progress: { done: number; total: number }[];
   timingsMs: Record<string, number>;
   skippedPackets: number;
@@ -69,6 +71,7 @@ interface DecodeDiagnostics {
 type PageWindow = { vidkindDiagnostics: { decode: DecodeDiagnostics } };
 
 const MEDIA = path.resolve('tests/fixtures/media');
+const HOSTILE = path.resolve('tests/fixtures/hostile');
 
 test.beforeAll(() => {
   if (!existsSync(path.join(MEDIA, 'h264.mp4'))) throw new Error('Fixtures missing: run `npm run fixtures` first.');
@@ -78,17 +81,21 @@ test.beforeEach(async ({ page }) => {
   await page.route('**/__fixtures/*', (route) =>
     route.fulfill({ path: path.join(MEDIA, path.basename(new URL(route.request().url()).pathname)) }),
   );
+  await page.route('**/__hostile/*', (route) =>
+    route.fulfill({ path: path.join(HOSTILE, path.basename(new URL(route.request().url()).pathname)) }),
+  );
   await page.goto('/diagnostics.html');
   await expect(page.locator('#log')).toHaveText('ready');
 });
 
-function decode(page: Page, name: string, request: Request): Promise<Outcome<DecodeSummary>> {
+/** Decodes a fixture of tests/fixtures/media, or with `dir` 'hostile' one of tests/fixtures/hostile. */
+function decode(page: Page, name: string, request: Request, dir: 'fixtures' | 'hostile' = 'fixtures'): Promise<Outcome<DecodeSummary>> {
   return page.evaluate(
-    async ([name, request]) => {
+    async ([name, request, dir]) => {
       const d = (window as unknown as PageWindow).vidkindDiagnostics.decode;
-      return d.decodeSummary(await d.fileFromUrl(`/__fixtures/${name}`), request);
+      return d.decodeSummary(await d.fileFromUrl(`/__${dir}/${name}`), request);
     },
-    [name, request] as const,
+    [name, request, dir] as const,
   );
 }
 
@@ -119,6 +126,8 @@ const good: Record<string, Expectation> = {
   'h264.flv': { width: 320, height: 240, decoder: 'ffmpeg', durationS: 4 },
   'h263.3gp': { width: 176, height: 144, decoder: 'ffmpeg', durationS: 4, tolerance: 0.07 },
   'mpeg2.mpg': { width: 320, height: 240, decoder: 'ffmpeg', durationS: 4 },
+  // No ftyp, MPEG audio first in its media data: mediabunny takes it for MP3 (scripts/make-fixtures.sh).
+  'quicktime-audio-first.mov': { width: 320, height: 240, decoder: 'ffmpeg', durationS: 4 },
   'portrait.mp4': { width: 180, height: 320, decoder: 'webcodecs', durationS: 4 },
   // Its matrix says: turn 90 degrees counter-clockwise (ffprobe "rotation=90"), i.e. 270 clockwise.
   'rotated.mp4': { width: 240, height: 320, decoder: 'webcodecs', durationS: 4, rotation: 270 },
@@ -202,6 +211,24 @@ test('rotation metadata turns the pixels on both paths (rotated.mp4 is h264.mov 
       expect(diff, `${forceDecoder ?? 'webcodecs'} frame ${i}`).toBeLessThan(8);
     }
   }
+});
+
+test('a video track that ends before its file: samples past its last frame get the frame before, as native ffmpeg gives them', async ({
+  page,
+}) => {
+  // 3 s of MPEG-4 video, 4.5 s of audio; Matroska states only the file's duration (4.5 s).
+  const s = ok(await decode(page, 'video-shorter-than-audio.mkv', { frames: 16 }));
+  expect(s.decoder).toBe('ffmpeg');
+  expect(s.info.durationS).toBeGreaterThan(4);
+  expect(s.frames.map((f) => f.index)).toEqual(s.unique.map((_, i) => i));
+  const within = s.frames.filter((f) => f.timestamp < 3);
+  const past = s.frames.filter((f) => f.timestamp >= 3);
+  expect(past.length).toBeGreaterThan(2);
+  const last = within.at(-1)!;
+  expect(last.actualTimestamp).toBeLessThan(3);
+  for (const f of past) expect([f.actualTimestamp, f.checksum]).toEqual([last.actualTimestamp, last.checksum]);
+  // Within the video, every sample is its own frame.
+  expect(new Set(within.map((f) => f.actualTimestamp)).size).toBe(within.length);
 });
 
 test('a one-frame video yields that frame for the whole plan', async ({ page }) => {
@@ -398,6 +425,27 @@ test('long videos on ffmpeg.wasm: one run per sample, each the exact frame nativ
     expect(Math.abs(f.actualTimestamp - f.timestamp), label).toBeLessThanOrEqual(0.045);
     expect(maxDiff(f.rgb, ffmpegGrid('long-gop.mp4', f.actualTimestamp, f.width, f.height)), label).toBeLessThan(3);
   }
+});
+
+test('WebCodecs failing partway through a file: ffmpeg.wasm decodes it again and its frames replace those already sent', async ({
+  page,
+}) => {
+  // Garbage over 4 KB mid-file (scripts/make-hostile.sh): Chromium's decoder gives up after a few
+  // frames, ffmpeg conceals the damage. Chromium also gives up partway through some intact H.264
+  // High 4:4:4 files (python3-imageio's cockatoo.mp4), which took the same path to an error before.
+  expect(existsSync(path.join(HOSTILE, 'corrupt-middle.mp4')), 'run scripts/make-hostile.sh first').toBe(true);
+  const webcodecs = await decode(page, 'corrupt-middle.mp4', { frames: 8, forceDecoder: 'webcodecs' }, 'hostile');
+  expect('error' in webcodecs && webcodecs.error.code, JSON.stringify(webcodecs).slice(0, 300)).toBe('corrupt-file');
+  const auto = ok(await decode(page, 'corrupt-middle.mp4', { frames: 8 }, 'hostile'));
+  expect(auto.decoder).toBe('ffmpeg');
+  expect(auto.replacedFrames, 'frames WebCodecs sent before it failed').toBeGreaterThan(0);
+  expect(auto.frames.map((f) => f.attempt)).toEqual(auto.unique.map(() => 1));
+  expect(auto.frames.map((f) => f.index)).toEqual(auto.unique.map((_, i) => i));
+  expect(auto.progress.at(-1)).toEqual({ done: auto.unique.length, total: auto.unique.length });
+  const ff = ok(await decode(page, 'corrupt-middle.mp4', { frames: 8, forceDecoder: 'ffmpeg' }, 'hostile'));
+  expect(ff.replacedFrames).toBe(0);
+  expect(auto.unique).toEqual(ff.unique);
+  expect(auto.frames.map((f) => f.checksum)).toEqual(ff.frames.map((f) => f.checksum));
 });
 
 const bad: Record<string, string> = {

@@ -15,6 +15,7 @@ import { parseResult, type SuccessResult } from '../../src/core/result';
 import { writeTestModels, type TestModelSet } from './infer-models';
 
 const MEDIA = path.resolve('tests/fixtures/media');
+const HOSTILE = path.resolve('tests/fixtures/hostile');
 
 /**
  * The part of the page's `(window as unknown as DiagWindow).vidkindDiagnostics.infer` (src/diagnostics/infer.ts) used here,
@@ -36,6 +37,12 @@ interface Classified {
   stages: string[];
 }
 type ModelsOut = { embedding?: number[]; logits?: number[]; subLogits?: number[]; attention?: number[]; provider: string };
+interface ClassifyOptions {
+  featureCache?: boolean;
+  threads?: number;
+  backboneWorkers?: number | 'auto';
+  forceDecoder?: 'webcodecs' | 'ffmpeg';
+}
 interface InferDiagnostics {
   init(
     settings: Partial<ClassifySettings>,
@@ -44,11 +51,7 @@ interface InferDiagnostics {
     | { version: string; device: { provider: string; threads: number; notes: string[] }; progress: Array<{ fromCache: boolean }> }
     | { error: ErrorInfo }
   >;
-  classify(
-    file: File,
-    settings: Partial<ClassifySettings>,
-    options?: { featureCache?: boolean; threads?: number; backboneWorkers?: number | 'auto' },
-  ): Promise<Classified>;
+  classify(file: File, settings: Partial<ClassifySettings>, options?: ClassifyOptions): Promise<Classified>;
   classifyAndCancel(file: File, afterMs: number, settings: Partial<ClassifySettings>): Promise<unknown>;
   runModels(config: { backend: ClassifySettings['backend'] }, request: Record<string, unknown>): Promise<ModelsOut | { error: ErrorInfo }>;
   fetchModelBytes(id: string): Promise<{ bytes: number } | { error: ErrorInfo }>;
@@ -89,21 +92,21 @@ async function open(page: Page, tamper?: string) {
   await page.route('**/__fixtures/*', (route) =>
     route.fulfill({ path: path.join(MEDIA, path.basename(new URL(route.request().url()).pathname)) }),
   );
+  await page.route('**/__hostile/*', (route) =>
+    route.fulfill({ path: path.join(HOSTILE, path.basename(new URL(route.request().url()).pathname)) }),
+  );
   await page.goto('/diagnostics.html');
   await expect(page.locator('#log')).toHaveText('ready');
   await page.evaluate(() => (window as unknown as DiagWindow).vidkindDiagnostics.infer.clearCaches());
 }
 
-function classify(
-  page: Page,
-  name: string,
-  settings: Partial<ClassifySettings>,
-  options: { featureCache?: boolean; threads?: number; backboneWorkers?: number | 'auto' } = {},
-): Promise<Classified> {
+/** Classifies a fixture of tests/fixtures/media (or, named 'hostile/<name>', of tests/fixtures/hostile). */
+function classify(page: Page, name: string, settings: Partial<ClassifySettings>, options: ClassifyOptions = {}): Promise<Classified> {
   return page.evaluate(
     async ([name, settings, options]) => {
+      const url = name.startsWith('hostile/') ? `/__hostile/${name.slice('hostile/'.length)}` : `/__fixtures/${name}`;
       // A fixed lastModified: the same file dropped twice (the feature cache's fingerprint includes it).
-      const file = new File([await (await fetch(`/__fixtures/${name}`)).blob()], name, { lastModified: 1_700_000_000_000 });
+      const file = new File([await (await fetch(url)).blob()], name, { lastModified: 1_700_000_000_000 });
       return (window as unknown as DiagWindow).vidkindDiagnostics.infer.classify(file, settings, options);
     },
     [name, settings, options] as const,
@@ -179,6 +182,23 @@ test('one inference worker or two taking frames in turn: the same probabilities,
   expect(perWorker).toHaveLength(2);
   expect(perWorker.every((n) => n > 0 && n % 2 === 0)).toBe(true);
   expect(perWorker[0]! + perWorker[1]!).toBe(8 * 2);
+});
+
+test('WebCodecs failing partway through a file: the frames ffmpeg.wasm sends again replace the first ones, as if ffmpeg.wasm alone had decoded it', async ({
+  page,
+}) => {
+  // scripts/make-hostile.sh: garbage over 4 KB mid-file; Chromium's decoder stops after a few frames.
+  await open(page);
+  const settings = { frames: 8, backend: 'wasm' as const, ensemble: 'test-pair' };
+  const auto = await classify(page, 'hostile/corrupt-middle.mp4', settings, { featureCache: false });
+  const ffmpeg = await classify(page, 'hostile/corrupt-middle.mp4', settings, { featureCache: false, forceDecoder: 'ffmpeg' });
+  const [a, f] = [success(auto), success(ffmpeg)];
+  expect(a.video?.decoder).toBe('ffmpeg');
+  expect(auto.work.decodedFrames, 'frames WebCodecs sent before it failed, then all of them again').toBeGreaterThan(8);
+  expect(ffmpeg.work.decodedFrames).toBe(8);
+  expect(maxDiff(probVector(a), probVector(f))).toBeLessThan(1e-6);
+  expect(maxDiff(a.attention, f.attention)).toBeLessThan(1e-6);
+  expect(auto.thumbnails.map((t) => t.t)).toEqual(ffmpeg.thumbnails.map((t) => t.t));
 });
 
 test('WASM and WebGPU give the same probabilities within 1e-3 (SwiftShader, 2 frames)', async ({ page }) => {

@@ -76,6 +76,12 @@ export interface DecodedFrame {
    * (src/core/decode-plan.ts keyFrameTolerance); this is then that key frame's time.
    */
   actualTimestamp: number;
+  /**
+   * 0; 1 for a frame sent again by ffmpeg.wasm after WebCodecs failed partway through the file.
+   * A frame of attempt 1 replaces the frame of attempt 0 at the same timestamp; its `index` points
+   * into the final DecodeOutput.unique.
+   */
+  attempt: number;
   width: number;
   height: number;
   /** RGBA, row-major, no padding; transferred across the worker boundary, not copied. */

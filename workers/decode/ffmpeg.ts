@@ -204,6 +204,8 @@ class FfmpegVideo implements OpenedVideo {
     const perRun = passIsCheaper(this.video, timestamps.length)
       ? Math.max(1, Math.floor(PASS_RUN_BYTES / (size.width * size.height * 4)))
       : 1;
+    // A copy of the last frame sent (sending transfers its buffer), for samples past the end.
+    let previous: RawFrame | undefined;
     for (let first = 0; first < timestamps.length;) {
       const targets = timestamps.slice(first, first + perRun);
       const frames = await this.run(targets, frameS, size, signal);
@@ -211,7 +213,15 @@ class FfmpegVideo implements OpenedVideo {
         throwIfCancelled(signal);
         // A sample the run did not reach (past the last frame it decoded) gets a run of its own,
         // with the retries and errors of a single seek.
-        await emit(first + k, frame ?? (await this.run([targets[k]!], frameS, size, signal))[0]!);
+        let f = frame ?? (await this.run([targets[k]!], frameS, size, signal))[0];
+        // Past the video's last frame (a container's duration can include a longer audio track):
+        // the last frame before it, as native ffmpeg gives training and `vidkind classify`.
+        if (!f) {
+          if (!previous) throw new VidkindError('corrupt-file', `No frame could be decoded at ${targets[k]!.toFixed(2)} s.`);
+          f = { ...previous, data: previous.data.slice() };
+        }
+        previous = { ...f, data: f.data.slice() };
+        await emit(first + k, f);
       }
       first += targets.length;
     }
@@ -221,8 +231,9 @@ class FfmpegVideo implements OpenedVideo {
   /**
    * The frames at `targets` (ascending) from one ffmpeg run: seek to the key frame before the first
    * target, decode forward, and keep for each target the first frame at or after it. If the
-   * container's seek landed past the first target, seek earlier. A later target that no frame
-   * reached is undefined; when not even the first one is reached, it throws.
+   * container's seek landed past the first target, seek earlier. A target that no frame reached is
+   * undefined: a later one, or the first where the stream ends before it. It throws when no frame
+   * could be decoded there at all.
    */
   private run(
     targets: number[],
@@ -293,6 +304,9 @@ class FfmpegVideo implements OpenedVideo {
         });
         if (frames[0] !== undefined) return frames;
       }
+      // Frames from before the target to the end of the stream, none at or after it: the video
+      // ends before this time (its last frame is then the one to use; see frames()).
+      if (result.code === 0 && first !== undefined && !overshot && got.length === 0) return targets.map(() => undefined);
       if (first === undefined && seek === 0) {
         // Not one frame came out of the decoder, even from the start: a codec this build lacks, or damaged data.
         if (NO_DECODER.test(result.log.join('\n'))) {

@@ -19,7 +19,7 @@ import {
   type InputVideoTrack,
   type PacketRetrievalOptions,
 } from 'mediabunny';
-import { cappedSize, snapToKeyFrame } from '../../src/core/decode-plan';
+import { cappedSize, looksLikeVideoContainer, snapToKeyFrame } from '../../src/core/decode-plan';
 import { ycbcrMatrix, yuv420ToRgba, type Yuv420Picture } from '../../src/core/yuv';
 import { abortable, VidkindError } from '../../src/core/errors';
 import type { VideoInfo } from './api';
@@ -36,17 +36,20 @@ export async function openWithWebCodecs(file: File): Promise<OpenedVideo> {
   }
   const input = new Input({ source: new BlobSource(file), formats: ALL_FORMATS });
   try {
-    return await openInput(input);
+    return await openInput(input, file);
   } catch (error) {
     input.dispose();
     throw error;
   }
 }
 
-async function openInput(input: Input): Promise<OpenedVideo> {
+async function openInput(input: Input, file: File): Promise<OpenedVideo> {
   let containerName: string;
+  let audioFormat: boolean;
   try {
-    containerName = (await input.getFormat()).name;
+    const format = await input.getFormat();
+    containerName = format.name;
+    audioFormat = format.mimeType.startsWith('audio/');
   } catch (error) {
     if (error instanceof UnsupportedInputFormatError) {
       throw new NeedsFallback({ code: 'unsupported-container', message: 'This file is not in a video format vidkind can read.' }, false);
@@ -68,6 +71,13 @@ async function openInput(input: Input): Promise<OpenedVideo> {
     // No tracks at all: the headers are missing (e.g. an MP4 cut off before its index).
     if (kinds.length === 0)
       throw new NeedsFallback({ code: 'corrupt-file', message: `The ${containerName} file is damaged or incomplete.` }, true);
+    // A QuickTime file whose media data (MPEG audio frames first) comes before its index can pass
+    // for MP3: an audio format found in a file that begins like a video container goes to ffmpeg.
+    if (audioFormat && looksLikeVideoContainer(new Uint8Array(await file.slice(0, 1024).arrayBuffer())))
+      throw new NeedsFallback(
+        { code: 'no-video-track', message: `This file was read as ${containerName} audio, with no video track.` },
+        true,
+      );
     const what = kinds.length ? `only ${[...new Set(kinds)].join(' and ')}` : 'no tracks';
     throw new VidkindError('no-video-track', `This ${containerName} file has no video track (it has ${what}).`);
   }

@@ -16,7 +16,7 @@ const md5 = (b: Uint8Array | Uint8ClampedArray) => createHash('md5').update(b).d
 
 /** ffmpeg's own decode of every frame: md5 of each RGBA frame, in order. */
 function referenceFrameHashes(file: string): string[] {
-  const out = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-pix_fmt', 'rgba', '-f', 'framemd5', '-'], {
+  const out = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-map', '0:v:0', '-pix_fmt', 'rgba', '-f', 'framemd5', '-'], {
     maxBuffer: 1 << 26,
   }).toString();
   return out
@@ -61,6 +61,19 @@ beforeAll(() => {
     join(dir, 'big.mp4'),
   );
   ff('-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-c:a', 'aac', join(dir, 'audio.m4a'));
+  // 2 s of video, 3 s of audio: Matroska states only the file's duration (as scripts/make-fixtures.sh's video-shorter-than-audio.mkv).
+  ff(
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=160x120:rate=10:duration=2',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=330:duration=3',
+    ...['-c:v', 'mpeg4', '-c:a', 'mp2'],
+    join(dir, 'short-video.mkv'),
+  );
   writeFileSync(join(dir, 'text.mp4'), 'This is not a video.\n'.repeat(40));
   writeFileSync(join(dir, 'empty.mp4'), '');
   const full = execFileSync('cat', [join(dir, 'clip.mp4')]);
@@ -115,6 +128,20 @@ describe('decodeFrames', () => {
     // With a constant rate, sample t is frame round(t * fps) of ffmpeg's sequential decode.
     expect(frames.map((f) => ref.indexOf(md5(f.data)))).toEqual(times.map((t) => Math.round(t * 25)));
   });
+
+  it.each(['pass', 'seek'] as const)(
+    'samples past the last frame of a video that ends before its file get the frame before (%s), as the browser does',
+    async (strategy) => {
+      const file = join(dir, 'short-video.mkv');
+      const info = await probeVideo(file);
+      expect(info.durationS).toBeGreaterThan(2.9);
+      const times = [0.5, 1.5, 2.2, 2.6];
+      const frames = await decodeFrames(file, info, times, { strategy });
+      const ref = referenceFrameHashes(file);
+      expect(ref).toHaveLength(20);
+      expect(frames.map((f) => ref.indexOf(md5(f.data)))).toEqual([5, 15, 15, 15]);
+    },
+  );
 
   it('applies rotation and the 1280 cap; shared timestamps of several plans decode once', async () => {
     const rot = join(dir, 'rotated.mp4');

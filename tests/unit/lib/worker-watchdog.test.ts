@@ -20,6 +20,7 @@ const frame = (index: number): DecodedFrame => ({
   index,
   timestamp: index,
   actualTimestamp: index,
+  attempt: 0,
   width: 1,
   height: 1,
   data: new Uint8ClampedArray(4),
