@@ -55,25 +55,37 @@ async function scratchFile(ff: FFmpeg, bytes: number): Promise<string> {
 }
 
 let instance: Promise<FFmpeg> | null = null;
+/** Counts loads: a mounted file whose generation is older is mounted again on the current core. */
+let generation = 0;
+/** Files opened on the current core (see FILES_PER_CORE). */
+let filesOnCore = 0;
 let logSink: string[] | null = null;
 let mountCount = 0;
+
+/**
+ * ffmpeg.wasm 0.12's core does not give back all it uses from one command to the next (its wasm
+ * stack and heap: ffmpegwasm/ffmpeg.wasm#563, #704, #820, #943): here, after some 25-50 files it
+ * trapped ("RuntimeError: memory access out of bounds") or stalled, and stayed broken for every
+ * later file. So a fresh core is loaded every FILES_PER_CORE files (about 0.3 s from the browser's
+ * cache), and once more for a command that traps anyway (`call`).
+ */
+const FILES_PER_CORE = 8;
 
 /** What ffmpeg logs when it cannot decode a codec (ffmpeg.wasm's core has no AV1 software decoder). */
 const NO_DECODER =
   /Decoder \(codec [^)]*\) not found|doesn't support hardware accelerated|Failed to get pixel format|Unsupported codec|no decoder/i;
 
-/** Milliseconds the last `ffmpegCore()` call spent loading (0 when the core was already loaded). */
+/** Milliseconds the last `openWithFfmpeg` spent loading the core (0 when it was already loaded). */
 export let lastLoadMs = 0;
 
 /** The loaded ffmpeg.wasm, loading it on first use. */
 async function ffmpegCore(): Promise<FFmpeg> {
-  if (instance) {
-    lastLoadMs = 0;
-    return instance;
-  }
+  if (instance) return instance;
   const t0 = performance.now();
   const ff = new FFmpeg();
   scratchBytes = 0;
+  filesOnCore = 0;
+  generation++;
   ff.on('log', ({ message }) => logSink?.push(message));
   const base = self.location.href;
   instance = ff
@@ -89,7 +101,7 @@ async function ffmpegCore(): Promise<FFmpeg> {
   return ready;
 }
 
-/** Kills ffmpeg.wasm mid-run (the only way to stop a running command); the next use reloads it. */
+/** Kills ffmpeg.wasm (mid-run too: the only way to stop a running command); the next use loads a fresh one. */
 function terminate(): void {
   const current = instance;
   instance = null;
@@ -111,24 +123,100 @@ async function run(ff: FFmpeg, kind: 'exec' | 'ffprobe', args: string[], signal:
   }
 }
 
+/** A wasm trap inside the core (not a cancellation, not one of our errors): the core is broken from here on. */
+const isTrap = (error: unknown) =>
+  error instanceof Error &&
+  !(error instanceof VidkindError) &&
+  /RuntimeError|out of bounds|unreachable/i.test(`${error.name} ${error.message}`);
+
+/**
+ * A user's file in ffmpeg.wasm's file system, at the same path on whichever core is loaded: a file
+ * of an older core (recycled, or killed by a cancel or a trap) is put on the current one first.
+ */
+class MountedFile {
+  readonly path: string;
+  private readonly dir: string;
+  private readonly inMemory: boolean;
+  private mountedOn = 0;
+  private mounted: FFmpeg | null = null;
+
+  constructor(private readonly file: File) {
+    this.dir = `/input${++mountCount}`;
+    // Keep the extension: ffmpeg uses it as a hint for formats without a signature (raw streams).
+    const ext = /\.[a-z0-9]{1,5}$/i.exec(file.name)?.[0].toLowerCase() ?? '';
+    this.path = `${this.dir}/video${ext}`;
+    this.inMemory = file.size <= MEMORY_COPY_BYTES;
+  }
+
+  /** The current core, with this file on it. */
+  async core(signal: AbortSignal): Promise<FFmpeg> {
+    const ff = await abortable(ffmpegCore(), signal);
+    if (this.mountedOn !== generation) {
+      this.mounted = null;
+      await ff.createDir(this.dir);
+      const name = this.path.slice(this.dir.length + 1);
+      if (this.inMemory) await ff.writeFile(this.path, new Uint8Array(await abortable(this.file.arrayBuffer(), signal)));
+      else await ff.mount(FFFSType.WORKERFS, { blobs: [{ name, data: this.file }] }, this.dir);
+      this.mountedOn = generation;
+      this.mounted = ff;
+    }
+    return ff;
+  }
+
+  /**
+   * Runs one command on the file (one at a time, whoever asks: `exclusive`), with `then` reading
+   * its output on the same core. A command that traps runs once more on a fresh core.
+   */
+  call<T>(
+    kind: 'exec' | 'ffprobe',
+    args: string[],
+    signal: AbortSignal,
+    then: (ff: FFmpeg, result: { code: number; log: string[] }) => Promise<T>,
+    before?: (ff: FFmpeg) => Promise<void>,
+  ): Promise<T> {
+    return exclusive(async () => {
+      for (let attempt = 0; ; attempt++) {
+        const ff = await this.core(signal);
+        try {
+          await before?.(ff);
+          return await then(ff, await run(ff, kind, args, signal));
+        } catch (error) {
+          if (!isTrap(error) || signal.aborted) throw error;
+          terminate();
+          if (attempt > 0)
+            throw new VidkindError('internal', `The fallback decoder (ffmpeg.wasm) broke down twice on this file (${String(error)}).`);
+        }
+      }
+    });
+  }
+
+  close(): void {
+    const ff = this.mounted;
+    this.mounted = null;
+    if (!ff || this.mountedOn !== generation) return;
+    void (this.inMemory ? ff.deleteFile(this.path) : ff.unmount(this.dir)).then(() => ff.deleteDir(this.dir)).catch(() => undefined);
+  }
+}
+
 /** Opens a file with ffmpeg.wasm: mounts it, probes it, and returns a video ready to sample. */
 export async function openWithFfmpeg(file: File, signal: AbortSignal, containerKnown: boolean): Promise<OpenedVideo> {
-  const ff = await abortable(ffmpegCore(), signal);
-  const dir = `/input${++mountCount}`;
-  // Keep the extension: ffmpeg uses it as a hint for formats without a signature (raw streams).
-  const ext = /\.[a-z0-9]{1,5}$/i.exec(file.name)?.[0].toLowerCase() ?? '';
-  const path = `${dir}/video${ext}`;
-  await ff.createDir(dir);
-  const inMemory = file.size <= MEMORY_COPY_BYTES;
-  if (inMemory) await ff.writeFile(path, new Uint8Array(await abortable(file.arrayBuffer(), signal)));
-  else await ff.mount(FFFSType.WORKERFS, { blobs: [{ name: `video${ext}`, data: file }] }, dir);
-  const unmount = () => {
-    void (inMemory ? ff.deleteFile(path) : ff.unmount(dir)).then(() => ff.deleteDir(dir)).catch(() => undefined);
-  };
+  lastLoadMs = 0;
+  // Between commands (none runs inside `exclusive`), so no other file's command is cut short.
+  await exclusive(async () => {
+    if (filesOnCore >= FILES_PER_CORE) terminate();
+    await abortable(ffmpegCore(), signal);
+    filesOnCore++;
+  });
+  const mounted = new MountedFile(file);
   try {
     // ffprobe's JSON arrives on stdout, i.e. in the log (with `-v error`, nothing else is there unless it
     // failed). Its exit code is not used: the wasm build reports -1 even after a good run.
-    const probe = await run(ff, 'ffprobe', ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', path], signal);
+    const probe = await mounted.call(
+      'ffprobe',
+      ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', mounted.path],
+      signal,
+      async (_ff, result) => result,
+    );
     // stdout and stderr share the log: keep the lines that can be ffprobe's JSON (decoder complaints such as
     // "[av1 @ 0x...] ..." and "Last message repeated" arrive between them).
     const lines = probe.log.filter((l) => /^\s*["{}\]]/.test(l));
@@ -149,9 +237,9 @@ export async function openWithFfmpeg(file: File, signal: AbortSignal, containerK
       const what = kinds.length ? `only ${kinds.join(' and ')}` : 'no streams';
       throw new VidkindError('no-video-track', `This file has no video track (it has ${what}).`);
     }
-    return new FfmpegVideo(ff, path, summary.video, unmount);
+    return new FfmpegVideo(mounted, summary.video);
   } catch (error) {
-    unmount();
+    mounted.close();
     throw error;
   }
 }
@@ -171,10 +259,8 @@ class FfmpegVideo implements OpenedVideo {
   private runs = 0;
 
   constructor(
-    private readonly ff: FFmpeg,
-    private readonly path: string,
+    private readonly file: MountedFile,
     private readonly video: ProbedVideo,
-    private readonly unmount: () => void,
   ) {
     this.info = {
       durationS: video.durationS,
@@ -235,23 +321,13 @@ class FfmpegVideo implements OpenedVideo {
    * undefined: a later one, or the first where the stream ends before it. It throws when no frame
    * could be decoded there at all.
    */
-  private run(
-    targets: number[],
-    frameS: number,
-    size: { width: number; height: number },
-    signal: AbortSignal,
-  ): Promise<Array<RawFrame | undefined>> {
-    return exclusive(() => this.runAlone(targets, frameS, size, signal));
-  }
-
-  private async runAlone(
+  private async run(
     targets: number[],
     frameS: number,
     size: { width: number; height: number },
     signal: AbortSignal,
   ): Promise<Array<RawFrame | undefined>> {
     const bytes = size.width * size.height * 4;
-    const out = await scratchFile(this.ff, targets.length * bytes);
     // Half a frame early, so a timestamp that is a real frame's time (the plan snaps to them) picks that frame.
     const absolute = targets.map((t) => this.video.startS + t - frameS / 2);
     const target = targets[0]!;
@@ -265,7 +341,7 @@ class FfmpegVideo implements OpenedVideo {
         ...(seek > 0 ? ['-noaccurate_seek', '-ss', seek.toFixed(6)] : []),
         '-copyts',
         '-i',
-        this.path,
+        this.file.path,
         '-map',
         '0:v:0',
         '-an',
@@ -283,15 +359,24 @@ class FfmpegVideo implements OpenedVideo {
         // Write into the scratch file as it is (see SCRATCH); only the frames this run logged are read.
         '-truncate',
         '0',
-        out,
+        SCRATCH,
       ];
       this.runs++;
-      const result = await run(this.ff, 'exec', args, signal);
+      // The frames are read back on the core that wrote them, before any other command runs.
+      const { result, data } = await this.file.call(
+        'exec',
+        args,
+        signal,
+        async (ff, result) => {
+          const logged = parseShowinfoTimes(result.log, 'showinfo@out').length;
+          return { result, data: result.code === 0 && logged > 0 ? ((await ff.readFile(SCRATCH)) as Uint8Array) : null };
+        },
+        async (ff) => void (await scratchFile(ff, targets.length * bytes)),
+      );
       const first = parseShowinfoTimes(result.log, 'showinfo@first')[0];
       const got = parseShowinfoTimes(result.log, 'showinfo@out');
       const overshot = first !== undefined && seek > 0 && seekOvershot(first - this.video.startS, target, frameS);
-      if (result.code === 0 && got.length > 0 && !overshot) {
-        const data = (await this.ff.readFile(out)) as Uint8Array;
+      if (data && got.length > 0 && !overshot) {
         if (got.length > targets.length || data.byteLength < got.length * bytes)
           throw new VidkindError('corrupt-file', `The frame at ${target.toFixed(2)} s could not be decoded.`);
         const frames = absolute.map((a) => {
@@ -324,6 +409,6 @@ class FfmpegVideo implements OpenedVideo {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.unmount();
+    this.file.close();
   }
 }
