@@ -463,6 +463,22 @@ test('cancel: one queued file never runs, a running file stops, cancel all empti
   await expect(page.getByTestId('queue-status')).toHaveText('All done: 1 classified, 0 failed, 3 cancelled');
 });
 
+test('a file whose sound the browser plays but not its picture: verdict from the fallback decoder, and no black preview box', async ({
+  page,
+}) => {
+  await openApp(page);
+  // MPEG-4 Part 2 video (ffmpeg.wasm decodes it) with Opus sound in Matroska (scripts/make-fixtures.sh).
+  await page.getByTestId('file-input').setInputFiles([media('video-shorter-than-audio.mkv')]);
+  await waitForQueueIdle(page);
+  const row = page.getByTestId('result-row');
+  await expect(row).toHaveAttribute('data-outcome', 'ok');
+  await row.getByTestId('open-detail').click();
+  const detail = page.getByTestId('detail');
+  await expect(detail.getByTestId('no-preview')).toBeVisible({ timeout: 15_000 });
+  await expect(detail.getByTestId('preview')).toHaveCount(0);
+  await expect(detail.getByTestId('frames').locator('img').first()).toBeVisible();
+});
+
 test('the models panel says how the models scored on held-out clips, and its link opens the model card', async ({ page, context }) => {
   test.skip(devModels !== undefined, 'the generated test models carry no test metrics');
   const manifest = parseManifest(JSON.parse(readFileSync('public/models/manifest.json', 'utf8')));
