@@ -34,11 +34,12 @@ export interface Server {
   stop(): void;
 }
 
-export async function serve(): Promise<Server> {
+/** Serves a build with `vite preview` on a free port: the bench's (default) or, with `config` 'vite.config.ts', the site's own. */
+export async function serve(config = 'bench/vite.config.ts'): Promise<Server> {
   const port = await freePort();
   const child: ChildProcess = spawn(
     'npx',
-    ['vite', 'preview', '--config', 'bench/vite.config.ts', '--port', String(port), '--strictPort', '--host', '127.0.0.1'],
+    ['vite', 'preview', '--config', config, '--port', String(port), '--strictPort', '--host', '127.0.0.1'],
     {
       stdio: 'ignore',
       detached: true,
