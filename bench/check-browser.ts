@@ -13,7 +13,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseManifest, pickEnsemble } from '../src/core/manifest';
-import { isErrorResult, ResultSchema, type Result } from '../src/core/result';
+import { ResultSchema, type Result } from '../src/core/result';
 import { checkMarkdown, checkReport, type CheckReport } from '../node-trainer/src/eval/check.ts';
 import { readLabels } from '../node-trainer/src/extract/labels.ts';
 import { progressBar } from '../node-trainer/src/extract/progress.ts';
@@ -25,7 +25,6 @@ const { values: a } = parseArgs({
     videos: { type: 'string' },
     out: { type: 'string' },
     compare: { type: 'string' },
-    build: { type: 'boolean', default: true },
     'no-build': { type: 'boolean', default: false },
     'timeout-min': { type: 'string', default: '60' },
   },
