@@ -283,18 +283,19 @@ class FfmpegVideo implements OpenedVideo {
   ): Promise<FrameStats> {
     const size = cappedSize(this.video.width, this.video.height, maxSide);
     const frameS = this.video.frameRate ? 1 / this.video.frameRate : 0.04;
-    // One pass (short videos, dense plans): each run decodes on from a key frame and keeps several
-    // samples, so no stretch of the stream is decoded twice within a run. Runs hold at most
-    // PASS_RUN_BYTES of frames (ffmpeg.wasm writes them to its in-memory file system). Otherwise
-    // one run per sample, seeking to the key frame before it.
-    const perRun = passIsCheaper(this.video, timestamps.length)
-      ? Math.max(1, Math.floor(PASS_RUN_BYTES / (size.width * size.height * 4)))
-      : 1;
+    // One pass (short videos, dense plans), as native ffmpeg's `pass`: runs that decode from the
+    // start and keep several samples each, at most PASS_RUN_BYTES of frames (ffmpeg.wasm writes them
+    // to its in-memory file system), so a plan of more frames takes several runs. They do not seek:
+    // after a seek ffmpeg can stamp frames a few frames off (python3-imageio's cockatoo.mp4, whose key
+    // frames are I frames with B frames around them: native ffmpeg too), and `pass` never seeks.
+    // Otherwise (long videos) one run per sample, seeking to the key frame before it, as native `seek`.
+    const pass = passIsCheaper(this.video, timestamps.length);
+    const perRun = pass ? Math.max(1, Math.floor(PASS_RUN_BYTES / (size.width * size.height * 4))) : 1;
     // A copy of the last frame sent (sending transfers its buffer), for samples past the end.
     let previous: RawFrame | undefined;
     for (let first = 0; first < timestamps.length;) {
       const targets = timestamps.slice(first, first + perRun);
-      const frames = await this.run(targets, frameS, size, signal);
+      const frames = await this.run(targets, frameS, size, signal, pass);
       for (const [k, frame] of frames.entries()) {
         throwIfCancelled(signal);
         // A sample the run did not reach (past the last frame it decoded) gets a run of its own,
@@ -319,19 +320,20 @@ class FfmpegVideo implements OpenedVideo {
    * target, decode forward, and keep for each target the first frame at or after it. If the
    * container's seek landed past the first target, seek earlier. A target that no frame reached is
    * undefined: a later one, or the first where the stream ends before it. It throws when no frame
-   * could be decoded there at all.
+   * could be decoded there at all. `fromStart`: decode from the start of the stream instead.
    */
   private async run(
     targets: number[],
     frameS: number,
     size: { width: number; height: number },
     signal: AbortSignal,
+    fromStart = false,
   ): Promise<Array<RawFrame | undefined>> {
     const bytes = size.width * size.height * 4;
     // Half a frame early, so a timestamp that is a real frame's time (the plan snaps to them) picks that frame.
     const absolute = targets.map((t) => this.video.startS + t - frameS / 2);
     const target = targets[0]!;
-    for (const margin of seekMargins(target)) {
+    for (const margin of fromStart ? [target] : seekMargins(target)) {
       const seek = Math.max(0, target - margin);
       const args = [
         '-hide_banner',
