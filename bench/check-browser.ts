@@ -5,7 +5,8 @@
  * would; the Results are scored as `vidkind check` scores its own (node-trainer/src/eval/check.ts).
  * With `--compare <report.json>` (from `vidkind check --out`), it lists where the two differ.
  * Browser-only failures (a decoder, a container, the fallback path) show up here and nowhere else.
- *   npm run check:browser -- --labels <csv> [--videos <dir>] [--out report.json] [--compare cli.json] [--no-build]
+ * `--tta` ticks the app's test-time augmentation first (compare with `vidkind check --tta`).
+ *   npm run check:browser -- --labels <csv> [--videos <dir>] [--tta] [--out report.json] [--compare cli.json] [--no-build]
  * Exit code 0 when every file got a verdict, 1 if any failed, 2 on usage errors.
  */
 import { spawnSync } from 'node:child_process';
@@ -25,6 +26,7 @@ const { values: a } = parseArgs({
     videos: { type: 'string' },
     out: { type: 'string' },
     compare: { type: 'string' },
+    tta: { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
     'timeout-min': { type: 'string', default: '60' },
   },
@@ -59,6 +61,7 @@ try {
   await page.goto(server.url);
   const input = page.getByTestId('file-input');
   await input.waitFor({ state: 'attached', timeout: 60_000 });
+  if (a.tta) await page.getByTestId('set-tta').check();
   await input.setInputFiles(rows.map((r) => r.file));
   const bar = progressBar('check:browser');
   const deadline = Date.now() + Number(a['timeout-min']) * 60_000;
@@ -77,7 +80,12 @@ try {
   if (exported.length !== rows.length || exported.some((r, i) => r.file !== basename(rows[i]!.file)))
     throw new Error(`the export lists ${exported.map((r) => r.file).join(', ')}, not the ${rows.length} labelled files in order`);
   report = checkReport(rows, exported, {
-    models: { dir: `${manifestFile} in Chromium ${browser.version()}`, ensemble: ensemble.id, version: manifest.version, tta: false },
+    models: {
+      dir: `${manifestFile} in Chromium ${browser.version()}`,
+      ensemble: ensemble.id,
+      version: manifest.version,
+      tta: a.tta === true,
+    },
     labels: resolve(a.labels!),
   });
   process.stdout.write(checkMarkdown(report, manifest.taxonomy));
