@@ -120,14 +120,12 @@ const api: DecodeWorkerApi = {
         // WebCodecs can accept a config and still fail on the bitstream, at the first frame or
         // partway through (Chromium does on some H.264 High 4:4:4 files that ffmpeg reads, and on
         // damaged data that ffmpeg conceals): ffmpeg.wasm decodes the file again. Once frames have
-        // gone out, only the decoder's own failure is worth that (not, say, a video that ends
-        // early); the frames then come again, as attempt 1, and replace the earlier ones.
+        // gone out, only the decoder's own failure is worth that (not one of ours, such as a video
+        // that ends early); the frames then come again, as attempt 1, and replace the earlier ones.
+        // Ours and final: a cancel, or, once frames are out, any error of vidkind's own.
+        const final = error instanceof VidkindError && (streamed > 0 || error.code === 'cancelled');
         const retry =
-          video.info.decoder === 'webcodecs' &&
-          request.forceDecoder !== 'webcodecs' &&
-          !signal.aborted &&
-          error instanceof Error &&
-          (streamed === 0 ? !(error instanceof VidkindError && error.code === 'cancelled') : !(error instanceof VidkindError));
+          video.info.decoder === 'webcodecs' && request.forceDecoder !== 'webcodecs' && !signal.aborted && error instanceof Error && !final;
         if (!retry) throw asDamaged(error);
         video.close();
         opened = await openFallback(file, signal, true, null);

@@ -365,18 +365,17 @@ class FfmpegVideo implements OpenedVideo {
       ];
       this.runs++;
       // The frames are read back on the core that wrote them, before any other command runs.
-      const { result, data } = await this.file.call(
+      const { result, got, data } = await this.file.call(
         'exec',
         args,
         signal,
         async (ff, result) => {
-          const logged = parseShowinfoTimes(result.log, 'showinfo@out').length;
-          return { result, data: result.code === 0 && logged > 0 ? ((await ff.readFile(SCRATCH)) as Uint8Array) : null };
+          const got = parseShowinfoTimes(result.log, 'showinfo@out');
+          return { result, got, data: result.code === 0 && got.length > 0 ? ((await ff.readFile(SCRATCH)) as Uint8Array) : null };
         },
         async (ff) => void (await scratchFile(ff, targets.length * bytes)),
       );
       const first = parseShowinfoTimes(result.log, 'showinfo@first')[0];
-      const got = parseShowinfoTimes(result.log, 'showinfo@out');
       const overshot = first !== undefined && seek > 0 && seekOvershot(first - this.video.startS, target, frameS);
       if (data && got.length > 0 && !overshot) {
         if (got.length > targets.length || data.byteLength < got.length * bytes)
