@@ -5,6 +5,7 @@
 import type { ErrorInfo } from '../core/errors';
 import type { Manifest } from '../core/manifest';
 import type { Result } from '../core/result';
+import type { LoadedManifest } from './model-store';
 
 export type Backend = 'auto' | 'webgpu' | 'wasm';
 
@@ -76,6 +77,11 @@ export interface Classifier {
     options?: { onProgress?: (p: Progress) => void; signal?: AbortSignal },
   ): Promise<ClassifyOutput>;
   clearModelCache(): Promise<void>;
+  /**
+   * Runs the models of a folder the user picked (model-store.ts loadManifestFromFolder) from the
+   * next load on, or with null the site's own models again. Call it while no file is classified.
+   */
+  useModels(folder: LoadedManifest | null): void;
   dispose(): void;
 }
 

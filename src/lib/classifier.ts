@@ -111,6 +111,10 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
   let decoder: DecodeClient | undefined;
 
   let manifestLoad: Promise<LoadedManifest> | undefined;
+  /** Models from a folder the user picked (useModels), in place of the site's. */
+  let folder: LoadedManifest | null = null;
+  /** Bumped by useModels, so that a load for other models is never taken for this one's. */
+  let source = 0;
   /** Classifies in progress (the other inference workers load when there are none). */
   let running = 0;
   /** The models' load for one backend and ensemble, shared by `init` and every `classify` that waits on it. */
@@ -120,6 +124,7 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
 
   /** The manifest, fetched once per classifier (again after clearModelCache); a failed fetch is retried next time. */
   function manifestOnce(): Promise<LoadedManifest> {
+    if (folder) return (manifestLoad ??= Promise.resolve(folder));
     manifestLoad ??= loadManifest(options.manifestUrl ?? DEFAULT_MANIFEST_URL).catch((e: unknown) => {
       manifestLoad = undefined;
       throw e;
@@ -152,7 +157,7 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
    */
   function ensure(settings: ClassifySettings, onModelProgress?: (p: ModelLoadProgress) => void): Promise<Ensured> {
     if (onModelProgress) modelProgress = onModelProgress;
-    const key = `${settings.backend}|${settings.ensemble ?? ''}`;
+    const key = `${source}|${settings.backend}|${settings.ensemble ?? ''}`;
     if (modelsLoad?.key === key) return modelsLoad.promise;
     const promise = (async () => {
       const p = await prepare(settings);
@@ -512,6 +517,12 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
       await clearModelCache();
       await featureCache.clear();
       // Sessions stay loaded: they were verified and remain valid until the manifest changes.
+      manifestLoad = undefined;
+      modelsLoad = undefined;
+    },
+    useModels(picked) {
+      folder = picked;
+      source++;
       manifestLoad = undefined;
       modelsLoad = undefined;
     },

@@ -2,6 +2,8 @@
  * Model files: the manifest, then each model downloaded with progress, checked against its sha256
  * and kept in the Cache API under a key versioned by `manifest.version`. A file whose hash does not
  * match is refused (`model-integrity`) and never stored or run. Works on pages and in workers.
+ * Models can also come from a folder the user picks (what `vidkind export` wrote): read from disk,
+ * checked the same way, never cached or sent anywhere.
  */
 import { VidkindError } from '../core/errors';
 import { parseManifest, sha256Hex, verifyModelBytes, type BackboneEntry, type HeadEntry, type Manifest } from '../core/manifest';
@@ -21,6 +23,20 @@ export interface LoadedManifest {
   manifest: Manifest;
   /** Absolute URL of manifest.json: model files are relative to it. */
   url: string;
+  /** Set for models picked from a folder on this device: their bytes come from these files only. */
+  folder?: ModelFolder;
+}
+
+/** A models folder picked by the user: its name and its files by path relative to manifest.json. */
+export interface ModelFolder {
+  name: string;
+  files: Map<string, File>;
+}
+
+/** A picked file and its path inside the picked folder (`webkitRelativePath` or a dropped entry's path). */
+export interface FolderFile {
+  file: File;
+  path: string;
 }
 
 function absolute(url: string): string {
@@ -45,6 +61,78 @@ export async function loadManifest(url = DEFAULT_MANIFEST_URL, signal?: AbortSig
     throw new VidkindError('invalid-manifest', 'The model manifest is not valid JSON.');
   }
   return { manifest: parseManifest(json), url: abs };
+}
+
+/** A manifest file's path normalised against the folder root ("./heads/a.onnx" -> "heads/a.onnx"); null if it leaves the folder. */
+function folderPath(file: string): string | null {
+  const root = 'https://folder.invalid/root/';
+  const u = new URL(file, root);
+  return u.origin === new URL(root).origin && u.pathname.startsWith('/root/')
+    ? decodeURIComponent(u.pathname.slice('/root/'.length))
+    : null;
+}
+
+/**
+ * Models from a folder the user picked: the shallowest manifest.json in it (so picking the export
+ * directory or the folder above it both work), validated like a downloaded one, and every model file
+ * it names present. Rejects with a VidkindError that says what is wrong with the folder.
+ */
+export async function loadManifestFromFolder(picked: FolderFile[]): Promise<LoadedManifest> {
+  const paths = picked.map((p) => ({ file: p.file, parts: p.path.split('/').filter(Boolean) }));
+  const manifests = paths.filter((p) => p.parts.at(-1) === 'manifest.json').sort((a, b) => a.parts.length - b.parts.length);
+  const top = manifests[0];
+  if (!top)
+    throw new VidkindError(
+      'invalid-manifest',
+      'This folder has no manifest.json. Pick the folder that `vidkind export --to` wrote (it holds manifest.json, backbones/ and heads/).',
+    );
+  const rootParts = top.parts.slice(0, -1);
+  const files = new Map<string, File>();
+  for (const p of paths)
+    if (rootParts.every((part, i) => p.parts[i] === part)) files.set(p.parts.slice(rootParts.length).join('/'), p.file);
+  let json: unknown;
+  try {
+    json = JSON.parse(await top.file.text());
+  } catch {
+    throw new VidkindError('invalid-manifest', "The folder's manifest.json is not valid JSON.");
+  }
+  const manifest = parseManifest(json);
+  const missing = [...manifest.backbones, ...manifest.heads].map((e) => e.file).filter((f) => !files.has(folderPath(f) ?? ''));
+  if (missing.length > 0)
+    throw new VidkindError(
+      'model-load',
+      `The folder's manifest.json names model files that are not in the folder: ${[...new Set(missing)].join(', ')}.`,
+    );
+  const name = rootParts.at(-1) ?? paths[0]?.parts[0] ?? 'models';
+  return {
+    manifest,
+    // Never fetched (fetchModel reads folder models from their files); it names them in messages and keys.
+    url: `vidkind-folder:/${encodeURIComponent(name)}/manifest.json`,
+    folder: { name, files },
+  };
+}
+
+/** A model's verified bytes from a picked folder. */
+async function folderModel(
+  folder: ModelFolder,
+  entry: BackboneEntry | HeadEntry,
+  onProgress?: (p: ModelProgress) => void,
+): Promise<ArrayBuffer> {
+  const file = folder.files.get(folderPath(entry.file) ?? '');
+  if (!file) throw new VidkindError('model-load', `The model "${entry.file}" is not in the folder "${folder.name}".`);
+  let bytes: ArrayBuffer;
+  try {
+    bytes = await file.arrayBuffer();
+  } catch (e) {
+    throw new VidkindError('model-load', `The model "${entry.file}" could not be read (${e instanceof Error ? e.message : String(e)}).`);
+  }
+  onProgress?.({ file: entry.file, loadedBytes: bytes.byteLength, totalBytes: bytes.byteLength, fromCache: false });
+  if ((await sha256Hex(bytes)) !== entry.sha256)
+    throw new VidkindError(
+      'model-integrity',
+      `The model file "${entry.file}" in the folder "${folder.name}" does not match its manifest.json (sha256), so it was not used. Export the models again (vidkind export).`,
+    );
+  return bytes;
 }
 
 /** The cache key of a model file: its URL with the manifest version, so a new manifest never reads old bytes. */
@@ -91,7 +179,8 @@ async function readWithProgress(res: Response, onChunk: (loaded: number) => void
 
 /**
  * The verified bytes of one model: from the cache when present and still matching, else downloaded.
- * Stale versions of the same file are dropped from the cache.
+ * Stale versions of the same file are dropped from the cache. Models from a picked folder are read
+ * from it (and never cached).
  */
 export async function fetchModel(
   loaded: LoadedManifest,
@@ -99,6 +188,8 @@ export async function fetchModel(
   onProgress?: (p: ModelProgress) => void,
   signal?: AbortSignal,
 ): Promise<ArrayBuffer> {
+  if (signal?.aborted) throw new VidkindError('cancelled', 'Cancelled.');
+  if (loaded.folder) return folderModel(loaded.folder, entry, onProgress);
   const key = modelCacheKey(loaded.url, loaded.manifest, entry);
   const cache = await openCache();
   if (cache) {

@@ -7,7 +7,7 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -477,6 +477,102 @@ test('a file whose sound the browser plays but not its picture: verdict from the
   await expect(detail.getByTestId('no-preview')).toBeVisible({ timeout: 15_000 });
   await expect(detail.getByTestId('preview')).toHaveCount(0);
   await expect(detail.getByTestId('frames').locator('img').first()).toBeVisible();
+});
+
+/**
+ * A models folder as `vidkind export --to` writes it (test models: the shipped backbone, seeded
+ * heads), with an ensemble of its own name and version, so that results tell which models ran.
+ */
+async function modelsFolder(): Promise<{ dir: string; dispose(): void }> {
+  const parent = mkdtempSync(path.join(tmpdir(), 'vidkind-folder-'));
+  const dir = path.join(parent, 'my-models');
+  const { writeTestModels } = await import('./infer-models');
+  const { manifest } = writeTestModels(dir, { frames: 8 });
+  const mine = { ...manifest.ensembles[0]!, id: 'mine', name: 'My own models' };
+  const changed = parseManifest({ ...manifest, version: 'mine-1', ensembles: [mine, ...manifest.ensembles], defaultEnsemble: 'mine' });
+  writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(changed, null, 2));
+  return { dir, dispose: () => rmSync(parent, { recursive: true, force: true }) };
+}
+
+async function exportedResults(page: Page): Promise<Result[]> {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-json').click()]);
+  return (JSON.parse(readFileSync(await download.path(), 'utf8')) as unknown[]).map((r) => parseResult(r));
+}
+
+test("models from a folder on this device: checked, run in place of the site's without a download, and back again", async ({ page }) => {
+  test.setTimeout(300_000);
+  const folder = await modelsFolder();
+  try {
+    await openApp(page);
+    const status = page.getByTestId('model-status');
+    await expect(status).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+    const siteEnsemble = parseManifest(await page.evaluate(async () => (await fetch('models/manifest.json')).json())).defaultEnsemble;
+    // Nothing of the folder is requested from the network: the files are read from disk.
+    const requested: string[] = [];
+    page.on('request', (r) => requested.push(new URL(r.url()).pathname));
+
+    await page.getByTestId('models-folder-input').setInputFiles(folder.dir);
+    await expect(page.getByTestId('models-folder-active')).toContainText('my-models');
+    await expect(page.getByTestId('models-folder-active')).toContainText('mine-1');
+    await expect(status).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+    await expect(page.getByTestId('models-ready')).toContainText('from your folder “my-models”');
+    await expect(page.getByTestId('set-ensemble').locator('option')).toContainText(['Default (mine)', 'My own models']);
+    await page.getByTestId('file-input').setInputFiles([payload('mandelbrot.mp4')]);
+    await waitForQueueIdle(page);
+    let [result] = await exportedResults(page);
+    expect(result && 'models' in result ? result.models.ensemble : result).toBe('mine');
+    expect(requested.filter((p) => /test-head|vidkind-folder/.test(p))).toEqual([]);
+
+    // Back to the site's models: its default ensemble classifies the next file.
+    await page.getByTestId('use-site-models').click();
+    await expect(page.getByTestId('pick-models-folder')).toBeVisible();
+    await expect(status).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+    await expect(page.getByTestId('models-ready')).not.toContainText('from your folder');
+    await page.getByTestId('clear-finished').click();
+    await page.getByTestId('file-input').setInputFiles([payload('mandelbrot.mp4')]);
+    await waitForQueueIdle(page);
+    [result] = await exportedResults(page);
+    expect(result && 'models' in result ? result.models.ensemble : result).toBe(siteEnsemble);
+  } finally {
+    folder.dispose();
+  }
+});
+
+test("a models folder that is not one, or whose model was changed, gets a clear message, and the site's models still work", async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  const folder = await modelsFolder();
+  try {
+    await openApp(page);
+    const status = page.getByTestId('model-status');
+    await expect(status).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+
+    // No manifest.json: nothing changes.
+    await page.getByTestId('models-folder-input').setInputFiles(path.join(folder.dir, 'heads'));
+    await expect(page.getByTestId('models-folder-error')).toContainText('no manifest.json');
+    await expect(page.getByTestId('pick-models-folder')).toBeVisible();
+    await expect(status).toHaveAttribute('data-status', 'ready');
+
+    // A head whose bytes differ from what manifest.json says: refused, never run.
+    const head = path.join(folder.dir, 'heads/test-head-1.onnx');
+    const bytes = readFileSync(head);
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0xff;
+    writeFileSync(head, bytes);
+    await page.getByTestId('models-folder-input').setInputFiles(folder.dir);
+    await expect(status).toHaveAttribute('data-status', 'error', { timeout: 120_000 });
+    await expect(page.getByTestId('model-error')).toContainText('heads/test-head-1.onnx');
+    await expect(page.getByTestId('model-error')).toContainText('does not match its manifest.json');
+
+    await page.getByTestId('use-site-models').click();
+    await expect(status).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+    await page.getByTestId('file-input').setInputFiles([payload('mandelbrot.mp4')]);
+    await waitForQueueIdle(page);
+    await expect(page.getByTestId('result-row')).toHaveCount(1);
+    await expect(page.getByTestId('result-error')).toHaveCount(0);
+  } finally {
+    folder.dispose();
+  }
 });
 
 test('the models panel says how the models scored on held-out clips, and its link opens the model card', async ({ page, context }) => {

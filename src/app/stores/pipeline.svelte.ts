@@ -4,6 +4,7 @@
  */
 import { toErrorInfo, type ErrorInfo } from '../../core/errors';
 import type { Classifier, ClassifySettings, DeviceInfo, Manifest, ModelLoadProgress } from '../../lib/classifier-types';
+import type { FolderFile, LoadedManifest } from '../../lib/model-store';
 
 export type ModelsStatus = 'idle' | 'loading' | 'ready' | 'error';
 
@@ -14,8 +15,10 @@ interface PipelineState {
   manifest: Manifest | null;
   device: DeviceInfo | null;
   error: ErrorInfo | null;
-  /** The settings the loaded models match; a change of backend or ensemble reloads. */
-  loadedFor: { backend: string; ensemble: string | undefined } | null;
+  /** The settings the loaded models match; a change of backend, ensemble or models folder reloads. */
+  loadedFor: { backend: string; ensemble: string | undefined; source: number } | null;
+  /** Models picked from a folder on this device (useFolderModels), or null for the site's own. */
+  folder: { name: string; version: string } | null;
   /** Set after "clear cached models" succeeded. */
   cacheCleared: boolean;
 }
@@ -27,8 +30,12 @@ export const pipeline: PipelineState = $state({
   device: null,
   error: null,
   loadedFor: null,
+  folder: null,
   cacheCleared: false,
 });
+
+/** Which models: 0 for the site's own, bumped at every switch (useFolderModels / useSiteModels). */
+let source = 0;
 
 let classifier: Classifier | null = null;
 let loading: Promise<Classifier> | null = null;
@@ -50,14 +57,13 @@ function onModelProgress(p: ModelLoadProgress): void {
 
 /** The classifier, with models loaded for these settings; loads (again) when needed. Rejects with an ErrorInfo. */
 export async function readyClassifier(settings: ClassifySettings): Promise<Classifier> {
-  const wanted = { backend: settings.backend, ensemble: settings.ensemble };
-  const current = pipeline.loadedFor;
-  if (pipeline.status === 'ready' && current && current.backend === wanted.backend && current.ensemble === wanted.ensemble)
-    return instance();
+  const wanted = { backend: settings.backend, ensemble: settings.ensemble, source };
+  const same = (a: PipelineState['loadedFor']) =>
+    a !== null && a.backend === wanted.backend && a.ensemble === wanted.ensemble && a.source === wanted.source;
+  if (pipeline.status === 'ready' && same(pipeline.loadedFor)) return instance();
   if (loading) {
     const c = await loading;
-    const now = pipeline.loadedFor;
-    if (now && now.backend === wanted.backend && now.ensemble === wanted.ensemble) return c;
+    if (same(pipeline.loadedFor)) return c;
   }
   loading = (async () => {
     pipeline.status = 'loading';
@@ -67,12 +73,15 @@ export async function readyClassifier(settings: ClassifySettings): Promise<Class
     try {
       const c = await instance();
       const { manifest, device } = await c.init(settings, onModelProgress);
+      // Models switched meanwhile: the load for the new ones says how it went.
+      if (wanted.source !== source) return c;
       pipeline.manifest = manifest;
       pipeline.device = device;
       pipeline.loadedFor = wanted;
       pipeline.status = 'ready';
       return c;
     } catch (error) {
+      if (wanted.source !== source) throw toErrorInfo(error);
       const info = toErrorInfo(error);
       pipeline.error =
         info.code === 'internal' && /classifier|Failed to fetch dynamically imported module/i.test(info.message)
@@ -108,6 +117,41 @@ export async function classifierForFile(settings: ClassifySettings): Promise<Cla
     // The load fails the same way (same module, same manifest) and says so in plain words.
     return await ready;
   }
+}
+
+/**
+ * Runs the models of a folder the user picked (what `vidkind export` wrote) instead of the site's,
+ * for this visit: checked like downloaded ones, read from disk, never stored or uploaded. The
+ * caller loads them (readyClassifier) with the settings reset to their default ensemble. Rejects
+ * with an ErrorInfo (no manifest.json, an invalid one, a model file missing) and then changes nothing.
+ */
+export async function useFolderModels(picked: FolderFile[]): Promise<void> {
+  let loaded: LoadedManifest;
+  try {
+    const { loadManifestFromFolder } = await import('../../lib/model-store');
+    loaded = await loadManifestFromFolder(picked);
+  } catch (error) {
+    throw toErrorInfo(error);
+  }
+  (await instance()).useModels(loaded);
+  switched(loaded.manifest, { name: loaded.folder!.name, version: loaded.manifest.version });
+}
+
+/** Back to the site's own models after useFolderModels. */
+export async function useSiteModels(): Promise<void> {
+  (await instance()).useModels(null);
+  switched(null, null);
+}
+
+function switched(manifest: Manifest | null, folder: PipelineState['folder']): void {
+  source++;
+  pipeline.folder = folder;
+  pipeline.manifest = manifest;
+  pipeline.status = 'idle';
+  pipeline.loadedFor = null;
+  pipeline.error = null;
+  pipeline.files = [];
+  pipeline.cacheCleared = false;
 }
 
 /** Deletes downloaded models from this browser; they are fetched again on next use. */
