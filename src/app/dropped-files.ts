@@ -34,10 +34,17 @@ export function looksLikeVideo(file: File): boolean {
   return VIDEO_EXTENSIONS.has(ext);
 }
 
-/** Splits folder contents into videos and the count of skipped other files; loose files are all kept. */
-export function keepVideos(files: PickedFile[]): { files: PickedFile[]; skipped: number } {
+/**
+ * Splits folder contents into videos and the count of skipped other files; loose files are all kept.
+ * `models`: the skipped files, when they look like a models folder (`vidkind export`: a
+ * manifest.json and ONNX files), for the app to offer running them.
+ */
+export function keepVideos(files: PickedFile[]): { files: PickedFile[]; skipped: number; models: PickedFile[] | null } {
   const kept = files.filter((f) => !f.path.includes('/') || looksLikeVideo(f.file));
-  return { files: kept, skipped: files.length - kept.length };
+  const others = files.filter((f) => !kept.includes(f));
+  const name = (f: PickedFile) => f.path.split('/').at(-1)!.toLowerCase();
+  const models = others.some((f) => name(f) === 'manifest.json') && others.some((f) => name(f).endsWith('.onnx')) ? others : null;
+  return { files: kept, skipped: others.length, models };
 }
 
 /** Reads every file of a drop, descending into folders. */

@@ -533,6 +533,14 @@ test("models from a folder on this device: checked, run in place of the site's w
     await waitForQueueIdle(page);
     [result] = await exportedResults(page);
     expect(result && 'models' in result ? result.models.ensemble : result).toBe(siteEnsemble);
+
+    // The same folder picked where videos go: the app offers to run the models it holds.
+    await page.getByTestId('folder-input').setInputFiles(folder.dir);
+    await page.getByTestId('dropped-models').getByRole('button', { name: 'Use these models' }).click();
+    await expect(page.getByTestId('dropped-models')).toHaveCount(0);
+    await expect(page.getByTestId('models-folder-active')).toContainText('my-models');
+    await expect(status).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+    await expect(page.getByTestId('models-ready')).toContainText('from your folder “my-models”');
   } finally {
     folder.dispose();
   }

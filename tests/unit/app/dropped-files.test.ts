@@ -22,6 +22,21 @@ describe('dropped files', () => {
     expect(files.map((f) => f.path)).toEqual(['holiday/beach.mp4', 'odd.bin']);
     expect(skipped).toBe(1);
   });
+
+  it('recognises a dropped models folder (manifest.json and ONNX files) among the skipped files', () => {
+    const exported = [
+      { file: file('manifest.json'), path: 'mine/manifest.json' },
+      { file: file('a.onnx'), path: 'mine/heads/a.onnx' },
+      { file: file('MODEL_CARD.md'), path: 'mine/MODEL_CARD.md' },
+      { file: file('clip.mp4'), path: 'mine/clip.mp4' },
+    ];
+    const { files, skipped, models } = keepVideos(exported);
+    expect(files.map((f) => f.path)).toEqual(['mine/clip.mp4']);
+    expect(skipped).toBe(3);
+    expect(models?.map((f) => f.path)).toEqual(['mine/manifest.json', 'mine/heads/a.onnx', 'mine/MODEL_CARD.md']);
+    expect(keepVideos(exported.filter((f) => !f.path.endsWith('.onnx'))).models).toBeNull();
+    expect(keepVideos(exported.filter((f) => !f.path.endsWith('manifest.json'))).models).toBeNull();
+  });
 });
 
 describe('formatting', () => {
