@@ -5,7 +5,7 @@
  * Screenshots of the main states go to test-results/screenshots/.
  */
 import AxeBuilder from '@axe-core/playwright';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Locator, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -480,18 +480,26 @@ test('a file whose sound the browser plays but not its picture: verdict from the
 });
 
 /**
- * A models folder as `vidkind export --to` writes it (test models: the shipped backbone, seeded
- * heads), with an ensemble of its own name and version, so that results tell which models ran.
+ * The app with the site's models loaded, and a models folder as `vidkind export --to` writes it
+ * (test models: the shipped backbone, seeded heads) with an ensemble of its own name and version,
+ * so that results tell which models ran. The folder is removed afterwards.
  */
-async function modelsFolder(): Promise<{ dir: string; dispose(): void }> {
+async function withModelsFolder(page: Page, body: (dir: string, status: Locator) => Promise<void>): Promise<void> {
   const parent = mkdtempSync(path.join(tmpdir(), 'vidkind-folder-'));
-  const dir = path.join(parent, 'my-models');
-  const { writeTestModels } = await import('./infer-models');
-  const { manifest } = writeTestModels(dir, { frames: 8 });
-  const mine = { ...manifest.ensembles[0]!, id: 'mine', name: 'My own models' };
-  const changed = parseManifest({ ...manifest, version: 'mine-1', ensembles: [mine, ...manifest.ensembles], defaultEnsemble: 'mine' });
-  writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(changed, null, 2));
-  return { dir, dispose: () => rmSync(parent, { recursive: true, force: true }) };
+  try {
+    const dir = path.join(parent, 'my-models');
+    const { writeTestModels } = await import('./infer-models');
+    const { manifest } = writeTestModels(dir, { frames: 8 });
+    const mine = { ...manifest.ensembles[0]!, id: 'mine', name: 'My own models' };
+    const changed = parseManifest({ ...manifest, version: 'mine-1', ensembles: [mine, ...manifest.ensembles], defaultEnsemble: 'mine' });
+    writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(changed, null, 2));
+    await openApp(page);
+    const status = page.getByTestId('model-status');
+    await expect(status).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+    await body(dir, status);
+  } finally {
+    rmSync(parent, { recursive: true, force: true });
+  }
 }
 
 async function exportedResults(page: Page): Promise<Result[]> {
@@ -501,17 +509,13 @@ async function exportedResults(page: Page): Promise<Result[]> {
 
 test("models from a folder on this device: checked, run in place of the site's without a download, and back again", async ({ page }) => {
   test.setTimeout(300_000);
-  const folder = await modelsFolder();
-  try {
-    await openApp(page);
-    const status = page.getByTestId('model-status');
-    await expect(status).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+  await withModelsFolder(page, async (dir, status) => {
     const siteEnsemble = parseManifest(await page.evaluate(async () => (await fetch('models/manifest.json')).json())).defaultEnsemble;
     // Nothing of the folder is requested from the network: the files are read from disk.
     const requested: string[] = [];
     page.on('request', (r) => requested.push(new URL(r.url()).pathname));
 
-    await page.getByTestId('models-folder-input').setInputFiles(folder.dir);
+    await page.getByTestId('models-folder-input').setInputFiles(dir);
     await expect(page.getByTestId('models-folder-active')).toContainText('my-models');
     await expect(page.getByTestId('models-folder-active')).toContainText('mine-1');
     await expect(status).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
@@ -535,39 +539,32 @@ test("models from a folder on this device: checked, run in place of the site's w
     expect(result && 'models' in result ? result.models.ensemble : result).toBe(siteEnsemble);
 
     // The same folder picked where videos go: the app offers to run the models it holds.
-    await page.getByTestId('folder-input').setInputFiles(folder.dir);
+    await page.getByTestId('folder-input').setInputFiles(dir);
     await page.getByTestId('dropped-models').getByRole('button', { name: 'Use these models' }).click();
     await expect(page.getByTestId('dropped-models')).toHaveCount(0);
     await expect(page.getByTestId('models-folder-active')).toContainText('my-models');
     await expect(status).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
     await expect(page.getByTestId('models-ready')).toContainText('from your folder “my-models”');
-  } finally {
-    folder.dispose();
-  }
+  });
 });
 
 test("a models folder that is not one, or whose model was changed, gets a clear message, and the site's models still work", async ({
   page,
 }) => {
   test.setTimeout(300_000);
-  const folder = await modelsFolder();
-  try {
-    await openApp(page);
-    const status = page.getByTestId('model-status');
-    await expect(status).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
-
+  await withModelsFolder(page, async (dir, status) => {
     // No manifest.json: nothing changes.
-    await page.getByTestId('models-folder-input').setInputFiles(path.join(folder.dir, 'heads'));
+    await page.getByTestId('models-folder-input').setInputFiles(path.join(dir, 'heads'));
     await expect(page.getByTestId('models-folder-error')).toContainText('no manifest.json');
     await expect(page.getByTestId('pick-models-folder')).toBeVisible();
     await expect(status).toHaveAttribute('data-status', 'ready');
 
     // A head whose bytes differ from what manifest.json says: refused, never run.
-    const head = path.join(folder.dir, 'heads/test-head-1.onnx');
+    const head = path.join(dir, 'heads/test-head-1.onnx');
     const bytes = readFileSync(head);
     bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0xff;
     writeFileSync(head, bytes);
-    await page.getByTestId('models-folder-input').setInputFiles(folder.dir);
+    await page.getByTestId('models-folder-input').setInputFiles(dir);
     await expect(status).toHaveAttribute('data-status', 'error', { timeout: 120_000 });
     await expect(page.getByTestId('model-error')).toContainText('heads/test-head-1.onnx');
     await expect(page.getByTestId('model-error')).toContainText('does not match its manifest.json');
@@ -578,9 +575,7 @@ test("a models folder that is not one, or whose model was changed, gets a clear 
     await waitForQueueIdle(page);
     await expect(page.getByTestId('result-row')).toHaveCount(1);
     await expect(page.getByTestId('result-error')).toHaveCount(0);
-  } finally {
-    folder.dispose();
-  }
+  });
 });
 
 test('the models panel says how the models scored on held-out clips, and its link opens the model card', async ({ page, context }) => {
