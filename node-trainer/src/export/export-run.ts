@@ -148,7 +148,10 @@ function checkHeadAgainstManifest(m: Manifest, head: HeadFile, dir: string): str
   if (!m.backbones.some((b) => b.id === head.backbone))
     throw new VidkindError(
       'invalid-manifest',
-      `The head in ${dir} was trained on backbone "${head.backbone}", which the manifest does not list (have: ${m.backbones.map((b) => b.id).join(', ') || 'none'}).`,
+      `The head in ${dir} was trained on backbone "${head.backbone}", which the manifest does not list (have: ${m.backbones.map((b) => b.id).join(', ') || 'none'}).` +
+        (m.backbones.length === 0
+          ? " Export into a models folder that holds the backbones, e.g. a copy of the site's: cp -r public/models my-models, then --to my-models."
+          : ''),
     );
   if (head.classes.join(',') !== CLASS_IDS.join(','))
     throw new VidkindError(
