@@ -6,7 +6,9 @@
  * With `--compare <report.json>` (from `vidkind check --out`), it lists where the two differ.
  * Browser-only failures (a decoder, a container, the fallback path) show up here and nowhere else.
  * `--tta` ticks the app's test-time augmentation first (compare with `vidkind check --tta`).
- *   npm run check:browser -- --labels <csv> [--videos <dir>] [--tta] [--out report.json] [--compare cli.json] [--no-build]
+ * `--models <dir>` runs a models folder as `vidkind export` writes it, picked in the app's Settings
+ * (Use models from a folder…), instead of the site's (compare with `vidkind check --models <dir>`).
+ *   npm run check:browser -- --labels <csv> [--videos <dir>] [--models <dir>] [--tta] [--out report.json] [--compare cli.json] [--no-build]
  * Exit code 0 when every file got a verdict, 1 if any failed, 2 on usage errors.
  */
 import { spawnSync } from 'node:child_process';
@@ -24,6 +26,7 @@ const { values: a } = parseArgs({
   options: {
     labels: { type: 'string' },
     videos: { type: 'string' },
+    models: { type: 'string' },
     out: { type: 'string' },
     compare: { type: 'string' },
     tta: { type: 'boolean', default: false },
@@ -36,7 +39,7 @@ const usage = (msg: string): never => {
   process.exit(2);
 };
 if (!a.labels) usage('--labels <csv> is required (path,class,subclass,source)');
-const manifestFile = 'public/models/manifest.json';
+const manifestFile = a.models ? resolve(a.models, 'manifest.json') : 'public/models/manifest.json';
 const manifest = parseManifest(JSON.parse(readFileSync(manifestFile, 'utf8')));
 const ensemble = pickEnsemble(manifest, undefined);
 let rows: ReturnType<typeof readLabels> = [];
@@ -61,6 +64,15 @@ try {
   await page.goto(server.url);
   const input = page.getByTestId('file-input');
   await input.waitFor({ state: 'attached', timeout: 60_000 });
+  if (a.models) {
+    // Once the site's models have settled (loaded or failed), as a person would wait for the page.
+    await page.locator('[data-testid="model-status"]:is([data-status="ready"], [data-status="error"])').waitFor({ timeout: 120_000 });
+    await page.getByTestId('models-folder-input').setInputFiles(resolve(a.models));
+    const ready = page.getByTestId('models-ready').filter({ hasText: 'from your folder' });
+    const failed = page.getByTestId('model-error').or(page.getByTestId('models-folder-error'));
+    await ready.or(failed).first().waitFor({ timeout: 120_000 });
+    if (await failed.count()) throw new Error(`the app did not take the models in ${a.models}: ${await failed.first().innerText()}`);
+  }
   if (a.tta) await page.getByTestId('set-tta').check();
   await input.setInputFiles(rows.map((r) => r.file));
   const bar = progressBar('check:browser');
@@ -81,7 +93,7 @@ try {
     throw new Error(`the export lists ${exported.map((r) => r.file).join(', ')}, not the ${rows.length} labelled files in order`);
   report = checkReport(rows, exported, {
     models: {
-      dir: `${manifestFile} in Chromium ${browser.version()}`,
+      dir: `${manifestFile}${a.models ? " (picked in the app's Settings)" : ''} in Chromium ${browser.version()}`,
       ensemble: ensemble.id,
       version: manifest.version,
       tta: a.tta === true,

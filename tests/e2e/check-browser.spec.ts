@@ -1,13 +1,15 @@
 /**
  * `npm run check:browser` (bench/check-browser.ts): the app in Chromium on labelled videos, scored as
  * `vidkind check` scores the CLI. Run on the built site (--no-build: the e2e step builds first) with
- * two good fixtures and one that is no video, compared with a report of the same shape.
+ * two good fixtures and one that is no video, compared with a report of the same shape, then with
+ * a models folder picked in the app (--models).
  */
 import { expect, test } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { writeTestModels } from './infer-models';
 
 test('check:browser classifies labelled videos in the app, scores them, lists the failure and compares with a CLI report', async () => {
   test.setTimeout(300_000);
@@ -50,6 +52,16 @@ test('check:browser classifies labelled videos in the app, scores them, lists th
     expect(second.status, second.stderr).toBe(1);
     expect(second.stdout).toContain('Same verdict on 1 of 3 files.');
     expect(second.stdout).toMatch(new RegExp(`\\| h264\\.mp4 \\| ${changed.files[0]!.predicted} `));
+
+    // Other models, from a folder picked in the app's Settings: the report says which ran.
+    const models = path.join(dir, 'models');
+    writeTestModels(models, { frames: 8 });
+    const third = run(['--models', models]);
+    expect(third.status, third.stderr).toBe(1);
+    const own = JSON.parse(readFileSync(out, 'utf8')) as typeof report & { models: { ensemble: string; dir: string } };
+    expect(own.models.ensemble).toBe('test-single');
+    expect(own.models.dir).toContain("picked in the app's Settings");
+    expect(own.files.slice(0, 2).every((f) => f.predicted !== null)).toBe(true);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
