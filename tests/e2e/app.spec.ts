@@ -493,6 +493,7 @@ async function withModelsFolder(page: Page, body: (dir: string, status: Locator)
     const mine = { ...manifest.ensembles[0]!, id: 'mine', name: 'My own models' };
     const changed = parseManifest({ ...manifest, version: 'mine-1', ensembles: [mine, ...manifest.ensembles], defaultEnsemble: 'mine' });
     writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(changed, null, 2));
+    writeFileSync(path.join(dir, 'MODEL_CARD.md'), '# My own models\n\nTrained on my videos.\n');
     await openApp(page);
     const status = page.getByTestId('model-status');
     await expect(status).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
@@ -521,6 +522,10 @@ test("models from a folder on this device: checked, run in place of the site's w
     await expect(status).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
     await expect(page.getByTestId('models-ready')).toContainText('from your folder “my-models”');
     await expect(page.getByTestId('set-ensemble').locator('option')).toContainText(['Default (mine)', 'My own models']);
+    // The folder's own model card, opened from the page (no request: an object URL).
+    const [card] = await Promise.all([page.context().waitForEvent('page'), page.getByTestId('folder-model-card').click()]);
+    await expect(card.locator('body')).toContainText('Trained on my videos.');
+    await card.close();
     await page.getByTestId('file-input').setInputFiles([payload('mandelbrot.mp4')]);
     await waitForQueueIdle(page);
     let [result] = await exportedResults(page);

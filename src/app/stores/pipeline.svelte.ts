@@ -17,8 +17,11 @@ interface PipelineState {
   error: ErrorInfo | null;
   /** The settings the loaded models match; a change of backend, ensemble or models folder reloads. */
   loadedFor: { backend: string; ensemble: string | undefined; source: number } | null;
-  /** Models picked from a folder on this device (useFolderModels), or null for the site's own. */
-  folder: { name: string; version: string } | null;
+  /**
+   * Models picked from a folder on this device (useFolderModels), or null for the site's own;
+   * `card`: an object URL of the folder's MODEL_CARD.md, when it has one.
+   */
+  folder: { name: string; version: string; card?: string } | null;
   /** Set after "clear cached models" succeeded. */
   cacheCleared: boolean;
 }
@@ -134,7 +137,12 @@ export async function useFolderModels(picked: FolderFile[]): Promise<void> {
     throw toErrorInfo(error);
   }
   (await instance()).useModels(loaded);
-  switched(loaded.manifest, { name: loaded.folder!.name, version: loaded.manifest.version });
+  const card = loaded.folder!.files.get('MODEL_CARD.md');
+  switched(loaded.manifest, {
+    name: loaded.folder!.name,
+    version: loaded.manifest.version,
+    card: card ? URL.createObjectURL(new Blob([card], { type: 'text/plain;charset=utf-8' })) : undefined,
+  });
 }
 
 /** Back to the site's own models after useFolderModels. */
@@ -145,6 +153,7 @@ export async function useSiteModels(): Promise<void> {
 
 function switched(manifest: Manifest | null, folder: PipelineState['folder']): void {
   source++;
+  if (pipeline.folder?.card) URL.revokeObjectURL(pipeline.folder.card);
   pipeline.folder = folder;
   pipeline.manifest = manifest;
   pipeline.status = 'idle';
