@@ -22,6 +22,10 @@ export function register(program: Command): void {
       '--frames <n>',
       'frames the app samples per video (default: the frames the heads were trained on; evaluate with the same --frames first)',
     )
+    .option(
+      '--base <dir>',
+      'start a new models folder <to> from this one (e.g. public/models): its taxonomy and the backbones the heads need, none of its heads',
+    )
     .option('--cv <dir>', 'a `vidkind cv` output of the same training config: its pooled cross-validation goes into the model card')
     .action(async (opts: Record<string, unknown>) => {
       const r = await exportRun({
@@ -34,6 +38,7 @@ export function register(program: Command): void {
         tfjsParity: opts.tfjsParity !== false,
         ...(opts.frames !== undefined ? { frames: Number(opts.frames) } : {}),
         ...(opts.cv !== undefined ? { cv: resolve(opts.cv as string) } : {}),
+        ...(opts.base !== undefined ? { base: resolve(opts.base as string) } : {}),
       });
       console.log(
         JSON.stringify({

@@ -13,7 +13,7 @@ import { CLASS_IDS, flattenSubclasses } from '../../../src/core/taxonomy.ts';
 import { writeFileAtomic } from '../fs-atomic.ts';
 import { loadHead, type HeadFile } from '../head/checkpoint.ts';
 import type { HeadWeights } from '../head/params.ts';
-import { pruneHeads, readManifestFile, upsertEnsemble, upsertHead } from '../manifest-file.ts';
+import { pruneHeads, readManifestFile, upsertEnsemble, upsertHead, writeManifestFile } from '../manifest-file.ts';
 import { readCrossValidation, type CrossValidationFile } from '../eval/cross-validate.ts';
 import { TrainConfigSchema } from '../train/config.ts';
 import { HEAD_IO, headToOnnx } from './head-onnx.ts';
@@ -69,6 +69,12 @@ export interface ExportOptions {
    * count and frames as this run: its pooled out-of-fold figures go into the model card.
    */
   cv?: string;
+  /**
+   * A models directory (e.g. public/models) to start `to` from when `to` has no manifest yet: its
+   * taxonomy, TTA views and segments, and the backbones this run's heads need (entries and files),
+   * without its heads and ensembles, so that `to` becomes a folder of these models alone.
+   */
+  base?: string;
 }
 
 export interface ExportResult {
@@ -144,13 +150,45 @@ function slug(s: string): string {
   return v || 'head';
 }
 
+/**
+ * --base: the manifest a new models folder starts from (nothing written yet): the base's, with only
+ * the backbones the run's heads were trained on and no heads or ensembles. Refuses a `to` that
+ * already has a manifest (export adds to it without --base) and a base without those backbones.
+ */
+function baseManifest(base: string, to: string, dirs: string[]): Manifest {
+  if (existsSync(join(to, 'manifest.json')))
+    throw new VidkindError(
+      'internal',
+      `${to} already holds a manifest.json: --base only starts a new models folder (without --base the export adds to this one).`,
+    );
+  if (!existsSync(join(base, 'manifest.json'))) throw new VidkindError('invalid-manifest', `${base} holds no manifest.json to start from.`);
+  const from = readManifestFile(base);
+  const wanted = new Set(dirs.map((dir) => loadHead(join(dir, 'best')).head.backbone));
+  const backbones = from.backbones.filter((b) => wanted.has(b.id));
+  // Those it lacks get checkHeadAgainstManifest's message, naming the backbone.
+  const { defaultEnsemble: _unused, ...rest } = from;
+  return { ...rest, backbones, heads: [], ensembles: [] };
+}
+
+/** Writes the new folder's backbones (copied from the base, each checked against its sha256) and manifest. */
+function startFromBase(base: string, to: string, manifest: Manifest): void {
+  const files = manifest.backbones.map((b) => {
+    const bytes = readFileSync(join(base, b.file));
+    if (createHash('sha256').update(bytes).digest('hex') !== b.sha256)
+      throw new VidkindError('model-integrity', `${join(base, b.file)} does not match its manifest entry (sha256); nothing was copied.`);
+    return { file: b.file, bytes };
+  });
+  for (const f of files) writeFileAtomic(join(to, f.file), f.bytes);
+  writeManifestFile(to, manifest);
+}
+
 function checkHeadAgainstManifest(m: Manifest, head: HeadFile, dir: string): string[] {
   if (!m.backbones.some((b) => b.id === head.backbone))
     throw new VidkindError(
       'invalid-manifest',
       `The head in ${dir} was trained on backbone "${head.backbone}", which the manifest does not list (have: ${m.backbones.map((b) => b.id).join(', ') || 'none'}).` +
         (m.backbones.length === 0
-          ? " Export into a models folder that holds the backbones, e.g. a copy of the site's: cp -r public/models my-models, then --to my-models."
+          ? " Start a new models folder from the site's with --base public/models, or export into a copy of it (cp -r public/models my-models)."
           : ''),
     );
   if (head.classes.join(',') !== CLASS_IDS.join(','))
@@ -211,7 +249,8 @@ function checkCrossValidation(
 /** Exports a run; returns the entries written. */
 export async function exportRun(o: ExportOptions): Promise<ExportResult> {
   if (!existsSync(o.run)) throw new VidkindError('internal', `No training run at ${o.run}.`);
-  const manifest = readManifestFile(o.to);
+  const seed = o.base === undefined ? undefined : baseManifest(o.base, o.to, memberDirs(o.run));
+  const manifest = seed ?? readManifestFile(o.to);
   const id = slug(o.id ?? basename(o.run));
   const dirs = memberDirs(o.run);
   const members: Array<{ dir: string; head: HeadFile; weights: HeadWeights; headId: string; subclasses: string[] }> = dirs.map((dir, i) => {
@@ -268,6 +307,7 @@ export async function exportRun(o: ExportOptions): Promise<ExportResult> {
     parity.push({ head: mb.headId, ...report });
   }
 
+  if (seed && o.base !== undefined) startFromBase(o.base, o.to, seed);
   const heads: HeadEntry[] = members.map((mb, i) => {
     const file = `heads/${mb.headId}.onnx`;
     writeFileAtomic(join(o.to, file), onnx[i]!);

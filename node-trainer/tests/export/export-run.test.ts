@@ -220,6 +220,44 @@ describe('exportRun', () => {
     );
   });
 
+  it('--base starts a new models folder: the base taxonomy and the backbone the heads need, none of its heads; nothing else is touched', async () => {
+    const root = tmp();
+    const base = join(root, 'site-models');
+    makeModelsDir(base);
+    makeModelsDir(base, 'other-backbone', 8);
+    const siteRun = join(root, 'site-run');
+    writeMember(siteRun, 1);
+    await exportRun({ run: siteRun, to: base, id: 'site', testModel: true, tfjsParity: false });
+    const baseBefore = readFileSync(join(base, 'manifest.json'), 'utf8');
+
+    const run = join(root, 'my-run');
+    writeMember(run, 2);
+    const mine = join(root, 'my-models');
+    await exportRun({ run, to: mine, base, id: 'mine', testModel: true, tfjsParity: false });
+    const m = readManifestFile(mine);
+    expect(m.backbones.map((b) => b.id)).toEqual(['tiny-test']);
+    expect(m.heads.map((h) => h.id)).toEqual(['mine']);
+    expect(m.ensembles.map((e) => e.id)).toEqual(['mine']);
+    expect(m.defaultEnsemble).toBe('mine');
+    expect(m.taxonomy).toEqual(readManifestFile(base).taxonomy);
+    expect(readFileSync(join(mine, 'backbones/tiny-test.onnx'))).toEqual(readFileSync(join(base, 'backbones/tiny-test.onnx')));
+    expect(existsSync(join(mine, 'backbones/other-backbone.onnx'))).toBe(false);
+    expect(existsSync(join(mine, 'heads/site.onnx'))).toBe(false);
+    expect(readFileSync(join(base, 'manifest.json'), 'utf8')).toBe(baseBefore);
+
+    // Only a new folder: an existing one is added to without --base.
+    await expect(exportRun({ run, to: mine, base, id: 'again', testModel: true, tfjsParity: false })).rejects.toThrow(
+      /already holds a manifest\.json/,
+    );
+    // A base whose backbone file was changed: refused, and the new folder is not created.
+    const broken = join(root, 'broken-base');
+    makeModelsDir(broken);
+    writeFileSync(join(broken, 'backbones/tiny-test.onnx'), 'not the model');
+    const nowhere = join(root, 'nowhere');
+    await expect(exportRun({ run, to: nowhere, base: broken, testModel: true, tfjsParity: false })).rejects.toThrow(/sha256/);
+    expect(existsSync(join(nowhere, 'manifest.json'))).toBe(false);
+  });
+
   it('refuses a head whose parity check fails, writing nothing', async () => {
     const root = tmp();
     const models = join(root, 'models');
