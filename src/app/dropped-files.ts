@@ -40,8 +40,9 @@ export function looksLikeVideo(file: File): boolean {
  * manifest.json and ONNX files), for the app to offer running them.
  */
 export function keepVideos(files: PickedFile[]): { files: PickedFile[]; skipped: number; models: PickedFile[] | null } {
-  const kept = files.filter((f) => !f.path.includes('/') || looksLikeVideo(f.file));
-  const others = files.filter((f) => !kept.includes(f));
+  const kept: PickedFile[] = [];
+  const others: PickedFile[] = [];
+  for (const f of files) (!f.path.includes('/') || looksLikeVideo(f.file) ? kept : others).push(f);
   const name = (f: PickedFile) => f.path.split('/').at(-1)!.toLowerCase();
   const models = others.some((f) => name(f) === 'manifest.json') && others.some((f) => name(f).endsWith('.onnx')) ? others : null;
   return { files: kept, skipped: others.length, models };

@@ -155,7 +155,7 @@ function slug(s: string): string {
  * the backbones the run's heads were trained on and no heads or ensembles. Refuses a `to` that
  * already has a manifest (export adds to it without --base) and a base without those backbones.
  */
-function baseManifest(base: string, to: string, dirs: string[]): Manifest {
+function baseManifest(base: string, to: string, headBackbones: string[]): Manifest {
   if (existsSync(join(to, 'manifest.json')))
     throw new VidkindError(
       'internal',
@@ -163,7 +163,7 @@ function baseManifest(base: string, to: string, dirs: string[]): Manifest {
     );
   if (!existsSync(join(base, 'manifest.json'))) throw new VidkindError('invalid-manifest', `${base} holds no manifest.json to start from.`);
   const from = readManifestFile(base);
-  const wanted = new Set(dirs.map((dir) => loadHead(join(dir, 'best')).head.backbone));
+  const wanted = new Set(headBackbones);
   const backbones = from.backbones.filter((b) => wanted.has(b.id));
   // Those it lacks get checkHeadAgainstManifest's message, naming the backbone.
   const { defaultEnsemble: _unused, ...rest } = from;
@@ -249,14 +249,27 @@ function checkCrossValidation(
 /** Exports a run; returns the entries written. */
 export async function exportRun(o: ExportOptions): Promise<ExportResult> {
   if (!existsSync(o.run)) throw new VidkindError('internal', `No training run at ${o.run}.`);
-  const seed = o.base === undefined ? undefined : baseManifest(o.base, o.to, memberDirs(o.run));
-  const manifest = seed ?? readManifestFile(o.to);
   const id = slug(o.id ?? basename(o.run));
   const dirs = memberDirs(o.run);
-  const members: Array<{ dir: string; head: HeadFile; weights: HeadWeights; headId: string; subclasses: string[] }> = dirs.map((dir, i) => {
+  const trained = dirs.map((dir) => {
     const best = join(dir, 'best');
     if (!existsSync(join(best, 'head.json'))) throw new VidkindError('internal', `No trained head in ${best} (run vidkind train first).`);
-    const { head, weights } = loadHead(best);
+    return loadHead(best);
+  });
+  const seed =
+    o.base === undefined
+      ? undefined
+      : {
+          base: o.base,
+          manifest: baseManifest(
+            o.base,
+            o.to,
+            trained.map((t) => t.head.backbone),
+          ),
+        };
+  const manifest = seed?.manifest ?? readManifestFile(o.to);
+  const members: Array<{ dir: string; head: HeadFile; weights: HeadWeights; headId: string; subclasses: string[] }> = dirs.map((dir, i) => {
+    const { head, weights } = trained[i]!;
     return {
       dir,
       head,
@@ -307,7 +320,7 @@ export async function exportRun(o: ExportOptions): Promise<ExportResult> {
     parity.push({ head: mb.headId, ...report });
   }
 
-  if (seed && o.base !== undefined) startFromBase(o.base, o.to, seed);
+  if (seed) startFromBase(seed.base, o.to, seed.manifest);
   const heads: HeadEntry[] = members.map((mb, i) => {
     const file = `heads/${mb.headId}.onnx`;
     writeFileAtomic(join(o.to, file), onnx[i]!);

@@ -84,8 +84,8 @@ export async function readyClassifier(settings: ClassifySettings): Promise<Class
       pipeline.status = 'ready';
       return c;
     } catch (error) {
-      if (wanted.source !== source) throw toErrorInfo(error);
       const info = toErrorInfo(error);
+      if (wanted.source !== source) throw info;
       pipeline.error =
         info.code === 'internal' && /classifier|Failed to fetch dynamically imported module/i.test(info.message)
           ? { code: 'model-load', message: `The classification pipeline could not be loaded: ${info.message}` }
