@@ -92,6 +92,7 @@ const api: DecodeWorkerApi = {
       let streamed = 0;
       const decodeAll = async (v: OpenedVideo, attempt: number) => {
         const { plans, shifts, unique } = decodePlans(v.info, request);
+        const sampledBy = unique.map((t) => shifts.filter((_, k) => plans[k]!.unique.includes(t)));
         const frames: DecodedFrame[] = [];
         let done = 0;
         // Long videos: a key frame shortly before a sample time stands in for it (one decoded frame, not a GOP).
@@ -101,7 +102,7 @@ const api: DecodeWorkerApi = {
           maxSide,
           signal,
           async (index, raw) => {
-            const frame: DecodedFrame = { index, timestamp: unique[index]!, attempt, ...raw };
+            const frame: DecodedFrame = { index, timestamp: unique[index]!, attempt, shifts: sampledBy[index]!, ...raw };
             done++;
             if (onFrame) {
               streamed++;

@@ -18,6 +18,8 @@ export interface FrameSummary {
   actualTimestamp: number;
   /** DecodedFrame.attempt: 1 where ffmpeg.wasm decoded the file again after WebCodecs failed partway. */
   attempt: number;
+  /** DecodedFrame.shifts: the shifts whose plans sample this frame. */
+  shifts: number[];
   width: number;
   height: number;
   /** FNV-1a over the RGBA bytes: equal frames, equal checksums. */
@@ -137,6 +139,7 @@ function summarise(f: DecodedFrame): FrameSummary {
     timestamp: f.timestamp,
     actualTimestamp: f.actualTimestamp,
     attempt: f.attempt,
+    shifts: f.shifts,
     width: f.width,
     height: f.height,
     checksum: fnv1a(f.data),

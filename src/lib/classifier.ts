@@ -10,7 +10,6 @@
  * spatial ones (flip, centre crop) are extra backbone inputs of the same frames, temporal ones are
  * extra sampling plans that the decoder produces in the same pass.
  */
-import { decodePlans } from '../core/decode-plan';
 import { abortable, toErrorInfo, throwIfCancelled, VidkindError } from '../core/errors';
 import { ensembleModels, pickEnsemble, type BackboneEntry, type TtaView } from '../core/manifest';
 import type { RgbaFrame, ViewSpec } from '../core/preprocess';
@@ -311,20 +310,11 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
     decoder ??= createDecodeClient();
     const shifts = [...new Set(missing.map((m) => m.v.shift ?? 0))];
     const specs = new Map(missing.map((m) => [spatialKey(m.v), { flip: m.v.flip, crop: m.v.crop } as ViewSpec]));
-    // With temporal AND spatial views, probing first tells which frame belongs to which plan, so a
-    // shifted frame is not also run flipped and cropped (that would nearly double TTA's backbone work).
-    let known: ReturnType<typeof decodePlans> | undefined;
-    if (shifts.length > 1 && specs.size > 1) {
-      const info = await decoder.probe(file, { signal, forceDecoder: options.forceDecoder });
-      known = decodePlans(info, { frames: T, shifts });
-    }
-    const needs = (timestamp: number, b: BackboneEntry): ViewSpec[] => {
+    // The views a frame needs: those whose shift's plan samples it (the decoder says which, from the
+    // plans of the attempt that decoded it), so a shifted frame is not also run flipped and cropped.
+    const needs = (frame: DecodedFrame, b: BackboneEntry): ViewSpec[] => {
       const keys = new Set<string>();
-      for (const m of missing) {
-        if (m.b.id !== b.id) continue;
-        const p = known?.plans[known.shifts.indexOf(m.v.shift ?? 0)];
-        if (!p || p.unique.includes(timestamp)) keys.add(spatialKey(m.v));
-      }
+      for (const m of missing) if (m.b.id === b.id && frame.shifts.includes(m.v.shift ?? 0)) keys.add(spatialKey(m.v));
       return [...keys].map((k) => specs.get(k)!);
     };
 
@@ -351,7 +341,7 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
       // feature cache holds some views of one backbone and not of another) needs its own copy.
       const groups = new Map<string, { ids: string[]; views: ViewSpec[] }>();
       for (const b of backbones) {
-        const viewSpecs = needs(frame.timestamp, b);
+        const viewSpecs = needs(frame, b);
         if (viewSpecs.length === 0) continue;
         const key = viewSpecs.map(spatialKey).join(';');
         const g = groups.get(key);
@@ -467,10 +457,7 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
       p?.timestamps.forEach((ts, row) => {
         const f = rows?.get(ts);
         if (!f)
-          throw new VidkindError(
-            'internal',
-            `No features for the frame at ${ts} s (view ${v.id}): the decoder's plan changed between probe and decode.`,
-          );
+          throw new VidkindError('internal', `No features for the frame at ${ts} s (view ${v.id}): the decoder sent no frame for it.`);
         m.set(f, row * D);
       });
       if (!p) throw new VidkindError('internal', `The decoder returned no plan for shift ${v.shift}.`);

@@ -18,6 +18,7 @@ interface FrameSummary {
   timestamp: number;
   actualTimestamp: number;
   attempt: number;
+  shifts: number[];
   width: number;
   height: number;
   checksum: string;
@@ -247,6 +248,13 @@ test('TTA shifts add plans whose union is decoded once; maxSide caps the frame s
     expect(s.unique).toEqual([...new Set(s.plans.flat())].sort((a, b) => a - b));
     expect(s.unique.length).toBe(12);
     for (const f of s.frames) expect([f.width, f.height]).toEqual([160, 120]);
+    // Each frame names the shifts whose plans sample it: the classifier runs its spatial views on those alone.
+    const shifts = [0, -0.25, 0.25];
+    for (const f of s.frames) expect(f.shifts, `${f.timestamp}`).toEqual(shifts.filter((_, k) => s.plans[k]!.includes(f.timestamp)));
+    expect(
+      s.frames.every((f) => f.shifts.length === 1),
+      'a quarter spacing apart, no two plans share a frame',
+    ).toBe(true);
   }
 });
 

@@ -82,6 +82,11 @@ export interface DecodedFrame {
    * into the final DecodeOutput.unique.
    */
   attempt: number;
+  /**
+   * The shifts (DecodeOutput.shifts) whose plans sample this timestamp: which temporal TTA views
+   * need this frame, from the plans of the attempt that decoded it.
+   */
+  shifts: number[];
   width: number;
   height: number;
   /** RGBA, row-major, no padding; transferred across the worker boundary, not copied. */

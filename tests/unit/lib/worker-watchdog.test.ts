@@ -21,6 +21,7 @@ const frame = (index: number): DecodedFrame => ({
   timestamp: index,
   actualTimestamp: index,
   attempt: 0,
+  shifts: [0],
   width: 1,
   height: 1,
   data: new Uint8ClampedArray(4),
