@@ -26,6 +26,8 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 corpus=/work/corpus work=/work/train build=0 extract=1 to="$root/public/models"
+# The recipe below lives in node-trainer/src/train/default-recipe.json (`vidkind fit` trains users' own
+# models with it too).
 # The head: "stats", one linear layer on each clip's per-dimension mean and standard deviation of
 # the features over its frames (head/params.ts). On the 1,986-clip corpus it cross-validated by
 # source at pooled macro-F1 0.738 against 0.689 for the original system's BiLSTM-attention head
@@ -55,12 +57,13 @@ corpus=/work/corpus work=/work/train build=0 extract=1 to="$root/public/models"
 # split 0.85/0.05/0.1 since the calibration comes from the cross-validation (below, `eval
 # --calibration`) and validation only logs a curve: on the same folds, seeds 1-3, 0.726 / 0.730 /
 # 0.736 (0.731 ± 0.005) against 0.723 ± 0.001 for 0.8/0.1/0.1 and 0.727 ± 0.002 for 0.89/0.01/0.1.
-config='{"head":"stats","split":[0.85,0.05,0.1],"keep":"last","epochs":7,"standardize":true,"dropout":0,"weightDecay":50,"trainFrames":16,"memberConfigs":[{},{"epochs":31,"lr":0.01,"weightDecay":1}]}'
+recipe="$root/node-trainer/src/train/default-recipe.json"
+config="$(node -e 'console.log(JSON.stringify(require(process.argv[1]).config))' "$recipe")"
 seeds="1 2 3"
 # One head on the taps backbone and one on the picture statistics, at 16 frames. A MobileNetV2 1.4
 # member instead adds at most 0.006 macro-F1 on the cross-validation folds (MODEL_HISTORY.md, 2026-11-27)
 # for three times the backbone time; the picture statistics cost about a third of the taps backbone's.
-backbones=(mobilenet-v2-1.0-taps picture-stats)
+read -r -a backbones <<<"$(node -e 'console.log(require(process.argv[1]).backbones.join(" "))' "$recipe")"
 members=""
 frame_counts="16"
 cv_folds=5

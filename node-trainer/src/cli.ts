@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<{ register: Registrar }>> = {
   classify: () => import('./commands/classify.ts'),
   check: () => import('./commands/check.ts'),
   corpus: () => import('./commands/corpus.ts'),
+  fit: () => import('./commands/fit.ts'),
 };
 
 /** The command modules needed for these arguments: the named one, or all (help, unknown command). */
