@@ -24,13 +24,15 @@ interface FitCliOptions {
 async function run(o: FitCliOptions, cmd: Command): Promise<void> {
   let config: Record<string, unknown> | undefined;
   if (o.config) {
+    let parsed: unknown;
     try {
-      const parsed: unknown = JSON.parse(o.config);
-      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
-      config = parsed as Record<string, unknown>;
+      parsed = JSON.parse(o.config);
     } catch (e) {
-      cmd.error(`vidkind fit: --config must be a JSON object (${(e as Error).message})`, { exitCode: 2, code: 'vidkind.usage' });
+      parsed = e;
     }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed) || parsed instanceof Error)
+      cmd.error(`vidkind fit: --config takes a JSON object, such as '{"epochs":10}'`, { exitCode: 2, code: 'vidkind.usage' });
+    config = parsed as Record<string, unknown>;
   }
   const to = resolve(o.to);
   const work = resolve(o.work ?? `${to}-work`);
@@ -74,7 +76,7 @@ async function run(o: FitCliOptions, cmd: Command): Promise<void> {
       threads: o.threads,
       signal: stop.signal,
       log,
-      onExtract: (backbone, p) => show(backbone, p.done, p.total, `${p.failed} failed`),
+      onExtract: (p) => show('features', p.done, p.total, `${p.failed} failed`),
       onTrain: (what, p) => show(what, p.globalStep, p.totalSteps, `epoch ${p.epoch + 1}/${p.epochs}`),
     });
     bars?.stop();

@@ -42,6 +42,12 @@ export interface ExtractOptions {
   modelsDir: string;
   backbone: string;
   out: string;
+  /**
+   * More backbones, each into its own store, from the same decoded frames (decoding dominates, so
+   * one decode for every backbone). A clip is decoded when any store lacks it and written to those
+   * that do.
+   */
+  more?: Array<{ backbone: string; out: string }>;
   frames: number;
   shard?: Shard;
   device?: Device;
@@ -75,22 +81,28 @@ interface Decoded {
   frames: RgbaFrame[];
 }
 
-/** Runs an extraction; per-clip failures are logged in the store and counted, not thrown. */
+/** Runs an extraction; per-clip failures are logged in the store(s) and counted, not thrown. */
 export async function extractFeatures(o: ExtractOptions): Promise<ExtractSummary> {
-  const entry: BackboneEntry | undefined = o.manifest.backbones.find((b) => b.id === o.backbone);
-  if (!entry)
-    throw new VidkindError(
-      'invalid-manifest',
-      `No backbone "${o.backbone}" in the manifest (have: ${o.manifest.backbones.map((b) => b.id).join(', ') || 'none'}).`,
-    );
-  const open = () => openBackbone(o.modelsDir, entry, { device: o.device, batchSize: o.batchSize, threads: o.threads });
-  // Fail on a missing CUDA provider, or no GPU adapter for WebGPU, before touching the store.
-  if (o.device === 'cuda' && !cudaProviderInstalled()) await open();
-  const early: BackboneSession | undefined = o.device === 'webgpu' ? await open() : undefined;
-  openStore(o.out, { format: 'vidkind-features/1', backbone: entry.id, dim: entry.output.dim, frames: o.frames });
+  const targets = [{ backbone: o.backbone, out: o.out }, ...(o.more ?? [])].map((t) => {
+    const entry: BackboneEntry | undefined = o.manifest.backbones.find((b) => b.id === t.backbone);
+    if (!entry)
+      throw new VidkindError(
+        'invalid-manifest',
+        `No backbone "${t.backbone}" in the manifest (have: ${o.manifest.backbones.map((b) => b.id).join(', ') || 'none'}).`,
+      );
+    return { entry, out: t.out };
+  });
+  const open = (entry: BackboneEntry) => openBackbone(o.modelsDir, entry, { device: o.device, batchSize: o.batchSize, threads: o.threads });
+  // Fail on a missing CUDA provider, or no GPU adapter for WebGPU, before touching the stores.
+  if (o.device === 'cuda' && !cudaProviderInstalled()) await open(targets[0]!.entry);
+  const early: BackboneSession[] = o.device === 'webgpu' ? await Promise.all(targets.map((t) => open(t.entry))) : [];
+  for (const t of targets)
+    openStore(t.out, { format: 'vidkind-features/1', backbone: t.entry.id, dim: t.entry.output.dim, frames: o.frames });
   const mine = o.shard ? o.rows.filter((r) => shardOf(r.path, o.shard!.n) === o.shard!.i) : o.rows;
-  const done = new Set(readIndex(o.out).map((it) => it.key));
-  const todo = mine.filter((r) => !done.has(itemKey(r.path)));
+  const done = targets.map((t) => new Set(readIndex(t.out).map((it) => it.key)));
+  // Per clip, the stores that still lack it.
+  const lacking = (r: LabelRow) => targets.filter((_, k) => !done[k]!.has(itemKey(r.path)));
+  const todo = mine.filter((r) => lacking(r).length > 0);
   const summary: ExtractSummary = {
     total: mine.length,
     skipped: mine.length - todo.length,
@@ -106,11 +118,12 @@ export async function extractFeatures(o: ExtractOptions): Promise<ExtractSummary
     o.onProgress?.({ done: summary.extracted + summary.failed, total: todo.length, failed: summary.failed, frames: summary.frames });
   report();
   if (todo.length === 0) {
-    await early?.release();
+    await Promise.all(early.map((e) => e.release()));
     return summary;
   }
 
-  const session: BackboneSession = early ?? (await open());
+  const sessions: BackboneSession[] = early.length > 0 ? early : [];
+  if (sessions.length === 0) for (const t of targets) sessions.push(await open(t.entry));
   const decode = async (row: LabelRow): Promise<Decoded> => {
     const info = await probeVideo(row.file, { signal: o.signal });
     const plan = samplePlan(info.durationS, { frames: o.frames, frameRate: info.frameRate, frameCount: info.frameCount });
@@ -129,25 +142,26 @@ export async function extractFeatures(o: ExtractOptions): Promise<ExtractSummary
         const { plan, frames } = current.value;
         // Embed each distinct frame once, then lay the features out in plan order.
         const uniqueFrames = plan.unique.map((_, u) => frames[plan.indexInUnique.indexOf(u)]!);
-        const feats = await session.embed(uniqueFrames);
-        const D = entry.output.dim;
-        const out = new Float32Array(plan.timestamps.length * D);
-        plan.indexInUnique.forEach((u, t) => out.set(feats.subarray(u * D, (u + 1) * D), t * D));
+        const wanted = lacking(row);
+        const outputs: Float32Array[] = [];
+        for (const t of wanted) {
+          const feats = await sessions[targets.indexOf(t)]!.embed(uniqueFrames);
+          const D = t.entry.output.dim;
+          const out = new Float32Array(plan.timestamps.length * D);
+          plan.indexInUnique.forEach((u, i) => out.set(feats.subarray(u * D, (u + 1) * D), i * D));
+          outputs.push(out);
+        }
         if (o.signal?.aborted) throw new VidkindError('cancelled', 'Cancelled.');
-        writeItem(
-          o.out,
-          {
-            key: itemKey(row.path),
-            path: row.path,
-            class: row.class,
-            subclass: row.subclass,
-            source: row.source,
-            durationS: plan.durationS,
-            frames: plan.timestamps.length,
-          },
-          out,
-          o.shard,
-        );
+        const item = {
+          key: itemKey(row.path),
+          path: row.path,
+          class: row.class,
+          subclass: row.subclass,
+          source: row.source,
+          durationS: plan.durationS,
+          frames: plan.timestamps.length,
+        };
+        wanted.forEach((t, i) => writeItem(t.out, item, outputs[i]!, o.shard));
         summary.extracted++;
         summary.frames += uniqueFrames.length;
       } catch (e) {
@@ -156,14 +170,14 @@ export async function extractFeatures(o: ExtractOptions): Promise<ExtractSummary
           summary.cancelled = true;
           break;
         }
-        logItemError(o.out, { path: row.path, ...info });
+        for (const t of lacking(row)) logItemError(t.out, { path: row.path, ...info });
         summary.failed++;
       }
       report();
     }
     if (summary.cancelled) await queue.drain();
   } finally {
-    await session.release();
+    await Promise.all(sessions.map((x) => x.release()));
     summary.seconds = (performance.now() - started) / 1000;
     summary.framesPerSecond = summary.seconds > 0 ? summary.frames / summary.seconds : 0;
   }

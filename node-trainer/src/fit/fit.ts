@@ -29,7 +29,7 @@ import { commonItems } from '../features/common-items.ts';
 import { readIndex } from '../features/store.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../fs-atomic.ts';
 import { MANIFEST_FILE, readManifestFile } from '../manifest-file.ts';
-import { parseTrainConfig } from '../train/config.ts';
+import { parseTrainConfig, type TrainConfig } from '../train/config.ts';
 import { trainEnsemble } from '../train/ensemble.ts';
 import type { TrainProgress, TrainResult } from '../train/loop.ts';
 import { runPaths } from '../train/run-dir.ts';
@@ -74,7 +74,7 @@ export interface FitOptions {
   signal?: AbortSignal;
   /** One line per stage and per outcome worth reading. */
   log?: (line: string) => void;
-  onExtract?: (backbone: string, p: { done: number; total: number; failed: number; frames: number }) => void;
+  onExtract?: (p: { done: number; total: number; failed: number; frames: number }) => void;
   /** Training progress of one head: "fold 2/5, head 1" in the cross-validation, "head 1" in the final training. */
   onTrain?: (what: string, p: TrainProgress) => void;
 }
@@ -144,7 +144,13 @@ export async function fit(o: FitOptions): Promise<FitResult> {
     throw new FitInputError(
       `${o.base} lacks the backbone(s) the recipe needs: ${missing.join(', ')} (use the site's models folder, public/models).`,
     );
-  const config = parseTrainConfig({ ...DEFAULT_RECIPE.config, ...o.config });
+  let config: TrainConfig;
+  try {
+    config = parseTrainConfig({ ...DEFAULT_RECIPE.config, ...o.config });
+  } catch (e) {
+    const what = e instanceof z.ZodError ? e.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') : String(e);
+    throw new FitInputError(`bad training settings (--config): ${what}`);
+  }
 
   // Labels: the CSV as given, or the folder layout (written to the work folder, to read or edit).
   mkdirSync(o.work, { recursive: true });
@@ -173,32 +179,37 @@ export async function fit(o: FitOptions): Promise<FitResult> {
   for (const [c, n] of classCounts(rows)) log(`  ${c}: ${n.clips} video(s) from ${n.sources} source(s)`);
   const result: FitResult = { cancelled: false, videos: rows.length, skipped, failed: 0, clips: 0 };
 
-  // Features, one store per backbone; a rerun extracts only the videos not stored yet.
+  // Features, one store per backbone, from one decode of each video; a rerun extracts only the
+  // videos not stored yet.
+  const [first, ...others] = DEFAULT_RECIPE.backbones;
   const stores = DEFAULT_RECIPE.backbones.map((b) => join(o.work, 'features', b));
+  const members = DEFAULT_RECIPE.backbones.length;
+  const stages = 4;
+  log(`[1/${stages}] features: ${DEFAULT_RECIPE.backbones.join(' + ')}, ${DEFAULT_RECIPE.frames} frames per video`);
+  const extracted: ExtractSummary = await extractFeatures({
+    rows,
+    manifest: base,
+    modelsDir: o.base,
+    backbone: first!,
+    out: stores[0]!,
+    more: others.map((b, k) => ({ backbone: b, out: stores[k + 1]! })),
+    frames: DEFAULT_RECIPE.frames,
+    device: o.device,
+    signal: o.signal,
+    onProgress: (p) => o.onExtract?.(p),
+  });
+  if (extracted.cancelled) return { ...result, cancelled: true };
   const failedPaths = new Set<string>();
-  for (const [k, backbone] of DEFAULT_RECIPE.backbones.entries()) {
-    log(`[${k + 1}/${DEFAULT_RECIPE.backbones.length + 3}] features: ${backbone}`);
-    const s: ExtractSummary = await extractFeatures({
-      rows,
-      manifest: base,
-      modelsDir: o.base,
-      backbone,
-      out: stores[k]!,
-      frames: DEFAULT_RECIPE.frames,
-      device: o.device,
-      signal: o.signal,
-      onProgress: (p) => o.onExtract?.(backbone, p),
-    });
-    if (s.cancelled) return { ...result, cancelled: true };
-    const stored = new Set(readIndex(stores[k]!).map((i) => i.path));
+  for (const store of stores) {
+    const stored = new Set(readIndex(store).map((i) => i.path));
     for (const r of rows) if (!stored.has(r.path)) failedPaths.add(r.path);
   }
   result.failed = failedPaths.size;
   if (result.failed > 0)
     log(`${result.failed} video(s) could not be read and are left out (why: ${stores.map((s) => join(s, 'errors.jsonl')).join(', ')})`);
   const usable = rows.filter((r) => !failedPaths.has(r.path));
-  const stillOk = labelProblem(usable, LAYOUT_HINT);
-  if (stillOk) throw new FitInputError(`without the videos that could not be read, ${stillOk}`);
+  const problemLeft = labelProblem(usable, LAYOUT_HINT);
+  if (problemLeft) throw new FitInputError(`without the videos that could not be read, ${problemLeft}`);
   const common = join(o.work, 'common');
   result.clips = commonItems(common, stores, usable, true);
   const features = stores.map((s) => join(common, basename(s)));
@@ -212,8 +223,6 @@ export async function fit(o: FitOptions): Promise<FitResult> {
   if (!existsSync(printFile) || readFileSync(printFile, 'utf8') !== print)
     for (const d of [cvDir, run]) rmSync(d, { recursive: true, force: true });
   writeFileAtomic(printFile, print);
-  const members = DEFAULT_RECIPE.backbones.length;
-  const stages = members + 3;
   const stopOn = async <T>(h: { stop(): void; done: Promise<T> }): Promise<T> => {
     const stop = () => h.stop();
     o.signal?.addEventListener('abort', stop, { once: true });
@@ -226,7 +235,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
 
   const minSources = Math.min(...[...classCounts(usable).values()].map((n) => n.sources));
   const folds = Math.min(MAX_FOLDS, minSources);
-  log(`[${members + 1}/${stages}] cross-validation by source: ${folds} folds of ${members} head(s) on ${result.clips} clips`);
+  log(`[2/${stages}] cross-validation by source: ${folds} folds of ${members} head(s) on ${result.clips} clips`);
   const cv = await stopOn(
     crossValidate({
       features,
@@ -248,7 +257,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
 
   // The heads to ship: trained on every source but the validation share (no test part: the
   // cross-validation is the estimate), calibrated by the cross-validation.
-  log(`[${members + 2}/${stages}] training ${members} head(s) on every source but a validation share`);
+  log(`[3/${stages}] training ${members} head(s) on every source but a validation share`);
   const [trainShare, valShare] = config.split;
   const trained: TrainResult[] = await stopOn(
     trainEnsemble({

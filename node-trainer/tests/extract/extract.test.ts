@@ -166,6 +166,44 @@ describe('extractFeatures', () => {
       ).toBe(true);
   });
 
+  it('fills the store of each of several backbones from one decode, as one extraction per backbone does', async () => {
+    // A second backbone of another size, in a models folder of its own (manifest entries are per folder).
+    const two = join(dir, 'models-two');
+    makeModelsDir(two, 'tiny-test');
+    makeModelsDir(two, 'tiny-other', 8);
+    const manifest = readManifestFile(two);
+    const rows = readLabels(join(dir, 'labels.csv'), videos(), manifest.taxonomy);
+    const base = { rows, manifest, modelsDir: two, frames: 4 };
+    // One store already holds two clips: only the other store gets them.
+    await extractFeatures({ ...base, rows: rows.slice(0, 2), backbone: 'tiny-test', out: join(dir, 'both-a') });
+    const both = await extractFeatures({
+      ...base,
+      backbone: 'tiny-test',
+      out: join(dir, 'both-a'),
+      more: [{ backbone: 'tiny-other', out: join(dir, 'both-b') }],
+    });
+    expect(both).toMatchObject({ total: 9, skipped: 0, extracted: 8, failed: 1 });
+    for (const [id, store] of [
+      ['tiny-test', 'both-a'],
+      ['tiny-other', 'both-b'],
+    ] as const) {
+      const alone = join(dir, `alone-${id}`);
+      await extractFeatures({ ...base, backbone: id, out: alone });
+      expect(
+        readIndex(join(dir, store))
+          .map((i) => i.key)
+          .sort(),
+      ).toEqual(
+        readIndex(alone)
+          .map((i) => i.key)
+          .sort(),
+      );
+      for (const it of readIndex(alone)) expect(readItemFeatures(join(dir, store), it.key)).toEqual(readItemFeatures(alone, it.key));
+      expect(readFileSync(join(dir, store, 'errors.jsonl'), 'utf8')).toMatch(/broken\.mp4/);
+    }
+    expect(readItemFeatures(join(dir, 'both-b'), readIndex(join(dir, 'both-b'))[0]!.key)).toHaveLength(4 * 8);
+  });
+
   it('two shards together extract every clip once', async () => {
     const out = join(dir, 'sharded');
     const manifest = readManifestFile(models());

@@ -114,7 +114,7 @@ describe('vidkind fit', () => {
     // Three folds (three sources in the smallest class), every clip predicted once; the toy looks are easy.
     expect(out.crossValidation).toMatchObject({ folds: 3, clips: 13 });
     expect((out.crossValidation as { macroF1: number }).macroF1).toBeGreaterThan(0.5);
-    expect(r.stderr).toMatch(/\[3\/5\] cross-validation by source: 3 folds of 2 head\(s\) on 13 clips/);
+    expect(r.stderr).toMatch(/\[2\/4\] cross-validation by source: 3 folds of 2 head\(s\) on 13 clips/);
     expect(r.stderr).toMatch(/skipped 2 video\(s\) outside a class folder/);
     expect(r.stderr).toMatch(/Use models from a folder/);
     expect(readFileSync(join(dir, 'my-models-work', 'labels.csv'), 'utf8')).toContain('gaming/source-0/clip-2.mp4,gaming,,gaming/source-0');
@@ -155,5 +155,9 @@ describe('vidkind fit', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/at least 3 sources.*animation, flat have fewer/);
     expect(existsSync(join(dir, 'none-work', 'features'))).toBe(false);
+    const bad = vidkind('fit', '--videos', join(dir, 'videos'), '--to', join(dir, 'none'), '--config', '{"epochs":"x"}', '--no-progress');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/bad training settings \(--config\): epochs: /);
+    expect(vidkind('fit', '--videos', join(dir, 'videos'), '--to', join(dir, 'none'), '--config', '[1]').status).toBe(2);
   });
 });
