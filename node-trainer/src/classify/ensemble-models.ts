@@ -39,7 +39,8 @@ export function resolveEnsemble(modelsDir: string, id?: string): { manifest: Man
   return { manifest, ensemble: pickEnsemble(manifest, id) };
 }
 
-async function openHead(modelsDir: string, entry: HeadEntry, device: Device): Promise<HeadSession & { release(): Promise<void> }> {
+/** One head, its file checked against the manifest's sha256, in onnxruntime-node. */
+export async function openHead(modelsDir: string, entry: HeadEntry, device: Device): Promise<HeadSession & { release(): Promise<void> }> {
   const file = join(modelsDir, entry.file);
   if (!existsSync(file)) throw new VidkindError('model-load', `Head file ${file} (${entry.id}) does not exist.`);
   const bytes = readFileSync(file);

@@ -89,6 +89,7 @@ async function run(o: FitCliOptions, cmd: Command): Promise<void> {
         failed: r.failed,
         clips: r.clips,
         ...(r.crossValidation ? { crossValidation: r.crossValidation } : {}),
+        ...(r.baseModels ? { baseModels: r.baseModels } : {}),
         ...(r.exported ? { to, ensemble: r.exported.ensemble.id, manifestVersion: r.exported.manifestVersion } : {}),
         work,
       }),
@@ -100,6 +101,11 @@ async function run(o: FitCliOptions, cmd: Command): Promise<void> {
     const cv = r.crossValidation!;
     console.error(
       `\nCross-validated by source (${cv.folds} folds: every video judged by heads trained without its source): accuracy ${(100 * cv.accuracy).toFixed(1)}%, macro-F1 ${cv.macroF1.toFixed(3)} over ${cv.clips} videos.\n` +
+        (r.baseModels
+          ? `The base folder's models ("${r.baseModels.name}") on the same ${r.baseModels.clips} videos: accuracy ${(100 * r.baseModels.accuracy).toFixed(1)}%, macro-F1 ${r.baseModels.macroF1.toFixed(3)}` +
+            ` (${r.baseModels.macroF1 > cv.macroF1 ? 'better than yours so far: more videos and sources per class help' : 'yours do better on these'}; ` +
+            `theirs were not trained on these videos, unless some come from their training corpus).\n`
+          : '') +
         `The exported heads trained on every source but a validation share; their report: ${r.report}; the folder's MODEL_CARD.md has the rest.\n` +
         `Your models are in ${to}. In the vidkind site, choose Settings → Use models from a folder… and pick that folder;\n` +
         `or classify here: npx vidkind classify --models ${to} <videos>`,

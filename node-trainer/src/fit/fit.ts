@@ -20,6 +20,7 @@ import { CLASS_IDS } from '../../../src/core/taxonomy.ts';
 import type { Device } from '../backbone-runtime/session.ts';
 import { crossValidate, readCvCalibration, type CrossValidationReport } from '../eval/cross-validate.ts';
 import { evaluateRun } from '../eval/evaluate.ts';
+import { scoreBaseModels, type BaseScore } from './base-score.ts';
 import { renderReport } from '../eval/report.ts';
 import { exportRun, type ExportResult } from '../export/export-run.ts';
 import { extractFeatures, type ExtractSummary } from '../extract/extract-features.ts';
@@ -89,6 +90,8 @@ export interface FitResult {
   clips: number;
   /** The cross-validation by source: every clip predicted by heads trained without its source. */
   crossValidation?: Pick<CrossValidationReport, 'folds' | 'clips' | 'accuracy' | 'macroF1'>;
+  /** The base folder's default models on the same videos (null when they need a backbone fit does not extract). */
+  baseModels?: BaseScore | null;
   exported?: ExportResult;
   /** The exported heads' report on their validation clips (confusion matrix, per class, calibration). */
   report?: string;
@@ -254,6 +257,11 @@ export async function fit(o: FitOptions): Promise<FitResult> {
   const { clips, accuracy, macroF1 } = cv.report;
   result.crossValidation = { folds, clips, accuracy, macroF1 };
   log(`cross-validation: accuracy ${(100 * accuracy).toFixed(1)}%, macro-F1 ${macroF1.toFixed(3)} over ${clips} clips`);
+  result.baseModels = await scoreBaseModels(o.base, new Map(DEFAULT_RECIPE.backbones.map((b, k) => [b, features[k]!])));
+  if (result.baseModels)
+    log(
+      `the base folder's models ("${result.baseModels.name}") on the same videos: accuracy ${(100 * result.baseModels.accuracy).toFixed(1)}%, macro-F1 ${result.baseModels.macroF1.toFixed(3)}`,
+    );
 
   // The heads to ship: trained on every source but the validation share (no test part: the
   // cross-validation is the estimate), calibrated by the cross-validation.

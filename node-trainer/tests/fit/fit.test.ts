@@ -115,6 +115,9 @@ describe('vidkind fit', () => {
     expect(out.crossValidation).toMatchObject({ folds: 3, clips: 13 });
     expect((out.crossValidation as { macroF1: number }).macroF1).toBeGreaterThan(0.5);
     expect(r.stderr).toMatch(/\[2\/4\] cross-validation by source: 3 folds of 2 head\(s\) on 13 clips/);
+    // The site's models on the same videos, for comparison: its default ensemble, every clip scored.
+    expect(out.baseModels).toMatchObject({ ensemble: readManifestFile(BASE).defaultEnsemble, clips: 13 });
+    expect(r.stderr).toMatch(/The base folder's models \(".*"\) on the same 13 videos: accuracy/);
     expect(r.stderr).toMatch(/skipped 2 video\(s\) outside a class folder/);
     expect(r.stderr).toMatch(/Use models from a folder/);
     expect(readFileSync(join(dir, 'my-models-work', 'labels.csv'), 'utf8')).toContain('gaming/source-0/clip-2.mp4,gaming,,gaming/source-0');
