@@ -33,6 +33,8 @@ export interface ModelLoadProgress {
   loadedBytes: number;
   totalBytes: number;
   fromCache: boolean;
+  /** Not loaded again: the workers already hold this model (the same sha256), e.g. a backbone shared with the models used before. */
+  reused?: boolean;
 }
 
 /** What actually ran, for the device panel and the Result's `models.provider`. */

@@ -12,7 +12,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ensembleModels, parseManifest } from '../../src/core/manifest';
+import { ensembleModels, parseManifest, pickEnsemble } from '../../src/core/manifest';
 import { unusedModelFiles } from '../../src/core/model-files';
 import { parseResult, ResultSchema, type Result, type SuccessResult } from '../../src/core/result';
 import { CLASS_IDS } from '../../src/core/taxonomy';
@@ -522,6 +522,12 @@ test("models from a folder on this device: checked, run in place of the site's w
     await expect(status).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
     await expect(page.getByTestId('models-ready')).toContainText('from your folder “my-models”');
     await expect(page.getByTestId('set-ensemble').locator('option')).toContainText(['Default (mine)', 'My own models']);
+    // "Model files" names every model in use, a backbone the workers already held included.
+    const folderManifest = parseManifest(JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8')));
+    const inUse = ensembleModels(folderManifest, pickEnsemble(folderManifest, 'mine'));
+    const files = [...inUse.heads, ...inUse.backbones].map((e) => e.file).sort();
+    await expect(page.getByTestId('model-files').locator('.fname')).toHaveCount(files.length);
+    expect((await page.getByTestId('model-files').locator('.fname').allTextContents()).sort()).toEqual(files);
     // The folder's own model card, opened from the page (no request: an object URL).
     const [card] = await Promise.all([page.context().waitForEvent('page'), page.getByTestId('folder-model-card').click()]);
     await expect(card.locator('body')).toContainText('Trained on my videos.');

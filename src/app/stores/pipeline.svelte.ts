@@ -3,6 +3,7 @@
  * notes), what device ran, and load failures in plain words. The pipeline itself lives in src/lib.
  */
 import { toErrorInfo, type ErrorInfo } from '../../core/errors';
+import { ensembleModels, pickEnsemble } from '../../core/manifest';
 import type { Classifier, ClassifySettings, DeviceInfo, Manifest, ModelLoadProgress } from '../../lib/classifier-types';
 import type { FolderFile, LoadedManifest } from '../../lib/model-store';
 
@@ -78,6 +79,12 @@ export async function readyClassifier(settings: ClassifySettings): Promise<Class
       const { manifest, device } = await c.init(settings, onModelProgress);
       // Models switched meanwhile: the load for the new ones says how it went.
       if (wanted.source !== source) return c;
+      // Models the workers already held (a backbone shared with the models used before) report no
+      // loading: list them too, so the panel names every model in use.
+      const { backbones, heads } = ensembleModels(manifest, pickEnsemble(manifest, settings.ensemble));
+      for (const e of [...backbones, ...heads])
+        if (!pipeline.files.some((f) => f.file === e.file))
+          pipeline.files.push({ file: e.file, loadedBytes: e.bytes, totalBytes: e.bytes, fromCache: false, reused: true });
       pipeline.manifest = manifest;
       pipeline.device = device;
       pipeline.loadedFor = wanted;
