@@ -99,13 +99,9 @@ mkdir -p "$work"
 [ "$build" = 1 ] && "$here/build.sh" --out "$corpus"
 
 if [ "$extract" = 1 ]; then
-  # One extraction per backbone, side by side (each single-threaded: 2 cores, 2 processes).
-  pids=()
-  for bb in "${backbones[@]}"; do
-    vidkind extract --videos "$corpus" --labels "$corpus/labels.csv" --backbone "$bb" --out "$work/feat-$bb" --threads 1 --models "$to" &
-    pids+=($!)
-  done
-  for p in "${pids[@]}"; do wait "$p"; done
+  # One decode of each clip for every backbone (vidkind extract takes several, each with its store).
+  stores="$(printf "$work/feat-%s," "${backbones[@]}")"
+  vidkind extract --videos "$corpus" --labels "$corpus/labels.csv" --backbone "$(IFS=,; echo "${backbones[*]}")" --out "${stores%,}" --models "$to"
 fi
 
 node --import tsx "$here/common-items.ts" --labels "$corpus/labels.csv" "$work/common" "${backbones[@]/#/$work/feat-}"

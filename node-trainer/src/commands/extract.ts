@@ -26,8 +26,11 @@ export function register(program: Command): void {
     )
     .requiredOption('--videos <dir>', 'directory the paths in the labels CSV are relative to')
     .requiredOption('--labels <csv>', 'labels CSV with header path,class,subclass,source')
-    .requiredOption('--backbone <id>', 'backbone id from the manifest (e.g. mobilenet-v2-1.0)')
-    .requiredOption('--out <dir>', 'feature store directory')
+    .requiredOption(
+      '--backbone <ids>',
+      'backbone id from the manifest (e.g. mobilenet-v2-1.0); several, comma-separated, share one decode of each video',
+    )
+    .requiredOption('--out <dirs>', 'feature store directory (comma-separated: one per backbone, in the same order)')
     .option('--models <dir>', 'directory holding manifest.json and the model files', 'public/models')
     .option('--frames <n>', 'frames sampled per video (the head T)', positiveInt, 32)
     .option('--shard <i/N>', 'extract only shard i of N (1-based), so N machines can split one dataset', shard)
@@ -50,11 +53,19 @@ export function register(program: Command): void {
       } catch (e) {
         cmd.error(`vidkind extract: ${(e as Error).message}`, { exitCode: 2, code: 'vidkind.usage' });
       }
-      if (!manifest.backbones.some((b) => b.id === opts.backbone))
+      const ids = String(opts.backbone).split(',').filter(Boolean);
+      const outs = String(opts.out).split(',').filter(Boolean);
+      const unknown = ids.find((id) => !manifest.backbones.some((b) => b.id === id));
+      if (unknown !== undefined || ids.length === 0)
         cmd.error(
-          `vidkind extract: no backbone "${String(opts.backbone)}" in ${modelsDir}/manifest.json (have: ${manifest.backbones.map((b) => b.id).join(', ') || 'none'})`,
+          `vidkind extract: no backbone "${unknown ?? ''}" in ${modelsDir}/manifest.json (have: ${manifest.backbones.map((b) => b.id).join(', ') || 'none'})`,
           { exitCode: 2, code: 'vidkind.usage' },
         );
+      if (outs.length !== ids.length || new Set(outs.map((o) => resolve(o))).size !== outs.length)
+        cmd.error(`vidkind extract: --out needs one distinct directory per backbone (${ids.length}), got ${outs.length}`, {
+          exitCode: 2,
+          code: 'vidkind.usage',
+        });
       const bar = progressBar('extract', opts.progress !== false);
       const stop = interruptSignal(() => console.error('\nvidkind extract: stopping (Ctrl-C again to quit at once)…'));
       try {
@@ -62,8 +73,9 @@ export function register(program: Command): void {
           rows: rows!,
           manifest,
           modelsDir,
-          backbone: opts.backbone as string,
-          out: resolve(opts.out as string),
+          backbone: ids[0]!,
+          out: resolve(outs[0]!),
+          more: ids.slice(1).map((id, k) => ({ backbone: id, out: resolve(outs[k + 1]!) })),
           frames: opts.frames as number,
           shard: opts.shard as { i: number; n: number } | undefined,
           device: opts.device as Device,
@@ -76,7 +88,8 @@ export function register(program: Command): void {
         });
         bar.stop();
         console.log(JSON.stringify({ command: 'extract', ...summary }));
-        if (summary.failed > 0) console.error(`vidkind extract: ${summary.failed} video(s) failed; see ${String(opts.out)}/errors.jsonl`);
+        if (summary.failed > 0)
+          console.error(`vidkind extract: ${summary.failed} video(s) failed; see ${outs.map((o) => `${o}/errors.jsonl`).join(', ')}`);
         process.exitCode = summary.cancelled ? 130 : summary.failed > 0 ? 1 : 0;
       } finally {
         bar.stop();

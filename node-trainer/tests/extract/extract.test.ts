@@ -281,4 +281,48 @@ describe('vidkind extract (CLI)', () => {
     expect(r.stderr).toMatch(/CUDA provider of onnxruntime-node is not installed/);
     expect(existsSync(join(dir, 'cuda'))).toBe(false);
   });
+
+  it('takes several backbones, each with its store, and refuses stores that do not match them one to one', () => {
+    const two = join(dir, 'models-cli-two');
+    makeModelsDir(two, 'tiny-test');
+    makeModelsDir(two, 'tiny-other', 8);
+    const run = (backbones: string, outs: string) =>
+      spawnSync(
+        process.execPath,
+        [
+          CLI,
+          'extract',
+          '--videos',
+          videos(),
+          '--models',
+          two,
+          '--labels',
+          join(dir, 'labels.csv'),
+          '--backbone',
+          backbones,
+          '--out',
+          outs,
+          '--frames',
+          '4',
+          '--no-progress',
+        ],
+        { encoding: 'utf8' },
+      );
+    const [a, b] = [join(dir, 'cli-a'), join(dir, 'cli-b')];
+    const r = run('tiny-test,tiny-other', `${a},${b}`);
+    expect(r.status, r.stderr).toBe(1); // the broken clip
+    expect(JSON.parse(r.stdout.trim())).toMatchObject({ command: 'extract', total: 9, extracted: 8, failed: 1 });
+    expect(readIndex(a)).toHaveLength(8);
+    expect(readIndex(b)).toHaveLength(8);
+    expect(readItemFeatures(b, readIndex(b)[0]!.key)).toHaveLength(4 * 8);
+    expect(r.stderr).toContain(`${b}/errors.jsonl`);
+    for (const [backbones, outs] of [
+      ['tiny-test,tiny-other', a],
+      ['tiny-test,tiny-other', `${a},${a}`],
+      ['tiny-test,nope', `${a},${b}`],
+    ]) {
+      const bad = run(backbones!, outs!);
+      expect(bad.status, `${backbones} -> ${outs}`).toBe(2);
+    }
+  });
 });
