@@ -24,6 +24,7 @@ import { packageLicence, packageVersion, refuseReserved } from './provenance.ts'
 import { cutArgs, ffmpegTo, pickEncoding, pickFraming, pickMotion, pickScroll, run, scrollArgs, slideshowArgs } from './render.ts';
 import { type Random, seededHex, seededRandom, shuffled, uniform, weighted } from './seeded.ts';
 import { allStills } from './stills.ts';
+import { labelsCsv } from '../src/extract/labels.ts';
 
 type ClassId = 'animation' | 'gaming' | 'natural' | 'flat';
 const CLASSES: ClassId[] = ['animation', 'gaming', 'natural', 'flat'];
@@ -393,8 +394,7 @@ async function contactSheets(rows: ProvenanceRow[]): Promise<void> {
 /** Writes labels.csv and provenance.json for the clips made so far (the build can be stopped). */
 function writeLabels(rows: ProvenanceRow[]): void {
   const sorted = [...rows].sort((a, b) => a.path.localeCompare(b.path));
-  const csv = ['path,class,subclass,source', ...sorted.map((r) => [r.path, r.class, r.subclass, r.source].join(','))].join('\n') + '\n';
-  writeFileSync(join(OUT, 'labels.csv.part'), csv);
+  writeFileSync(join(OUT, 'labels.csv.part'), labelsCsv(sorted));
   renameSync(join(OUT, 'labels.csv.part'), join(OUT, 'labels.csv'));
   writeFileSync(
     join(OUT, 'provenance.json.part'),

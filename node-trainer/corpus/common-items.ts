@@ -17,5 +17,5 @@ if (!outDir || stores.length === 0 || (labelsAt > 0 && !labelsFile)) {
   console.error('usage: common-items.ts [--labels <labels.csv>] <out-dir> <store> [<store>...]');
   process.exit(2);
 }
-const n = commonItems(outDir, stores, labelsFile ? readLabels(labelsFile, '.', DEFAULT_TAXONOMY) : undefined);
+const n = commonItems(outDir, stores, labelsFile ? readLabels(labelsFile, '.', DEFAULT_TAXONOMY) : undefined).length;
 for (const store of stores) console.log(`${join(outDir, basename(store))}: ${n} clips`);

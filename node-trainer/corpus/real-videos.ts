@@ -20,6 +20,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { ClassId } from '../../src/core/taxonomy.ts';
+import { labelsCsv } from '../src/extract/labels.ts';
 import { refuseReserved } from './provenance.ts';
 
 export interface RealVideo {
@@ -222,8 +223,6 @@ export function checkRules(videos: readonly RealVideo[], training: Set<string>):
   }
 }
 
-const csvField = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-
 /** Downloads, unpacks and copies the videos; writes labels.csv and provenance.json. Returns the number of videos. */
 export function buildRealVideos(out: string, log: (line: string) => void = console.error): number {
   checkRules(REAL_VIDEOS, trainingPackages());
@@ -244,13 +243,13 @@ export function buildRealVideos(out: string, log: (line: string) => void = conso
     if (!existsSync(root)) execFileSync('dpkg-deb', ['-x', join(debs, deb), root]);
     versions.set(pkg, execFileSync('dpkg-deb', ['-f', join(debs, deb), 'Version'], { encoding: 'utf8' }).trim());
   }
-  const labels = ['path,class,subclass,source'];
+  const labels: Array<{ path: string; class: ClassId; subclass: string; source: string }> = [];
   const provenance = REAL_VIDEOS.map((x, i) => {
     const file = `rv-${String(i + 1).padStart(3, '0')}${extname(x.path)}`;
     const from = join(pkgs, x.pkg, x.path);
     if (!existsSync(from)) throw new Error(`${x.pkg} ${versions.get(x.pkg)} has no ${x.path}`);
     copyFileSync(from, join(videos, file));
-    labels.push([`videos/${file}`, x.class, x.subclass, x.pkg].map(csvField).join(','));
+    labels.push({ path: `videos/${file}`, class: x.class, subclass: x.subclass, source: x.pkg });
     return {
       file: `videos/${file}`,
       package: x.pkg,
@@ -261,7 +260,7 @@ export function buildRealVideos(out: string, log: (line: string) => void = conso
       what: x.what,
     };
   });
-  writeFileSync(join(out, 'labels.csv'), labels.join('\n') + '\n');
+  writeFileSync(join(out, 'labels.csv'), labelsCsv(labels));
   writeFileSync(join(out, 'provenance.json'), JSON.stringify(provenance, null, 2) + '\n');
   log(`real-videos: ${REAL_VIDEOS.length} videos from ${versions.size} packages in ${videos}; labels in ${join(out, 'labels.csv')}`);
   return REAL_VIDEOS.length;

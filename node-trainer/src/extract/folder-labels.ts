@@ -55,9 +55,3 @@ export function labelsFromFolders(videosDir: string, taxonomy: Taxonomy): Folder
   }
   return { rows, skipped };
 }
-
-/** A labels CSV (`path,class,subclass,source`) that readLabels reads back to the same rows. */
-export function labelsCsv(rows: readonly Omit<LabelRow, 'file'>[]): string {
-  const field = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-  return ['path,class,subclass,source', ...rows.map((r) => [r.path, r.class, r.subclass, r.source].map(field).join(','))].join('\n') + '\n';
-}

@@ -84,3 +84,9 @@ export function readLabels(csvFile: string, videosDir: string, taxonomy: Taxonom
     );
   return out;
 }
+
+/** A labels CSV (`path,class,subclass,source`) that readLabels reads back to the same rows. */
+export function labelsCsv(rows: readonly Pick<LabelRow, 'path' | 'class' | 'subclass' | 'source'>[]): string {
+  const field = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  return ['path,class,subclass,source', ...rows.map((r) => [r.path, r.class, r.subclass, r.source].map(field).join(','))].join('\n') + '\n';
+}

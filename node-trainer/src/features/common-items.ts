@@ -17,9 +17,9 @@ type Label = Pick<LabelRow, 'path' | 'class' | 'subclass' | 'source'>;
  * class, subclass and source (the features of a file do not depend on how it is labelled: `vidkind
  * fit` after a user moved or relabelled videos); without, only those stored with the same class,
  * subclass and source (a corpus store also holds clips of earlier builds under the same paths).
- * Returns the number of clips kept.
+ * Returns the clips kept (the first store's index entries).
  */
-export function commonItems(outDir: string, stores: readonly string[], labels?: readonly Label[], relabel = false): number {
+export function commonItems(outDir: string, stores: readonly string[], labels?: readonly Label[], relabel = false): FeatureItem[] {
   const wanted = labels ? new Map(labels.map((r) => [r.path, r])) : undefined;
   const same = (a: Label, b: Label) => a.class === b.class && a.subclass === b.subclass && a.source === b.source;
   const current = (items: FeatureItem[]): FeatureItem[] => {
@@ -39,6 +39,7 @@ export function commonItems(outDir: string, stores: readonly string[], labels?: 
     (keys, idx) => new Set(idx.map((i) => i.key).filter((k) => keys.has(k))),
     new Set(indexes[0]?.map((i) => i.key) ?? []),
   );
+  let kept: FeatureItem[] = [];
   for (const [n, store] of stores.entries()) {
     const dest = join(outDir, basename(store));
     rmSync(dest, { recursive: true, force: true });
@@ -50,6 +51,7 @@ export function commonItems(outDir: string, stores: readonly string[], labels?: 
       if (!existsSync(join(dest, 'items', f))) linkSync(join(store, 'items', f), join(dest, 'items', f));
     }
     writeFileAtomic(join(dest, 'index.jsonl'), items.map((i) => JSON.stringify(i)).join('\n') + '\n');
+    if (n === 0) kept = items;
   }
-  return common.size;
+  return kept;
 }

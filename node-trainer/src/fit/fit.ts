@@ -24,10 +24,9 @@ import { scoreBaseModels, type BaseScore } from './base-score.ts';
 import { renderReport } from '../eval/report.ts';
 import { exportRun, type ExportResult } from '../export/export-run.ts';
 import { extractFeatures, type ExtractSummary } from '../extract/extract-features.ts';
-import { labelsCsv, labelsFromFolders } from '../extract/folder-labels.ts';
-import { readLabels, type LabelRow } from '../extract/labels.ts';
+import { labelsFromFolders } from '../extract/folder-labels.ts';
+import { labelsCsv, readLabels, type LabelRow } from '../extract/labels.ts';
 import { commonItems } from '../features/common-items.ts';
-import { readIndex } from '../features/store.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../fs-atomic.ts';
 import { MANIFEST_FILE, readManifestFile } from '../manifest-file.ts';
 import { parseTrainConfig, type TrainConfig } from '../train/config.ts';
@@ -202,19 +201,16 @@ export async function fit(o: FitOptions): Promise<FitResult> {
     onProgress: (p) => o.onExtract?.(p),
   });
   if (extracted.cancelled) return { ...result, cancelled: true };
-  const failedPaths = new Set<string>();
-  for (const store of stores) {
-    const stored = new Set(readIndex(store).map((i) => i.path));
-    for (const r of rows) if (!stored.has(r.path)) failedPaths.add(r.path);
-  }
-  result.failed = failedPaths.size;
+  // The clips every store holds: the others could not be read (each store's errors.jsonl says why).
+  const common = join(o.work, 'common');
+  const kept = new Set(commonItems(common, stores, rows, true).map((i) => i.path));
+  const usable = rows.filter((r) => kept.has(r.path));
+  result.failed = rows.length - usable.length;
+  result.clips = usable.length;
   if (result.failed > 0)
     log(`${result.failed} video(s) could not be read and are left out (why: ${stores.map((s) => join(s, 'errors.jsonl')).join(', ')})`);
-  const usable = rows.filter((r) => !failedPaths.has(r.path));
   const problemLeft = labelProblem(usable, LAYOUT_HINT);
   if (problemLeft) throw new FitInputError(`without the videos that could not be read, ${problemLeft}`);
-  const common = join(o.work, 'common');
-  result.clips = commonItems(common, stores, usable, true);
   const features = stores.map((s) => join(common, basename(s)));
 
   // Cross-validation and the final heads start again whenever the labels or the settings differ
