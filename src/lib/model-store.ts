@@ -64,7 +64,7 @@ export async function loadManifest(url = DEFAULT_MANIFEST_URL, signal?: AbortSig
 }
 
 /** A manifest file's path normalised against the folder root ("./heads/a.onnx" -> "heads/a.onnx"); null if it leaves the folder. */
-function folderPath(file: string): string | null {
+export function folderPath(file: string): string | null {
   const root = 'https://folder.invalid/root/';
   const u = new URL(file, root);
   return u.origin === new URL(root).origin && u.pathname.startsWith('/root/')

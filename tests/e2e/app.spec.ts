@@ -559,6 +559,73 @@ test("models from a folder on this device: checked, run in place of the site's w
   });
 });
 
+test("models from a folder are kept in this browser: the next visits run them without the folder, until the site's models are chosen", async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  await withModelsFolder(page, async (dir, status) => {
+    const kept = page.getByTestId('models-folder-kept');
+    await page.getByTestId('models-folder-input').setInputFiles(dir);
+    await expect(status).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+    await expect(kept).toHaveAttribute('data-kept', 'true');
+    await expect(kept).toContainText('Kept in this browser');
+    // The folder is gone from the disk: what runs next comes from the browser's copy.
+    rmSync(dir, { recursive: true, force: true });
+    const requested: string[] = [];
+    page.on('request', (r) => requested.push(new URL(r.url()).pathname));
+
+    await page.reload();
+    await expect(status).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+    await expect(page.getByTestId('models-ready')).toContainText('from your folder “my-models”');
+    await expect(kept).toContainText('since an earlier visit');
+    await expect(page.getByTestId('folder-model-card')).toBeVisible();
+    await page.getByTestId('file-input').setInputFiles([payload('mandelbrot.mp4')]);
+    await waitForQueueIdle(page);
+    let [result] = await exportedResults(page);
+    expect(result && 'models' in result ? result.models.ensemble : result).toBe('mine');
+    expect(requested.filter((p) => /test-head|vidkind-folder/.test(p))).toEqual([]);
+
+    // Back to the site's models: the kept copy is deleted, and the next visit runs the site's.
+    await page.getByTestId('use-site-models').click();
+    await expect(page.getByTestId('pick-models-folder')).toBeVisible();
+    await expect(status).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+    await page.reload();
+    await expect(status).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+    await expect(page.getByTestId('models-ready')).not.toContainText('from your folder');
+    await expect(page.getByTestId('pick-models-folder')).toBeVisible();
+    await page.getByTestId('file-input').setInputFiles([payload('mandelbrot.mp4')]);
+    await waitForQueueIdle(page);
+    [result] = await exportedResults(page);
+    expect(result && 'models' in result ? result.models.ensemble : result).not.toBe('mine');
+
+    // What the browser kept is damaged (not a models folder): a clear message, the site's models run.
+    await page.evaluate(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const open = indexedDB.open('vidkind-kept-models');
+          open.onerror = () => reject(open.error);
+          open.onsuccess = () => {
+            const tx = open.result.transaction('models', 'readwrite');
+            tx.objectStore('models').put(
+              { name: 'my-models', keptAt: 'x', files: [{ path: 'manifest.json', file: 'not a blob' }] },
+              'folder',
+            );
+            tx.oncomplete = () => resolve();
+            tx.onerror = () => reject(tx.error);
+          };
+        }),
+    );
+    await page.reload();
+    await expect(page.getByTestId('kept-models-error')).toContainText("so the site's models are used");
+    await expect(status).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+    await expect(page.getByTestId('models-ready')).not.toContainText('from your folder');
+    // ...and it is forgotten: the visit after is a plain one.
+    await page.reload();
+    await expect(status).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+    await expect(page.getByTestId('kept-models-error')).toHaveCount(0);
+  });
+});
+
 test("a models folder that is not one, or whose model was changed, gets a clear message, and the site's models still work", async ({
   page,
 }) => {
@@ -586,6 +653,14 @@ test("a models folder that is not one, or whose model was changed, gets a clear 
     await waitForQueueIdle(page);
     await expect(page.getByTestId('result-row')).toHaveCount(1);
     await expect(page.getByTestId('result-error')).toHaveCount(0);
+
+    // Models that failed to load are not kept: the next visit runs the site's.
+    await page.getByTestId('models-folder-input').setInputFiles(dir);
+    await expect(status).toHaveAttribute('data-status', 'error', { timeout: 120_000 });
+    await page.reload();
+    await expect(status).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+    await expect(page.getByTestId('models-ready')).not.toContainText('from your folder');
+    await expect(page.getByTestId('pick-models-folder')).toBeVisible();
   });
 });
 

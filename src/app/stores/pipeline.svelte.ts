@@ -5,6 +5,7 @@
 import { toErrorInfo, type ErrorInfo } from '../../core/errors';
 import { ensembleModels, pickEnsemble } from '../../core/manifest';
 import type { Classifier, ClassifySettings, DeviceInfo, Manifest, ModelLoadProgress } from '../../lib/classifier-types';
+import { forgetModels, keepModels, keptFiles, keptModels, type KeptFolder } from '../../lib/kept-models';
 import type { FolderFile, LoadedManifest } from '../../lib/model-store';
 
 export type ModelsStatus = 'idle' | 'loading' | 'ready' | 'error';
@@ -20,9 +21,13 @@ interface PipelineState {
   loadedFor: { backend: string; ensemble: string | undefined; source: number } | null;
   /**
    * Models picked from a folder on this device (useFolderModels), or null for the site's own;
-   * `card`: an object URL of the folder's MODEL_CARD.md, when it has one.
+   * `card`: an object URL of the folder's MODEL_CARD.md, when it has one; `kept`: stored in this
+   * browser for the next visits (once they loaded); `keepError`: why they could not be;
+   * `earlierVisit`: these are models kept from an earlier visit.
    */
-  folder: { name: string; version: string; card?: string } | null;
+  folder: { name: string; version: string; card?: string; kept: boolean; keepError?: string; earlierVisit: boolean } | null;
+  /** Models kept from an earlier visit that could not be used (or forgotten), in plain words. */
+  keptError: string | null;
   /** Set after "clear cached models" succeeded. */
   cacheCleared: boolean;
 }
@@ -35,6 +40,7 @@ export const pipeline: PipelineState = $state({
   error: null,
   loadedFor: null,
   folder: null,
+  keptError: null,
   cacheCleared: false,
 });
 
@@ -43,6 +49,9 @@ let source = 0;
 
 let classifier: Classifier | null = null;
 let loading: Promise<Classifier> | null = null;
+/** The folder models to keep in this browser once they have loaded (set by a pick, not by a restore). */
+let toKeep: KeptFolder | null = null;
+let restoring: Promise<void> | null = null;
 
 async function instance(): Promise<Classifier> {
   if (classifier) return classifier;
@@ -61,6 +70,7 @@ function onModelProgress(p: ModelLoadProgress): void {
 
 /** The classifier, with models loaded for these settings; loads (again) when needed. Rejects with an ErrorInfo. */
 export async function readyClassifier(settings: ClassifySettings): Promise<Classifier> {
+  await restoreKeptModels();
   const wanted = { backend: settings.backend, ensemble: settings.ensemble, source };
   const same = (a: PipelineState['loadedFor']) =>
     a !== null && a.backend === wanted.backend && a.ensemble === wanted.ensemble && a.source === wanted.source;
@@ -89,6 +99,7 @@ export async function readyClassifier(settings: ClassifySettings): Promise<Class
       pipeline.device = device;
       pipeline.loadedFor = wanted;
       pipeline.status = 'ready';
+      if (toKeep) keep(toKeep);
       return c;
     } catch (error) {
       const info = toErrorInfo(error);
@@ -115,6 +126,7 @@ export async function readyClassifier(settings: ClassifySettings): Promise<Class
  * manifest cannot be loaded.
  */
 export async function classifierForFile(settings: ClassifySettings): Promise<Classifier> {
+  await restoreKeptModels();
   const ready = readyClassifier(settings);
   ready.catch(() => {});
   if (pipeline.status === 'ready') return ready;
@@ -130,12 +142,14 @@ export async function classifierForFile(settings: ClassifySettings): Promise<Cla
 }
 
 /**
- * Runs the models of a folder the user picked (what `vidkind export` wrote) instead of the site's,
- * for this visit: checked like downloaded ones, read from disk, never stored or uploaded. The
- * caller loads them (readyClassifier) with the settings reset to their default ensemble. Rejects
- * with an ErrorInfo (no manifest.json, an invalid one, a model file missing) and then changes nothing.
+ * Runs the models of a folder the user picked (what `vidkind export` wrote) instead of the site's:
+ * checked like downloaded ones, read from disk, never uploaded. Once they have loaded they are kept
+ * in this browser (kept-models.ts) and run again on the next visits, until the site's models are
+ * chosen. The caller loads them (readyClassifier) with the settings reset to their default
+ * ensemble. Rejects with an ErrorInfo (no manifest.json, an invalid one, a model file missing) and
+ * then changes nothing.
  */
-export async function useFolderModels(picked: FolderFile[]): Promise<void> {
+export async function useFolderModels(picked: FolderFile[], earlierVisit = false): Promise<void> {
   let loaded: LoadedManifest;
   try {
     const { loadManifestFromFolder } = await import('../../lib/model-store');
@@ -149,6 +163,59 @@ export async function useFolderModels(picked: FolderFile[]): Promise<void> {
     name: loaded.folder!.name,
     version: loaded.manifest.version,
     card: card ? URL.createObjectURL(new Blob([card], { type: 'text/plain;charset=utf-8' })) : undefined,
+    kept: earlierVisit,
+    earlierVisit,
+  });
+  // What was kept before is not what runs now: forgotten until the new folder has loaded.
+  if (!earlierVisit) {
+    forget();
+    toKeep = keptFiles(loaded);
+  }
+}
+
+/**
+ * Runs the models kept from an earlier visit, if any, before the first load of the page (every
+ * load waits for it). When they cannot be used any more, they are forgotten and the site's models
+ * run, with `keptError` saying so.
+ */
+export function restoreKeptModels(): Promise<void> {
+  restoring ??= (async () => {
+    let kept: Awaited<ReturnType<typeof keptModels>>;
+    try {
+      kept = await keptModels();
+    } catch (error) {
+      pipeline.keptError = `Models kept in this browser from an earlier visit could not be read (${(error as Error).message}), so the site's models are used.`;
+      forget();
+      return;
+    }
+    if (!kept) return;
+    try {
+      await useFolderModels(kept.files, true);
+    } catch (error) {
+      pipeline.keptError = `Your models “${kept.name}”, kept in this browser from an earlier visit, could not be used (${(error as ErrorInfo).message}), so the site's models are used. Pick the folder again to use yours.`;
+      forget();
+    }
+  })();
+  return restoring;
+}
+
+/** Stores the folder models that just loaded, unless other models were chosen meanwhile. */
+function keep(kept: KeptFolder): void {
+  toKeep = null;
+  const at = source;
+  keepModels(kept).then(
+    () => {
+      if (at === source && pipeline.folder) pipeline.folder.kept = true;
+    },
+    (error: Error) => {
+      if (at === source && pipeline.folder) pipeline.folder.keepError = error.message;
+    },
+  );
+}
+
+function forget(): void {
+  forgetModels().catch((error: Error) => {
+    pipeline.keptError = `The models kept in this browser could not be removed (${error.message}); they may be used again on your next visit.`;
   });
 }
 
@@ -156,10 +223,13 @@ export async function useFolderModels(picked: FolderFile[]): Promise<void> {
 export async function useSiteModels(): Promise<void> {
   (await instance()).useModels(null);
   switched(null, null);
+  forget();
 }
 
 function switched(manifest: Manifest | null, folder: PipelineState['folder']): void {
   source++;
+  toKeep = null;
+  pipeline.keptError = null;
   if (pipeline.folder?.card) URL.revokeObjectURL(pipeline.folder.card);
   pipeline.folder = folder;
   pipeline.manifest = manifest;

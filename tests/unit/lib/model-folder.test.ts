@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { VidkindError } from '../../../src/core/errors';
 import { parseManifest } from '../../../src/core/manifest';
+import { asFolderFiles, keptFiles } from '../../../src/lib/kept-models';
 import { fetchModel, loadManifestFromFolder, type FolderFile } from '../../../src/lib/model-store';
 import { sampleManifest } from '../core/fixtures';
 
@@ -128,5 +129,47 @@ describe('fetchModel from a folder', () => {
     expect(e.code).toBe('model-integrity');
     expect(e.message).toContain('heads/a.onnx');
     expect(new Uint8Array(await fetchModel(loaded, loaded.manifest.heads[1]!))).toEqual(HEAD_B);
+  });
+});
+
+describe('models kept in the browser', () => {
+  it('keeps only what the models need, and restores a folder that loads as the picked one did', async () => {
+    const picked = await loadManifestFromFolder([
+      ...exportDir(
+        'project/mine',
+        manifestJson((m) => ((m.heads as Array<Record<string, unknown>>)[0]!.file = './heads/a.onnx')),
+      ),
+      file('project/mine/runs/log.txt', 'training log'),
+      file('project/mine/heads/unused.onnx', HEAD_B),
+      file('project/notes.txt', 'x'),
+    ]);
+    const kept = keptFiles(picked);
+    expect(kept.name).toBe('mine');
+    expect(kept.files.map((f) => f.path).sort()).toEqual([
+      'MODEL_CARD.md',
+      'backbones/a.onnx',
+      'heads/a.onnx',
+      'heads/b.onnx',
+      'manifest.json',
+    ]);
+
+    // IndexedDB hands back Blobs (or Files); as a picked folder they give the same manifest and bytes.
+    const stored = { ...kept, files: kept.files.map((f) => ({ path: f.path, file: new Blob([f.file]) })) };
+    const restored = await loadManifestFromFolder(asFolderFiles(stored));
+    expect(restored.folder?.name).toBe('mine');
+    expect(restored.manifest).toEqual(picked.manifest);
+    expect(new Uint8Array(await fetchModel(restored, restored.manifest.heads[0]!))).toEqual(HEAD_A);
+    expect(await restored.folder!.files.get('MODEL_CARD.md')!.text()).toBe('# card');
+
+    // A kept head changed on disk is refused on restore as on a pick.
+    const tampered = { ...stored, files: stored.files.map((f) => (f.path === 'heads/b.onnx' ? { ...f, file: new Blob([HEAD_A]) } : f)) };
+    const again = await loadManifestFromFolder(asFolderFiles(tampered));
+    expect((await rejection(fetchModel(again, again.manifest.heads[1]!))).code).toBe('model-integrity');
+  });
+
+  it("keeps nothing of the site's own models", () => {
+    expect(() => keptFiles({ manifest: parseManifest(JSON.parse(manifestJson())), url: 'https://x/models/manifest.json' })).toThrow(
+      /folder/,
+    );
   });
 });

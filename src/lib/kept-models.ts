@@ -1,0 +1,89 @@
+/**
+ * Models from a folder the user picked, kept in this browser (IndexedDB, this origin only) so that
+ * the next visit runs them again without picking the folder again. Only what the models need is
+ * kept: manifest.json, MODEL_CARD.md and the files the manifest names. The bytes are checked
+ * against the manifest's sha256 whenever they are loaded, as a picked folder's are. Nothing here is
+ * ever sent anywhere. Every storage failure rejects with a message; callers decide what it means.
+ */
+import { createStore, del, get, set, type UseStore } from 'idb-keyval';
+import { z } from 'zod';
+import type { FolderFile, LoadedManifest } from './model-store';
+import { folderPath } from './model-store';
+
+const KEY = 'folder';
+
+/** What is kept: the folder's name and its files by path relative to manifest.json. */
+const keptSchema = z.object({
+  name: z.string().min(1),
+  keptAt: z.string(),
+  files: z.array(z.object({ path: z.string().min(1), file: z.instanceof(Blob) })).min(1),
+});
+export type KeptFolder = z.infer<typeof keptSchema>;
+
+let store: UseStore | null = null;
+function db(): UseStore {
+  if (typeof indexedDB === 'undefined') throw new Error('this browser keeps no data for the site (no IndexedDB)');
+  store ??= createStore('vidkind-kept-models', 'models');
+  return store;
+}
+
+/** The files of a loaded folder that the models need (manifest.json, MODEL_CARD.md, every model it names). */
+export function keptFiles(loaded: LoadedManifest): KeptFolder {
+  const folder = loaded.folder;
+  if (!folder) throw new Error('only models from a folder are kept');
+  const needed = new Set(['manifest.json', 'MODEL_CARD.md']);
+  for (const e of [...loaded.manifest.backbones, ...loaded.manifest.heads]) needed.add(folderPath(e.file) ?? '');
+  const files = [...folder.files].filter(([path]) => needed.has(path)).map(([path, file]) => ({ path, file }));
+  return { name: folder.name, keptAt: new Date().toISOString(), files };
+}
+
+/**
+ * Keeps these models, replacing any kept before. The bytes are copied: a picked file stored as it
+ * is stays a reference to the file on disk in Chromium, unreadable once the folder is moved.
+ */
+export async function keepModels(kept: KeptFolder): Promise<void> {
+  try {
+    const files = await Promise.all(kept.files.map(async ({ path, file }) => ({ path, file: new Blob([await file.arrayBuffer()]) })));
+    await set(KEY, { ...kept, files }, db());
+  } catch (e) {
+    throw new Error(storageMessage(e), { cause: e });
+  }
+}
+
+/** The kept models as files of a picked folder named like the original, or null when none are kept. */
+export async function keptModels(): Promise<{ name: string; files: FolderFile[] } | null> {
+  let raw: unknown;
+  try {
+    raw = await get(KEY, db());
+  } catch (e) {
+    throw new Error(storageMessage(e), { cause: e });
+  }
+  if (raw === undefined) return null;
+  const parsed = keptSchema.safeParse(raw);
+  if (!parsed.success) throw new Error('what this browser kept is not a models folder');
+  return { name: parsed.data.name, files: asFolderFiles(parsed.data) };
+}
+
+/** Kept files as a picked folder's files, under a folder of the original name (so it keeps its name). */
+export function asFolderFiles(kept: KeptFolder): FolderFile[] {
+  return kept.files.map(({ path, file }) => ({
+    path: `${kept.name}/${path}`,
+    file: file instanceof File ? file : new File([file], path.split('/').at(-1)!),
+  }));
+}
+
+/** Forgets the kept models (nothing kept is not an error). */
+export async function forgetModels(): Promise<void> {
+  try {
+    await del(KEY, db());
+  } catch (e) {
+    throw new Error(storageMessage(e), { cause: e });
+  }
+}
+
+function storageMessage(e: unknown): string {
+  const name = e instanceof DOMException ? e.name : '';
+  if (name === 'QuotaExceededError') return 'this browser has no room left for them';
+  if (name === 'NotReadableError' || name === 'NotFoundError') return 'a file of the folder could no longer be read';
+  return e instanceof Error ? e.message : String(e);
+}
