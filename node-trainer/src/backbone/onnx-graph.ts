@@ -149,6 +149,20 @@ export function encodeModel(g: Graph, initializers: TensorProto[], preNodes: Nod
   return onnx.ModelProto.encode(model).finish();
 }
 
+/** The values of a float32 initialiser (raw bytes or float_data); `file` names the model in errors. */
+export function floatData(t: TensorProto, file: string): Float32Array {
+  if (t.dataLocation === 1)
+    throw new Error(`${file} keeps weight "${t.name}" in an external data file: re-export with the weights inside the .onnx.`);
+  const n = (t.dims ?? []).reduce<number>((a, b) => a * Number(b), 1);
+  if (t.rawData && t.rawData.length) {
+    const raw = t.rawData;
+    const copy = new Uint8Array(raw.byteLength);
+    copy.set(raw);
+    return new Float32Array(copy.buffer, 0, n);
+  }
+  return Float32Array.from(t.floatData ?? []);
+}
+
 /** Decodes ONNX bytes, turning a protobuf failure into a message a person can act on. */
 export function decodeModel(bytes: Uint8Array, what: string): onnxProto.onnx.ModelProto {
   try {

@@ -7,6 +7,7 @@ import * as ort from 'onnxruntime-node';
 import {
   DataType,
   decodeModel,
+  floatData,
   node,
   attr,
   pruneAndSort,
@@ -28,19 +29,6 @@ export interface OnnxBackbone {
   taps: Tap[];
   /** The source model cut at the embedding (and taps), fp32, unmodified otherwise: the parity reference. */
   reference: { bytes: Uint8Array; input: string; output: string; taps: string[] };
-}
-
-function floatData(t: TensorProto, file: string): Float32Array {
-  if (t.dataLocation === 1)
-    throw new Error(`${file} keeps weight "${t.name}" in an external data file: re-export with the weights inside the .onnx.`);
-  const n = (t.dims ?? []).reduce<number>((a, b) => a * Number(b), 1);
-  if (t.rawData && t.rawData.length) {
-    const raw = t.rawData;
-    const copy = new Uint8Array(raw.byteLength);
-    copy.set(raw);
-    return new Float32Array(copy.buffer, 0, n);
-  }
-  return Float32Array.from(t.floatData ?? []);
 }
 
 /**

@@ -16,6 +16,7 @@ interface FitCliOptions {
   id: string;
   name?: string;
   config?: string;
+  fromBase: boolean;
   device: Device;
   threads?: number;
   progress: boolean;
@@ -72,6 +73,7 @@ async function run(o: FitCliOptions, cmd: Command): Promise<void> {
       id: o.id,
       name: o.name,
       config,
+      fresh: !o.fromBase,
       device: o.device,
       threads: o.threads,
       signal: stop.signal,
@@ -140,6 +142,10 @@ export function register(program: Command): void {
     .option('--work <dir>', 'features, training run and report, kept for a rerun (default: <to>-work)')
     .option('--id <id>', 'ensemble id in the new manifest', 'mine')
     .option('--name <name>', 'ensemble name shown in the app')
+    .option(
+      '--no-from-base',
+      "train each head from a seeded start, instead of starting from the base folder's head on the same backbone and staying near it",
+    )
     .option(
       '--config <json>',
       `training settings over the recipe's (inline JSON, e.g. '{"epochs":10}'); every class needs videos from ${MIN_SOURCES_PER_CLASS} ` +

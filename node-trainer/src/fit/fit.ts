@@ -14,8 +14,8 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import type { Manifest } from '../../../src/core/manifest.ts';
+import { basename, join, resolve } from 'node:path';
+import { pickEnsemble, type Manifest } from '../../../src/core/manifest.ts';
 import { CLASS_IDS } from '../../../src/core/taxonomy.ts';
 import type { Device } from '../backbone-runtime/session.ts';
 import { crossValidate, readCvCalibration, type CrossValidationReport } from '../eval/cross-validate.ts';
@@ -29,7 +29,7 @@ import { labelsCsv, readLabels, type LabelRow } from '../extract/labels.ts';
 import { commonItems } from '../features/common-items.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../fs-atomic.ts';
 import { MANIFEST_FILE, readManifestFile } from '../manifest-file.ts';
-import { parseTrainConfig, type TrainConfig } from '../train/config.ts';
+import { parseTrainConfig, type Anchor, type TrainConfig } from '../train/config.ts';
 import { trainEnsemble } from '../train/ensemble.ts';
 import type { TrainProgress, TrainResult } from '../train/loop.ts';
 import { runPaths } from '../train/run-dir.ts';
@@ -67,6 +67,11 @@ export interface FitOptions {
   /** Ensemble id and name in the new folder's manifest. */
   id: string;
   name?: string;
+  /**
+   * Train from a seeded start instead of from the base folder's heads (by default each head starts
+   * from the base's default-ensemble head on its backbone and stays near it: train/anchor.ts).
+   */
+  fresh?: boolean;
   /** Training settings over the recipe's (JSON object). */
   config?: Record<string, unknown>;
   device?: Device;
@@ -125,6 +130,31 @@ export function labelProblem(rows: readonly Pick<LabelRow, 'class' | 'source'>[]
 const LAYOUT_HINT =
   "A source is a video, channel, game or deck whose clips stay together: with folders, put each source's clips in a folder of its own under its class folder (e.g. gaming/minecraft/, gaming/chess/), or put videos directly in the class folder to make each one a source.";
 
+/**
+ * For each recipe member, the head of the base folder's default ensemble on its backbone to start
+ * from (undefined where it has none). A head of another kind or shape is refused when training starts.
+ */
+export function baseAnchors(baseDir: string, base: Manifest): Array<(Anchor & { sha256: string }) | undefined> {
+  const ensemble = pickEnsemble(base);
+  const heads = ensemble.members.map((id) => base.heads.find((h) => h.id === id)!);
+  return DEFAULT_RECIPE.backbones.map((b) => {
+    const h = heads.find((e) => e.backbone === b);
+    return h && { models: resolve(baseDir), head: h.id, sha256: h.sha256 };
+  });
+}
+
+/** The recipe's member settings with each member's anchor added. */
+function anchoredMembers(anchors: Array<(Anchor & { sha256: string }) | undefined>): { memberConfigs?: Array<Record<string, unknown>> } {
+  if (!anchors.some(Boolean)) return {};
+  const recipe = (DEFAULT_RECIPE.config.memberConfigs ?? []) as Array<Record<string, unknown>>;
+  return {
+    memberConfigs: DEFAULT_RECIPE.backbones.map((_, i) => {
+      const a = anchors[i];
+      return { ...recipe[i], ...(a ? { anchor: { models: a.models, head: a.head } } : {}) };
+    }),
+  };
+}
+
 /** Input that cannot make a model (the CLI's usage error, exit code 2), found before any long step. */
 export class FitInputError extends Error {
   override name = 'FitInputError';
@@ -146,9 +176,10 @@ export async function fit(o: FitOptions): Promise<FitResult> {
     throw new FitInputError(
       `${o.base} lacks the backbone(s) the recipe needs: ${missing.join(', ')} (use the site's models folder, public/models).`,
     );
+  const anchors = o.fresh ? [] : baseAnchors(o.base, base);
   let config: TrainConfig;
   try {
-    config = parseTrainConfig({ ...DEFAULT_RECIPE.config, ...o.config });
+    config = parseTrainConfig({ ...DEFAULT_RECIPE.config, ...anchoredMembers(anchors), ...o.config });
   } catch (e) {
     const what = e instanceof z.ZodError ? e.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') : String(e);
     throw new FitInputError(`bad training settings (--config): ${what}`);
@@ -179,6 +210,10 @@ export async function fit(o: FitOptions): Promise<FitResult> {
   const problem = labelProblem(rows, LAYOUT_HINT);
   if (problem) throw new FitInputError(problem);
   for (const [c, n] of classCounts(rows)) log(`  ${c}: ${n.clips} video(s) from ${n.sources} source(s)`);
+  if (anchors.some(Boolean))
+    log(
+      `heads start from the base folder's: ${anchors.map((a, i) => `${DEFAULT_RECIPE.backbones[i]} from ${a ? a.head : 'a seeded start (no base head on it)'}`).join(', ')}`,
+    );
   const result: FitResult = { cancelled: false, videos: rows.length, skipped, failed: 0, clips: 0 };
 
   // Features, one store per backbone, from one decode of each video; a rerun extracts only the
@@ -217,7 +252,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
   // from those of the work folder's runs.
   const cvDir = join(o.work, 'cv');
   const run = join(o.work, 'run');
-  const print = fingerprint([labelsCsv(usable), config, DEFAULT_RECIPE]);
+  const print = fingerprint([labelsCsv(usable), config, DEFAULT_RECIPE, anchors.map((a) => a?.sha256 ?? null)]);
   const printFile = join(o.work, 'runs.fingerprint');
   if (!existsSync(printFile) || readFileSync(printFile, 'utf8') !== print)
     for (const d of [cvDir, run]) rmSync(d, { recursive: true, force: true });

@@ -2,6 +2,10 @@
 import { z } from 'zod';
 import { HEAD_KINDS } from '../head/params.ts';
 
+/** A head to start from (train/anchor.ts): `head`, an id in the manifest of the models folder `models`. */
+export const AnchorSchema = z.object({ models: z.string().min(1), head: z.string().min(1) });
+export type Anchor = z.infer<typeof AnchorSchema>;
+
 export const TrainConfigSchema = z.object({
   seed: z.number().int().min(0).default(1),
   /**
@@ -112,6 +116,13 @@ export const TrainConfigSchema = z.object({
    * the threads. 1: the whole batch in one pass on one thread.
    */
   shards: z.number().int().min(1).max(64).default(2),
+  /**
+   * A stats head of a models folder to start from and stay near (train/anchor.ts), e.g.
+   * `{ "models": "public/models", "head": "<head id>" }`: the weights are that head's plus a
+   * difference that starts at 0 and that `weightDecay` and `l2` pull towards 0, so few clips move
+   * the head little. Stats heads with the "adamw" solver only. Unset: trained from a seeded start.
+   */
+  anchor: AnchorSchema.optional(),
   /** Fractions of every class's sources that go to train / val / test. */
   split: z.tuple([z.number().min(0), z.number().min(0), z.number().min(0)]).default([0.7, 0.2, 0.1]),
   /**

@@ -26,6 +26,7 @@ try {
     set: clipSetView(init),
     c: init.c,
     stats: init.stats,
+    anchor: init.anchor,
   };
   const norm = normTensors(init.stats);
   const flat = flatState(init.flat);

@@ -26,7 +26,8 @@ import { Rng } from './rng.ts';
 import { readRunConfig, runPaths, writeRunConfig, type EpochRecord, type RunConfig } from './run-dir.ts';
 import { cosineWarmRestartLr } from './schedule.ts';
 import { crossValidationSplit, splitBySource, type SplitPart } from './split.ts';
-import { foldInputStats, identityStats, inputStats, pooledStats } from './standardize.ts';
+import { readAnchorWeights } from './anchor.ts';
+import { foldInputStats, identityStats, inputStats, pooledStats, unfoldInputStats } from './standardize.ts';
 import { hasTrainState, loadTrainState, saveTrainState, type TrainState } from './state.ts';
 
 export interface TrainProgress {
@@ -192,6 +193,21 @@ export async function trainHead(o: TrainRunOptions): Promise<TrainResult> {
   const stepsPerEpoch = Math.ceil(trainSet.keys.length / c.batch);
   const t0 = Math.max(1, Math.round(c.restartEpochs * stepsPerEpoch));
 
+  // Statistics of the training split (deterministic, so a resumed run recomputes the same ones).
+  if (c.poolStandardize && head.kind !== 'stats') throw new RangeError('"poolStandardize" is for the stats head ("head": "stats")');
+  const perFrame = c.standardize ? inputStats(trainSet) : c.poolStandardize ? identityStats(trainSet.dim) : null;
+  const stats =
+    perFrame && c.poolStandardize ? { ...perFrame, pooled: pooledStats(trainSet, perFrame, c.trainFrames ?? trainSet.frames) } : perFrame;
+  // The head to start from and stay near, in the trained view (standardised inputs): the weights
+  // are anchor + params, params starting at 0 (anchor.ts).
+  if (c.anchor && c.solver !== 'adamw') throw new RangeError('"anchor" trains with the "adamw" solver');
+  let anchorParams: Float32Array[] | null = null;
+  if (c.anchor) {
+    const raw = await readAnchorWeights(c.anchor, { head, backbone: rc.data.backbone });
+    const w = stats ? unfoldInputStats(head, raw, stats) : raw;
+    anchorParams = names.map((n) => w.get(n)!);
+  }
+
   let st: Omit<TrainState, 'blob' | 'format'>;
   let params: Float32Array[];
   let adam: AdamWState;
@@ -205,7 +221,7 @@ export async function trainHead(o: TrainRunOptions): Promise<TrainResult> {
   } else {
     rng = new Rng(c.seed);
     const w = initHeadWeights(head, rng);
-    params = names.map((n) => w.get(n)!);
+    params = anchorParams ? sizes.map((n) => new Float32Array(n)) : names.map((n) => w.get(n)!);
     adam = newAdamWState(params);
     st = {
       epoch: 0,
@@ -236,14 +252,9 @@ export async function trainHead(o: TrainRunOptions): Promise<TrainResult> {
     return result('already-done');
   }
   const save = () => saveTrainState(paths.state, { ...st, rngState: rng.state, adamStep: adam.step }, { params, m: adam.m, v: adam.v });
-  // Statistics of the training split (deterministic, so a resumed run recomputes the same ones).
-  if (c.poolStandardize && head.kind !== 'stats') throw new RangeError('"poolStandardize" is for the stats head ("head": "stats")');
-  const perFrame = c.standardize ? inputStats(trainSet) : c.poolStandardize ? identityStats(trainSet.dim) : null;
-  const stats =
-    perFrame && c.poolStandardize ? { ...perFrame, pooled: pooledStats(trainSet, perFrame, c.trainFrames ?? trainSet.frames) } : perFrame;
   // What validation and best/ see: weights on raw features (the statistics folded into proj).
   const weightsMap = (): HeadWeights => {
-    const w: HeadWeights = new Map(names.map((n, i) => [n, params[i]!]));
+    const w: HeadWeights = new Map(names.map((n, i) => [n, anchorParams ? addArrays(anchorParams[i]!, params[i]!) : params[i]!]));
     return stats ? foldInputStats(head, w, stats) : w;
   };
   // best/: the kept epoch's weights on raw features, with its validation and what it trained on.
@@ -351,7 +362,11 @@ export async function trainHead(o: TrainRunOptions): Promise<TrainResult> {
   }
 
   // With shards, moves params, moments and the training clips into shared memory (the arrays stay valid).
-  const runner = await StepRunner.start({ head, names, shapes, params, set: trainSet, c, stats }, adam, o.threads ?? 1);
+  const runner = await StepRunner.start(
+    { head, names, shapes, params, set: trainSet, c, stats, anchor: anchorParams },
+    adam,
+    o.threads ?? 1,
+  );
   let status: TrainResult['status'] = 'finished';
   let skippedInARow = 0;
   try {
@@ -444,4 +459,8 @@ function finishBest(dir: string, epochsTrained: number, stopped: TrainResult['st
   const best = loadHead(dir);
   if (best.head.meta.epochsTrained === epochsTrained && best.head.meta.stopped === stopped) return;
   saveHead(dir, { ...best.head, meta: { ...best.head.meta, epochsTrained, stopped } }, best.weights);
+}
+
+function addArrays(a: Float32Array, b: Float32Array): Float32Array {
+  return Float32Array.from(a, (v, i) => v + b[i]!);
 }

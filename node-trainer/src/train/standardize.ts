@@ -166,6 +166,44 @@ export function foldInputStats(c: HeadConfig, w: HeadWeights, s: InputStats): He
 }
 
 /**
+ * The inverse of foldInputStats for a stats head: weights that compute on raw features (an
+ * exported head's, train/anchor.ts) as weights on the inputs standardised by `s`, the view the
+ * training forward pass trains. Folding the result with the same `s` gives `w` back (up to float
+ * rounding).
+ */
+export function unfoldInputStats(c: HeadConfig, w: HeadWeights, s: InputStats): HeadWeights {
+  const D = c.featureDim;
+  if (c.kind !== 'stats') throw new Error('only a stats head is unfolded');
+  if (s.mean.length !== D || s.scale.length !== D) throw new Error(`input statistics have ${s.mean.length} dimensions, the head ${D}`);
+  const outputs = [['cls', c.classes] as const, ...(c.subclasses > 0 ? [['sub', c.subclasses] as const] : [])];
+  // Folded pooled-first, then per frame: undone per frame first, then pooled.
+  const onStats: HeadWeights = new Map([...w, ...outputs.flatMap(([prefix, P]) => unfoldRows(w, prefix, P, s, 2))]);
+  const p = s.pooled;
+  return p ? new Map([...onStats, ...outputs.flatMap(([prefix, P]) => unfoldRows(onStats, prefix, P, p, 1))]) : onStats;
+}
+
+/** foldRows undone: each row divided by its scale, and the bias given back the shift of block 0. */
+function unfoldRows(w: HeadWeights, prefix: string, P: number, s: Pick<InputStats, 'mean' | 'scale'>, rowBlocks: number) {
+  const kernel = w.get(`${prefix}/kernel`)!.slice();
+  const n = s.mean.length;
+  const shift = new Float64Array(P);
+  for (let k = 0; k < rowBlocks; k++)
+    for (let d = 0; d < n; d++) {
+      const row = (k * n + d) * P;
+      for (let q = 0; q < P; q++) {
+        // (mean * scale)·W_standardised over block 0 is mean·W_raw.
+        if (k === 0) shift[q]! += s.mean[d]! * kernel[row + q]!;
+        kernel[row + q]! /= s.scale[d]!;
+      }
+    }
+  const bias = Float32Array.from(w.get(`${prefix}/bias`)!, (v, q) => v + shift[q]!);
+  return [
+    [`${prefix}/kernel`, kernel],
+    [`${prefix}/bias`, bias],
+  ] as const;
+}
+
+/**
  * The kernel and bias of layer `prefix` (kernel [rowBlocks * n, P], n the statistics' length) on
  * raw inputs: block 0 (the inputs, or a stats head's means) takes the shift; every block takes the scales.
  */

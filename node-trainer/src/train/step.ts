@@ -49,6 +49,8 @@ export interface StepContext {
   c: TrainConfig;
   /** Training-split statistics when c.standardize or c.poolStandardize (standardize.ts). */
   stats?: InputStats | null;
+  /** With c.anchor: the head's weights are anchor + params (anchor.ts), in params' order. */
+  anchor?: Float32Array[] | null;
 }
 
 /** Divisors of the two losses: the labelled rows of the whole batch (a shard divides by these). */
@@ -83,7 +85,7 @@ export function batchGradients(
   rng: Rng,
   den?: LossDenominators,
 ): { loss: number; grads: Float32Array[] } {
-  const { head, names, shapes, params, set, c } = ctx;
+  const { head, names, shapes, params, set, c, anchor } = ctx;
   const labels = idx.map((i) => set.labels[i]!);
   const subLabels = idx.map((i) => set.subLabels[i]!);
   const inputs = params.map((p, i) => tf.tensor(p, shapes[i]));
@@ -110,7 +112,7 @@ export function batchGradients(
   };
   const out = tf.tidy(() => {
     const f = (...ts: tf.Tensor[]) => {
-      const own = new Map(names.map((n, i) => [n, ts[i]!]));
+      const own = new Map(names.map((n, i) => [n, anchor ? tf.add(ts[i]!, tf.tensor(anchor[i]!, shapes[i])) : ts[i]!]));
       const o = headForward(head, norm?.pooled ? pooledHeadTensors(own, norm.pooled) : own, x, rng);
       let loss: tf.Tensor = mixedLoss(o.logits, labels, den?.main);
       // Added even at weight 0: every parameter must lie on the path to the loss (its gradient is then 0).
@@ -228,6 +230,7 @@ export interface GradWorkerInit {
   shapes: number[][];
   c: TrainConfig;
   stats: InputStats | null;
+  anchor: Float32Array[] | null;
   flat: FlatBuffers;
   clips: SharedArrayBuffer;
   frames: number;
@@ -386,6 +389,7 @@ export class StepRunner {
       shapes: ctx.shapes,
       c: ctx.c,
       stats: ctx.stats ?? null,
+      anchor: ctx.anchor ?? null,
       flat,
       clips: shareClips(ctx.set),
       frames: ctx.set.frames,

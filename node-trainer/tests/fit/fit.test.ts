@@ -119,6 +119,10 @@ describe('vidkind fit', () => {
     expect(out.baseModels).toMatchObject({ ensemble: readManifestFile(BASE).defaultEnsemble, clips: 13 });
     expect(r.stderr).toMatch(/The base folder's models \(".*"\) on the same 13 videos: accuracy/);
     expect(r.stderr).toMatch(/skipped 2 video\(s\) outside a class folder/);
+    // Each head starts from the base's default head on its backbone.
+    const baseManifest = readManifestFile(BASE);
+    const baseHeads = baseManifest.ensembles.find((e) => e.id === baseManifest.defaultEnsemble)!.members;
+    expect(r.stderr).toMatch(new RegExp(`heads start from the base folder's: ${DEFAULT_RECIPE.backbones[0]} from ${baseHeads[0]}`));
     expect(r.stderr).toMatch(/Use models from a folder/);
     expect(readFileSync(join(dir, 'my-models-work', 'labels.csv'), 'utf8')).toContain('gaming/source-0/clip-2.mp4,gaming,,gaming/source-0');
 
@@ -149,6 +153,24 @@ describe('vidkind fit', () => {
     expect(r2.status, r2.stderr).toBe(1);
     const m2 = readManifestFile(to2);
     expect(m2.heads.map((h) => h.sha256)).toEqual(m.heads.map((h) => h.sha256));
+
+    // --no-from-base: the same features, heads trained from a seeded start instead (cross-validated again).
+    const to3 = join(dir, 'fresh');
+    const r3 = vidkind(
+      'fit',
+      '--videos',
+      join(dir, 'videos'),
+      '--to',
+      to3,
+      '--work',
+      join(dir, 'my-models-work'),
+      '--no-from-base',
+      '--no-progress',
+    );
+    expect(r3.status, r3.stderr).toBe(1);
+    expect(r3.stderr).not.toMatch(/heads start from the base/);
+    expect(r3.stderr).toMatch(/\[2\/4\] cross-validation by source/);
+    expect(readManifestFile(to3).heads.map((h) => h.sha256)).not.toEqual(m.heads.map((h) => h.sha256));
   }, 600_000);
 
   it('refuses, before extracting anything, labels that cannot be scored on unseen sources', () => {

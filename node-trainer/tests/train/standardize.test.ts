@@ -22,6 +22,7 @@ import {
   pooledHeadTensors,
   pooledStats,
   standardizeTensor,
+  unfoldInputStats,
   VARIANCE_FLOOR,
   type InputStats,
 } from '../../src/train/standardize.ts';
@@ -169,6 +170,25 @@ describe('foldInputStats with pooled statistics', () => {
     const byHand = tf.add(tf.matMul(z, tf.tensor2d(w.get('cls/kernel')!, [2 * D, c.classes])), tf.tensor1d(w.get('cls/bias')!));
     expect(diff(byHand, b.logits)).toBeLessThan(1e-4);
     expect(() => foldInputStats(headConfigFor(parseTrainConfig({}), D), w, stats)).toThrow(/stats head/);
+  });
+});
+
+describe('unfoldInputStats', () => {
+  it('takes folded weights back to the standardised view they came from, with and without pooled statistics', () => {
+    const { c, w, perFrame } = statsHeadCase(11);
+    const D = c.featureDim;
+    const pooled = {
+      mean: Float32Array.from({ length: 2 * D }, (_, r) => (r % 3) - 1),
+      scale: Float32Array.from({ length: 2 * D }, (_, r) => 0.5 + r / 4),
+    };
+    for (const stats of [perFrame, { ...perFrame, pooled }] as InputStats[]) {
+      const back = unfoldInputStats(c, foldInputStats(c, w, stats), stats);
+      for (const [name, v] of w) {
+        const scale = Math.max(1, ...v.map(Math.abs));
+        expect(Math.max(...back.get(name)!.map((x, i) => Math.abs(x - v[i]!))) / scale, name).toBeLessThan(1e-4);
+      }
+    }
+    expect(() => unfoldInputStats(headConfigFor(parseTrainConfig({}), D), w, perFrame)).toThrow(/stats head/);
   });
 });
 
