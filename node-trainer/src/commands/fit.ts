@@ -105,7 +105,7 @@ async function run(o: FitCliOptions, cmd: Command): Promise<void> {
       `\nCross-validated by source (${cv.folds} folds: every video judged by heads trained without its source): accuracy ${(100 * cv.accuracy).toFixed(1)}%, macro-F1 ${cv.macroF1.toFixed(3)} over ${cv.clips} videos.\n` +
         (r.baseModels
           ? `The base folder's models ("${r.baseModels.name}") on the same ${r.baseModels.clips} videos: accuracy ${(100 * r.baseModels.accuracy).toFixed(1)}%, macro-F1 ${r.baseModels.macroF1.toFixed(3)}` +
-            ` (${r.baseModels.macroF1 > cv.macroF1 ? 'better than yours so far: more videos and sources per class help' : 'yours do better on these'}; ` +
+            ` (${comparison(cv, r.baseModels)}; ` +
             `theirs were not trained on these videos, unless some come from their training corpus).\n`
           : '') +
         `The exported heads trained on every source but a validation share; their report: ${r.report}; the folder's MODEL_CARD.md has the rest.\n` +
@@ -121,6 +121,15 @@ async function run(o: FitCliOptions, cmd: Command): Promise<void> {
     bars?.stop();
     stop.dispose();
   }
+}
+
+/** Which models did better on the user's videos, by accuracy and by macro-F1. */
+function comparison(yours: { accuracy: number; macroF1: number }, base: { accuracy: number; macroF1: number }): string {
+  const better = (k: 'accuracy' | 'macroF1') => Math.sign(yours[k] - base[k]);
+  const [a, f] = [better('accuracy'), better('macroF1')];
+  if (a >= 0 && f >= 0) return a + f > 0 ? 'yours do better on these' : 'the same as yours';
+  if (a <= 0 && f <= 0) return 'better than yours so far: more videos and sources per class help';
+  return `yours do better by ${a > 0 ? 'accuracy' : 'macro-F1'}, theirs by ${a > 0 ? 'macro-F1' : 'accuracy'}; macro-F1 weighs a class with few videos as much as one with many`;
 }
 
 export function register(program: Command): void {
