@@ -508,6 +508,21 @@ async function exportedResults(page: Page): Promise<Result[]> {
   return (JSON.parse(readFileSync(await download.path(), 'utf8')) as unknown[]).map((r) => parseResult(r));
 }
 
+/** Classifies mandelbrot.mp4 and returns the ensemble named by its result (the last one exported). */
+async function ensembleOfNextVerdict(page: Page): Promise<unknown> {
+  await page.getByTestId('file-input').setInputFiles([payload('mandelbrot.mp4')]);
+  await waitForQueueIdle(page);
+  const result = (await exportedResults(page)).at(-1);
+  return result && 'models' in result ? result.models.ensemble : result;
+}
+
+/** "Use the site's models" from a models folder, waited for until they are ready. */
+async function backToSiteModels(page: Page, status: Locator): Promise<void> {
+  await page.getByTestId('use-site-models').click();
+  await expect(page.getByTestId('pick-models-folder')).toBeVisible();
+  await expect(status).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+}
+
 test("models from a folder on this device: checked, run in place of the site's without a download, and back again", async ({ page }) => {
   test.setTimeout(300_000);
   await withModelsFolder(page, async (dir, status) => {
@@ -532,22 +547,13 @@ test("models from a folder on this device: checked, run in place of the site's w
     const [card] = await Promise.all([page.context().waitForEvent('page'), page.getByTestId('folder-model-card').click()]);
     await expect(card.locator('body')).toContainText('Trained on my videos.');
     await card.close();
-    await page.getByTestId('file-input').setInputFiles([payload('mandelbrot.mp4')]);
-    await waitForQueueIdle(page);
-    let [result] = await exportedResults(page);
-    expect(result && 'models' in result ? result.models.ensemble : result).toBe('mine');
+    expect(await ensembleOfNextVerdict(page)).toBe('mine');
     expect(requested.filter((p) => /test-head|vidkind-folder/.test(p))).toEqual([]);
 
     // Back to the site's models: its default ensemble classifies the next file.
-    await page.getByTestId('use-site-models').click();
-    await expect(page.getByTestId('pick-models-folder')).toBeVisible();
-    await expect(status).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+    await backToSiteModels(page, status);
     await expect(page.getByTestId('models-ready')).not.toContainText('from your folder');
-    await page.getByTestId('clear-finished').click();
-    await page.getByTestId('file-input').setInputFiles([payload('mandelbrot.mp4')]);
-    await waitForQueueIdle(page);
-    [result] = await exportedResults(page);
-    expect(result && 'models' in result ? result.models.ensemble : result).toBe(siteEnsemble);
+    expect(await ensembleOfNextVerdict(page)).toBe(siteEnsemble);
 
     // The same folder picked where videos go: the app offers to run the models it holds.
     await page.getByTestId('folder-input').setInputFiles(dir);
@@ -579,24 +585,16 @@ test("models from a folder are kept in this browser: the next visits run them wi
     await expect(page.getByTestId('models-ready')).toContainText('from your folder “my-models”');
     await expect(kept).toContainText('since an earlier visit');
     await expect(page.getByTestId('folder-model-card')).toBeVisible();
-    await page.getByTestId('file-input').setInputFiles([payload('mandelbrot.mp4')]);
-    await waitForQueueIdle(page);
-    let [result] = await exportedResults(page);
-    expect(result && 'models' in result ? result.models.ensemble : result).toBe('mine');
+    expect(await ensembleOfNextVerdict(page)).toBe('mine');
     expect(requested.filter((p) => /test-head|vidkind-folder/.test(p))).toEqual([]);
 
     // Back to the site's models: the kept copy is deleted, and the next visit runs the site's.
-    await page.getByTestId('use-site-models').click();
-    await expect(page.getByTestId('pick-models-folder')).toBeVisible();
-    await expect(status).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+    await backToSiteModels(page, status);
     await page.reload();
     await expect(status).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
     await expect(page.getByTestId('models-ready')).not.toContainText('from your folder');
     await expect(page.getByTestId('pick-models-folder')).toBeVisible();
-    await page.getByTestId('file-input').setInputFiles([payload('mandelbrot.mp4')]);
-    await waitForQueueIdle(page);
-    [result] = await exportedResults(page);
-    expect(result && 'models' in result ? result.models.ensemble : result).not.toBe('mine');
+    expect(await ensembleOfNextVerdict(page)).not.toBe('mine');
 
     // What the browser kept is damaged (not a models folder): a clear message, the site's models run.
     await page.evaluate(
@@ -647,8 +645,7 @@ test("a models folder that is not one, or whose model was changed, gets a clear 
     await expect(page.getByTestId('model-error')).toContainText('heads/test-head-1.onnx');
     await expect(page.getByTestId('model-error')).toContainText('does not match its manifest.json');
 
-    await page.getByTestId('use-site-models').click();
-    await expect(status).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+    await backToSiteModels(page, status);
     await page.getByTestId('file-input').setInputFiles([payload('mandelbrot.mp4')]);
     await waitForQueueIdle(page);
     await expect(page.getByTestId('result-row')).toHaveCount(1);
