@@ -4,7 +4,7 @@
  * without its source), when export recorded one, and its own scores on the held-out test clips
  * (test sources never seen in training), with the class it is least reliable on.
  */
-import { pickEnsemble, type Manifest } from '../core/manifest';
+import { chosenEnsemble, type Manifest } from '../core/manifest';
 import { className, isClassId, type ClassId } from '../core/taxonomy';
 
 export interface Scores {
@@ -37,7 +37,7 @@ function weakestOf(m: Manifest, perClassF1: Record<string, number> | undefined):
 export function modelQuality(m: Manifest, ensembleId?: string): ModelQuality | null {
   let entry;
   try {
-    entry = pickEnsemble(m, ensembleId);
+    entry = chosenEnsemble(m, ensembleId);
   } catch {
     return null;
   }

@@ -183,6 +183,15 @@ export function pickEnsemble(m: Manifest, id?: string): EnsembleEntry {
   return found;
 }
 
+/**
+ * The ensemble a remembered choice stands for: that one while the manifest has it, else the
+ * manifest's default. The app keeps the choice across visits, and the site's models may have
+ * changed since, or other models run; a stale choice must not stop classification.
+ */
+export function chosenEnsemble(m: Manifest, id?: string): EnsembleEntry {
+  return pickEnsemble(m, id !== undefined && m.ensembles.some((e) => e.id === id) ? id : undefined);
+}
+
 /** Heads of an ensemble and the backbones they need (each backbone once). */
 export function ensembleModels(m: Manifest, ensemble: EnsembleEntry): { heads: HeadEntry[]; backbones: BackboneEntry[] } {
   const heads = ensemble.members.map((id) => m.heads.find((h) => h.id === id)!);

@@ -11,7 +11,7 @@
  * extra sampling plans that the decoder produces in the same pass.
  */
 import { abortable, toErrorInfo, throwIfCancelled, VidkindError } from '../core/errors';
-import { ensembleModels, pickEnsemble, type BackboneEntry, type TtaView } from '../core/manifest';
+import { chosenEnsemble, ensembleModels, type BackboneEntry, type EnsembleEntry, type TtaView } from '../core/manifest';
 import type { RgbaFrame, ViewSpec } from '../core/preprocess';
 import { SuccessResultSchema, type Result } from '../core/result';
 import { samplePlan, segmentWindows, type SamplePlan } from '../core/sampling';
@@ -94,7 +94,7 @@ const spatialKey = (v: ViewSpec) => `flip=${v.flip ? 1 : 0},crop=${v.crop ?? 1}`
 type Ensured = {
   loaded: LoadedManifest;
   infer: InferClient;
-  ensemble: ReturnType<typeof pickEnsemble>;
+  ensemble: EnsembleEntry;
   models: ReturnType<typeof ensembleModels>;
   device: InferDevice;
 };
@@ -143,7 +143,7 @@ export function createClassifier(options: ClassifierOptions = {}): WorkReporting
       { backend: settings.backend, threads: options.threads, verboseLog: options.verboseLog },
       { backboneWorkers: options.backboneWorkers },
     );
-    const ensemble = pickEnsemble(loaded.manifest, settings.ensemble);
+    const ensemble = chosenEnsemble(loaded.manifest, settings.ensemble);
     return { loaded, infer, ensemble, models: ensembleModels(loaded.manifest, ensemble) };
   }
 

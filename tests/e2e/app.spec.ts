@@ -695,6 +695,22 @@ test('the models panel says how the models scored on held-out clips, and its lin
   await waitForQueueIdle(page);
 });
 
+test('a models choice kept from an earlier visit that the models no longer have: their default runs, and the choice is forgotten', async ({
+  page,
+}) => {
+  test.setTimeout(180_000);
+  await openApp(page);
+  await page.evaluate(() =>
+    localStorage.setItem('vidkind.settings.v2', JSON.stringify({ frames: 'auto', ensemble: 'renamed-since', tta: false, backend: 'auto' })),
+  );
+  await page.reload();
+  await expect(page.getByTestId('model-status')).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+  const siteDefault = parseManifest(await page.evaluate(async () => (await fetch('models/manifest.json')).json())).defaultEnsemble;
+  await expect(page.getByTestId('set-ensemble').locator('option:checked')).toHaveText(/^Default/);
+  expect(await page.evaluate(() => JSON.parse(localStorage.getItem('vidkind.settings.v2')!).ensemble)).toBeUndefined();
+  expect(await ensembleOfNextVerdict(page)).toBe(siteDefault);
+});
+
 test('models that fail to load: a clear message, a retry button, and an error per file instead of a hang', async ({ page }) => {
   test.setTimeout(180_000);
   await breakModelHashes(page);

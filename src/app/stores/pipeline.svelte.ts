@@ -3,7 +3,7 @@
  * notes), what device ran, and load failures in plain words. The pipeline itself lives in src/lib.
  */
 import { toErrorInfo, type ErrorInfo } from '../../core/errors';
-import { ensembleModels, pickEnsemble } from '../../core/manifest';
+import { chosenEnsemble, ensembleModels } from '../../core/manifest';
 import type { Classifier, ClassifySettings, DeviceInfo, Manifest, ModelLoadProgress } from '../../lib/classifier-types';
 import { forgetModels, keepModels, keptFiles, keptModels, type KeptFolder } from '../../lib/kept-models';
 import type { FolderFile, LoadedManifest } from '../../lib/model-store';
@@ -91,7 +91,7 @@ export async function readyClassifier(settings: ClassifySettings): Promise<Class
       if (wanted.source !== source) return c;
       // Models the workers already held (a backbone shared with the models used before) report no
       // loading: list them too, so the panel names every model in use.
-      const { backbones, heads } = ensembleModels(manifest, pickEnsemble(manifest, settings.ensemble));
+      const { backbones, heads } = ensembleModels(manifest, chosenEnsemble(manifest, settings.ensemble));
       for (const e of [...backbones, ...heads])
         if (!pipeline.files.some((f) => f.file === e.file))
           pipeline.files.push({ file: e.file, loadedBytes: e.bytes, totalBytes: e.bytes, fromCache: false, reused: true });

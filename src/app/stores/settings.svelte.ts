@@ -1,6 +1,6 @@
 /** The user's classification settings, kept in localStorage (validated on load: storage is untrusted). */
 import { z } from 'zod';
-import { pickEnsemble } from '../../core/manifest';
+import { chosenEnsemble } from '../../core/manifest';
 import type { Backend, ClassifySettings } from '../../lib/classifier-types';
 import { pipeline } from './pipeline.svelte';
 
@@ -48,7 +48,7 @@ export function modelFrames(): number | undefined {
   const m = pipeline.manifest;
   if (!m) return undefined;
   try {
-    const ensemble = pickEnsemble(m, settings.ensemble);
+    const ensemble = chosenEnsemble(m, settings.ensemble);
     return m.heads.find((h) => h.id === ensemble.members[0])?.frames;
   } catch {
     return undefined;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { VidkindError } from '../../../src/core/errors';
-import { ensembleModels, parseManifest, pickEnsemble, sha256Hex, verifyModelBytes } from '../../../src/core/manifest';
+import { chosenEnsemble, ensembleModels, parseManifest, pickEnsemble, sha256Hex, verifyModelBytes } from '../../../src/core/manifest';
 import { unusedModelFiles } from '../../../src/core/model-files';
 import { sampleManifest } from './fixtures';
 
@@ -55,6 +55,18 @@ describe('manifest schema', () => {
 
   it('pickEnsemble names a missing ensemble', () => {
     expect(() => pickEnsemble(parseManifest(sampleManifest()), 'missing')).toThrow(/No ensemble named "missing"/);
+  });
+
+  it("chosenEnsemble takes a remembered choice the manifest no longer has as the manifest's default", () => {
+    const base = sampleManifest() as { ensembles: Array<Record<string, unknown>>; defaultEnsemble?: string };
+    const m = parseManifest({
+      ...base,
+      ensembles: [...base.ensembles, { ...base.ensembles[0], id: 'solo', name: 'Solo' }],
+      defaultEnsemble: 'solo',
+    });
+    expect(chosenEnsemble(m, 'pair').id).toBe('pair');
+    expect(chosenEnsemble(m, 'gone').id).toBe('solo');
+    expect(chosenEnsemble(m).id).toBe('solo');
   });
 });
 
