@@ -157,7 +157,10 @@ export async function useFolderModels(picked: FolderFile[], earlierVisit = false
   } catch (error) {
     throw toErrorInfo(error);
   }
-  (await instance()).useModels(loaded);
+  const c = await instance();
+  // Other models were chosen while the kept ones were read: the choice stands.
+  if (earlierVisit && source !== 0) return;
+  c.useModels(loaded);
   const card = loaded.folder!.files.get('MODEL_CARD.md');
   switched(loaded.manifest, {
     name: loaded.folder!.name,
