@@ -35,7 +35,7 @@ describe('modelQuality', () => {
     expect(q.weakest).toEqual({ name: m.taxonomy.classes.find((c) => c.id === lowId)!.name, f1: lowF1 });
   });
 
-  it('picks the named ensemble, and gives null without metrics or for an unknown ensemble', () => {
+  it('picks the named ensemble (the default for one the manifest lacks, as the classifier does), and gives null without metrics', () => {
     const raw = sampleManifest() as M;
     expect(modelQuality(parseManifest(raw))).toBeNull();
     raw.ensembles[0].metrics = testMetrics(50, 0.8, 0.75, { animation: 0.9, gaming: 0.6, natural: 0.8, flat: 0.7 });
@@ -47,7 +47,7 @@ describe('modelQuality', () => {
       weakest: { name: 'Gaming', f1: 0.6 },
     });
     expect(modelQuality(m, 'solo')).toEqual({ test: { clips: 10, accuracy: 0.5, macroF1: 0.4 }, crossValidation: null, weakest: null });
-    expect(modelQuality(m, 'nope')).toBeNull();
+    expect(modelQuality(m, 'nope')).toEqual(modelQuality(m));
   });
 
   it('names the weakest class from the cross-validation when there is one, and needs no test metrics beside it', () => {
