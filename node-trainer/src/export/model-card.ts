@@ -3,12 +3,13 @@
  * re-export replaces its own section and leaves the rest of the card (written by people) alone.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { BackboneEntry, EnsembleEntry, HeadEntry } from '../../../src/core/manifest.ts';
 import type { CrossValidationFile } from '../eval/cross-validate.ts';
 import { formatStat } from '../eval/repeated.ts';
 import { writeFileAtomic } from '../fs-atomic.ts';
 import type { HeadConfig } from '../head/params.ts';
+import { AnchorSchema } from '../train/config.ts';
 import type { ParityReport } from './parity.ts';
 
 export const MODEL_CARD_FILE = 'MODEL_CARD.md';
@@ -119,7 +120,7 @@ export function cardSection(c: CardInput): string {
     own.forEach((o, i) => {
       const entries = o && typeof o === 'object' ? Object.entries(o) : [];
       if (entries.length && c.members[i])
-        lines.push(`- \`${c.members[i].headId}\` trains with its own ${entries.map(([k, v]) => `${k} ${String(v)}`).join(', ')}.`);
+        lines.push(`- \`${c.members[i].headId}\` trains with its own ${entries.map(([k, v]) => memberSetting(k, v)).join(', ')}.`);
     });
   }
   lines.push('', '### Metrics', '', '| model | split | clips | accuracy | macro-F1 |', '|---|---|---|---|---|');
@@ -212,4 +213,15 @@ export function updateModelCard(modelsDir: string, c: CardInput): void {
   const j = text.indexOf(end);
   const next = i >= 0 && j > i ? text.slice(0, i) + block + text.slice(j + end.length + 1) : text.replace(/\n*$/, '\n\n') + block;
   writeFileAtomic(file, next);
+}
+
+/**
+ * One member setting as the card words it. An anchor (train/anchor.ts) names its head and the
+ * models folder's name, not its path on the machine that trained.
+ */
+function memberSetting(key: string, value: unknown): string {
+  const anchor = key === 'anchor' ? AnchorSchema.safeParse(value) : undefined;
+  if (anchor?.success)
+    return `start from head \`${anchor.data.head}\` of the models folder "${basename(anchor.data.models)}" (its weights plus a learnt difference that weight decay keeps small)`;
+  return `${key} ${value !== null && typeof value === 'object' ? JSON.stringify(value) : String(value)}`;
 }

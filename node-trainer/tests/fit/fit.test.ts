@@ -135,7 +135,11 @@ describe('vidkind fit', () => {
     expect(m.backbones.map((b) => b.id).sort()).toEqual([...DEFAULT_RECIPE.backbones].sort());
     for (const f of [...m.backbones, ...m.heads].map((e) => e.file)) expect(existsSync(join(to, f)), f).toBe(true);
     // The card holds the cross-validation; the manifest the calibration fitted on it.
-    expect(readFileSync(join(to, 'MODEL_CARD.md'), 'utf8')).toMatch(/Cross-validation by source/);
+    const card = readFileSync(join(to, 'MODEL_CARD.md'), 'utf8');
+    expect(card).toMatch(/Cross-validation by source/);
+    // Where each head started, by head and folder name (not the path on the machine that trained).
+    expect(card).toContain(`start from head \`${baseHeads[0]}\` of the models folder "models"`);
+    expect(card).not.toContain(BASE);
     expect(m.ensembles.find((e) => e.id === 'mine')!.crossValidation).toMatchObject({ clips: 13 });
 
     const c = vidkind('classify', '--models', to, '--no-progress', join(dir, 'videos', 'loose.mp4'));
