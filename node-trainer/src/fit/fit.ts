@@ -29,7 +29,9 @@ import { labelsCsv, readLabels, type LabelRow } from '../extract/labels.ts';
 import { commonItems } from '../features/common-items.ts';
 import { writeFileAtomic, writeJsonAtomic } from '../fs-atomic.ts';
 import { MANIFEST_FILE, readManifestFile } from '../manifest-file.ts';
-import { parseTrainConfig, type Anchor, type TrainConfig } from '../train/config.ts';
+import { memberConfig, parseTrainConfig, type Anchor, type TrainConfig } from '../train/config.ts';
+import { readAnchorWeights } from '../train/anchor.ts';
+import { headConfigFor } from '../train/loop.ts';
 import { trainEnsemble } from '../train/ensemble.ts';
 import type { TrainProgress, TrainResult } from '../train/loop.ts';
 import { runPaths } from '../train/run-dir.ts';
@@ -130,27 +132,40 @@ export function labelProblem(rows: readonly Pick<LabelRow, 'class' | 'source'>[]
 const LAYOUT_HINT =
   "A source is a video, channel, game or deck whose clips stay together: with folders, put each source's clips in a folder of its own under its class folder (e.g. gaming/minecraft/, gaming/chess/), or put videos directly in the class folder to make each one a source.";
 
+/** Where a recipe member starts: a head of the base folder, or a seeded start and why. */
+export type MemberStart = { anchor: Anchor & { sha256: string } } | { seeded: string };
+
 /**
  * For each recipe member, the head of the base folder's default ensemble on its backbone to start
- * from (undefined where it has none). A head of another kind or shape is refused when training starts.
+ * from, checked as training will check it (train/anchor.ts), so that a base without a usable head
+ * on a backbone trains that member from a seeded start instead of failing after the extraction.
  */
-export function baseAnchors(baseDir: string, base: Manifest): Array<(Anchor & { sha256: string }) | undefined> {
-  const ensemble = pickEnsemble(base);
-  const heads = ensemble.members.map((id) => base.heads.find((h) => h.id === id)!);
-  return DEFAULT_RECIPE.backbones.map((b) => {
-    const h = heads.find((e) => e.backbone === b);
-    return h && { models: resolve(baseDir), head: h.id, sha256: h.sha256 };
-  });
+export async function memberStarts(baseDir: string, base: Manifest, config: TrainConfig): Promise<MemberStart[]> {
+  const heads = pickEnsemble(base).members.map((id) => base.heads.find((h) => h.id === id)!);
+  return Promise.all(
+    DEFAULT_RECIPE.backbones.map(async (b, i): Promise<MemberStart> => {
+      const h = heads.find((e) => e.backbone === b);
+      if (!h) return { seeded: `the base's default models have no head on ${b}` };
+      const anchor = { models: resolve(baseDir), head: h.id };
+      const dim = base.backbones.find((e) => e.id === b)!.output.dim;
+      try {
+        await readAnchorWeights(anchor, { head: headConfigFor(memberConfig(config, i), dim), backbone: b });
+      } catch (e) {
+        return { seeded: (e as Error).message };
+      }
+      return { anchor: { ...anchor, sha256: h.sha256 } };
+    }),
+  );
 }
 
 /** The recipe's member settings with each member's anchor added. */
-function anchoredMembers(anchors: Array<(Anchor & { sha256: string }) | undefined>): { memberConfigs?: Array<Record<string, unknown>> } {
-  if (!anchors.some(Boolean)) return {};
+function anchoredMembers(starts: MemberStart[]): { memberConfigs?: Array<Record<string, unknown>> } {
+  if (!starts.some((s) => 'anchor' in s)) return {};
   const recipe = (DEFAULT_RECIPE.config.memberConfigs ?? []) as Array<Record<string, unknown>>;
   return {
     memberConfigs: DEFAULT_RECIPE.backbones.map((_, i) => {
-      const a = anchors[i];
-      return { ...recipe[i], ...(a ? { anchor: { models: a.models, head: a.head } } : {}) };
+      const s = starts[i];
+      return { ...recipe[i], ...(s && 'anchor' in s ? { anchor: { models: s.anchor.models, head: s.anchor.head } } : {}) };
     }),
   };
 }
@@ -176,14 +191,16 @@ export async function fit(o: FitOptions): Promise<FitResult> {
     throw new FitInputError(
       `${o.base} lacks the backbone(s) the recipe needs: ${missing.join(', ')} (use the site's models folder, public/models).`,
     );
-  const anchors = o.fresh ? [] : baseAnchors(o.base, base);
-  let config: TrainConfig;
-  try {
-    config = parseTrainConfig({ ...DEFAULT_RECIPE.config, ...anchoredMembers(anchors), ...o.config });
-  } catch (e) {
-    const what = e instanceof z.ZodError ? e.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') : String(e);
-    throw new FitInputError(`bad training settings (--config): ${what}`);
-  }
+  const settings = (starts: MemberStart[]): TrainConfig => {
+    try {
+      return parseTrainConfig({ ...DEFAULT_RECIPE.config, ...anchoredMembers(starts), ...o.config });
+    } catch (e) {
+      const what = e instanceof z.ZodError ? e.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') : String(e);
+      throw new FitInputError(`bad training settings (--config): ${what}`);
+    }
+  };
+  const starts = o.fresh ? [] : await memberStarts(o.base, base, settings([]));
+  const config = settings(starts);
 
   // Labels: the CSV as given, or the folder layout (written to the work folder, to read or edit).
   mkdirSync(o.work, { recursive: true });
@@ -210,9 +227,9 @@ export async function fit(o: FitOptions): Promise<FitResult> {
   const problem = labelProblem(rows, LAYOUT_HINT);
   if (problem) throw new FitInputError(problem);
   for (const [c, n] of classCounts(rows)) log(`  ${c}: ${n.clips} video(s) from ${n.sources} source(s)`);
-  if (anchors.some(Boolean))
+  if (starts.length > 0)
     log(
-      `heads start from the base folder's: ${anchors.map((a, i) => `${DEFAULT_RECIPE.backbones[i]} from ${a ? a.head : 'a seeded start (no base head on it)'}`).join(', ')}`,
+      `heads start from the base folder's: ${starts.map((s, i) => `${DEFAULT_RECIPE.backbones[i]} from ${'anchor' in s ? s.anchor.head : `a seeded start (${s.seeded})`}`).join(', ')}`,
     );
   const result: FitResult = { cancelled: false, videos: rows.length, skipped, failed: 0, clips: 0 };
 
@@ -252,7 +269,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
   // from those of the work folder's runs.
   const cvDir = join(o.work, 'cv');
   const run = join(o.work, 'run');
-  const print = fingerprint([labelsCsv(usable), config, DEFAULT_RECIPE, anchors.map((a) => a?.sha256 ?? null)]);
+  const print = fingerprint([labelsCsv(usable), config, DEFAULT_RECIPE, starts.map((s) => ('anchor' in s ? s.anchor.sha256 : null))]);
   const printFile = join(o.work, 'runs.fingerprint');
   if (!existsSync(printFile) || readFileSync(printFile, 'utf8') !== print)
     for (const d of [cvDir, run]) rmSync(d, { recursive: true, force: true });

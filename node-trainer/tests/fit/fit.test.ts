@@ -3,16 +3,20 @@
  * CLI as a user runs it, with the shipped backbones (public/models) and the default recipe.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_TAXONOMY } from '../../../src/core/taxonomy.ts';
 import { labelFromPath, labelsFromFolders } from '../../src/extract/folder-labels.ts';
 import { labelsCsv, readLabels } from '../../src/extract/labels.ts';
-import { DEFAULT_RECIPE, labelProblem } from '../../src/fit/fit.ts';
-import { readManifestFile } from '../../src/manifest-file.ts';
-import { makeClip, TOY_SOURCES } from '../extract/test-models.ts';
+import { headToOnnx } from '../../src/export/head-onnx.ts';
+import { DEFAULT_RECIPE, labelProblem, memberStarts } from '../../src/fit/fit.ts';
+import { parseTrainConfig } from '../../src/train/config.ts';
+import { headConfigFor } from '../../src/train/loop.ts';
+import { readManifestFile, writeManifestFile } from '../../src/manifest-file.ts';
+import { makeClip, randomHead, TOY_SOURCES } from '../extract/test-models.ts';
 
 const CLI = resolve(__dirname, '../../bin/vidkind.mjs');
 const BASE = resolve(__dirname, '../../../public/models');
@@ -188,5 +192,41 @@ describe('vidkind fit', () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/bad training settings \(--config\): epochs: /);
     expect(vidkind('fit', '--videos', join(dir, 'videos'), '--to', join(dir, 'none'), '--config', '[1]').status).toBe(2);
+  });
+});
+
+describe('where each head starts', () => {
+  it("takes the base's default head on each backbone, and a seeded start where that head cannot be one (with why)", async () => {
+    const config = parseTrainConfig(DEFAULT_RECIPE.config);
+    const shipped = await memberStarts(BASE, readManifestFile(BASE), config);
+    const m = readManifestFile(BASE);
+    const heads = m.ensembles.find((e) => e.id === m.defaultEnsemble)!.members;
+    expect(shipped.map((s) => ('anchor' in s ? s.anchor.head : s.seeded))).toEqual(
+      DEFAULT_RECIPE.backbones.map((b) => heads.find((id) => m.heads.find((h) => h.id === id)!.backbone === b)),
+    );
+
+    // A base whose head on the second backbone is an attention head: that member starts seeded.
+    const dir = mkdtempSync(join(tmpdir(), 'vidkind-fit-starts-'));
+    try {
+      cpSync(join(BASE, 'heads'), join(dir, 'heads'), { recursive: true });
+      const backbone = DEFAULT_RECIPE.backbones[1]!;
+      const dim = m.backbones.find((b) => b.id === backbone)!.output.dim;
+      const attention = headConfigFor(parseTrainConfig({ lstmHidden: 8, lstmLayers: 1, attnHeads: 2, projDim: 8, poolHidden: 8 }), dim);
+      const bytes = headToOnnx(attention, randomHead(attention, 3));
+      writeFileSync(join(dir, 'heads', 'attention.onnx'), bytes);
+      writeManifestFile(dir, {
+        ...m,
+        heads: m.heads.map((h) =>
+          h.backbone === backbone
+            ? { ...h, file: 'heads/attention.onnx', sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length }
+            : h,
+        ),
+      });
+      const starts = await memberStarts(dir, readManifestFile(dir), config);
+      expect('anchor' in starts[0]!).toBe(true);
+      expect(starts[1]).toEqual({ seeded: expect.stringMatching(/is not a stats head of this shape/) });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
