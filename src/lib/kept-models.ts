@@ -21,8 +21,9 @@ const keptSchema = z.object({
 export type KeptFolder = z.infer<typeof keptSchema>;
 
 let store: UseStore | null = null;
-function db(): UseStore {
-  if (typeof indexedDB === 'undefined') throw new Error('this browser keeps no data for the site (no IndexedDB)');
+/** The store, or null where the browser offers no IndexedDB (then nothing was ever kept either). */
+function db(): UseStore | null {
+  if (typeof indexedDB === 'undefined') return null;
   store ??= createStore('vidkind-kept-models', 'models');
   return store;
 }
@@ -43,20 +44,28 @@ export function keptFiles(loaded: LoadedManifest): KeptFolder {
  */
 export async function keepModels(kept: KeptFolder): Promise<void> {
   try {
+    const to = db();
+    if (!to) throw new Error('this browser keeps no data for the site');
     const files = await Promise.all(kept.files.map(async ({ path, file }) => ({ path, file: new Blob([await file.arrayBuffer()]) })));
-    await set(KEY, { ...kept, files }, db());
+    await set(KEY, { ...kept, files }, to);
   } catch (e) {
     throw new Error(storageMessage(e), { cause: e });
   }
 }
 
-/** The kept models as files of a picked folder named like the original, or null when none are kept. */
+/**
+ * The kept models as files of a picked folder named like the original, or null when none are kept.
+ * Storage that cannot be opened (storage blocked, some private windows) keeps nothing either: null,
+ * not an error on every visit. What was kept but is not a models folder rejects.
+ */
 export async function keptModels(): Promise<{ name: string; files: FolderFile[] } | null> {
+  const from = db();
+  if (!from) return null;
   let raw: unknown;
   try {
-    raw = await get(KEY, db());
-  } catch (e) {
-    throw new Error(storageMessage(e), { cause: e });
+    raw = await get(KEY, from);
+  } catch {
+    return null;
   }
   if (raw === undefined) return null;
   const parsed = keptSchema.safeParse(raw);
@@ -74,8 +83,10 @@ export function asFolderFiles(kept: KeptFolder): FolderFile[] {
 
 /** Forgets the kept models (nothing kept is not an error). */
 export async function forgetModels(): Promise<void> {
+  const from = db();
+  if (!from) return;
   try {
-    await del(KEY, db());
+    await del(KEY, from);
   } catch (e) {
     throw new Error(storageMessage(e), { cause: e });
   }

@@ -516,6 +516,14 @@ async function ensembleOfNextVerdict(page: Page): Promise<unknown> {
   return result && 'models' in result ? result.models.ensemble : result;
 }
 
+/** Picks the models folder in Settings and waits until its models are the ones loaded. */
+async function pickModelsFolder(page: Page, dir: string, status: Locator): Promise<void> {
+  await page.getByTestId('models-folder-input').setInputFiles(dir);
+  // The site's models were ready before: wait for the switch first, then for the folder's models.
+  await expect(page.getByTestId('models-folder-active')).toContainText(path.basename(dir));
+  await expect(status).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+}
+
 /** "Use the site's models" from a models folder, waited for until they are ready. */
 async function backToSiteModels(page: Page, status: Locator): Promise<void> {
   await page.getByTestId('use-site-models').click();
@@ -531,10 +539,8 @@ test("models from a folder on this device: checked, run in place of the site's w
     const requested: string[] = [];
     page.on('request', (r) => requested.push(new URL(r.url()).pathname));
 
-    await page.getByTestId('models-folder-input').setInputFiles(dir);
-    await expect(page.getByTestId('models-folder-active')).toContainText('my-models');
+    await pickModelsFolder(page, dir, status);
     await expect(page.getByTestId('models-folder-active')).toContainText('mine-1');
-    await expect(status).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
     await expect(page.getByTestId('models-ready')).toContainText('from your folder “my-models”');
     await expect(page.getByTestId('set-ensemble').locator('option')).toContainText(['Default (mine)', 'My own models']);
     // "Model files" names every model in use, a backbone the workers already held included.
@@ -571,9 +577,8 @@ test("models from a folder are kept in this browser: the next visits run them wi
   test.setTimeout(300_000);
   await withModelsFolder(page, async (dir, status) => {
     const kept = page.getByTestId('models-folder-kept');
-    await page.getByTestId('models-folder-input').setInputFiles(dir);
-    await expect(status).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
-    await expect(kept).toHaveAttribute('data-kept', 'true');
+    await pickModelsFolder(page, dir, status);
+    await expect(kept).toHaveAttribute('data-kept', 'true', { timeout: 30_000 });
     await expect(kept).toContainText('Kept in this browser');
     // The folder is gone from the disk: what runs next comes from the browser's copy.
     rmSync(dir, { recursive: true, force: true });
@@ -620,6 +625,22 @@ test("models from a folder are kept in this browser: the next visits run them wi
     // ...and it is forgotten: the visit after is a plain one.
     await page.reload();
     await expect(status).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+    await expect(page.getByTestId('kept-models-error')).toHaveCount(0);
+  });
+});
+
+test('a browser that keeps no data for the site: folder models run for the visit, and the page says they are not kept', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  await page.addInitScript(() => Object.defineProperty(window, 'indexedDB', { value: undefined }));
+  await withModelsFolder(page, async (dir, status) => {
+    await expect(page.getByTestId('kept-models-error')).toHaveCount(0);
+    await pickModelsFolder(page, dir, status);
+    await expect(page.getByTestId('models-folder-kept')).toContainText('could not be kept in this browser', { timeout: 30_000 });
+    await expect(page.getByTestId('models-folder-kept')).toHaveAttribute('data-kept', 'false');
+    expect(await ensembleOfNextVerdict(page)).toBe('mine');
+    await backToSiteModels(page, status);
     await expect(page.getByTestId('kept-models-error')).toHaveCount(0);
   });
 });

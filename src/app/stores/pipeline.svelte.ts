@@ -187,7 +187,7 @@ export function restoreKeptModels(): Promise<void> {
     try {
       kept = await keptModels();
     } catch (error) {
-      pipeline.keptError = `Models kept in this browser from an earlier visit could not be read (${(error as Error).message}), so the site's models are used.`;
+      pipeline.keptError = `Models kept in this browser from an earlier visit could not be used (${(error as Error).message}), so the site's models are used.`;
       forget();
       return;
     }
