@@ -1,14 +1,14 @@
 /**
  * Models from a folder the user picked, kept in this browser (IndexedDB, this origin only) so that
  * the next visit runs them again without picking the folder again. Only what the models need is
- * kept: manifest.json, MODEL_CARD.md and the files the manifest names. The bytes are checked
- * against the manifest's sha256 whenever they are loaded, as a picked folder's are. Nothing here is
- * ever sent anywhere. Every storage failure rejects with a message; callers decide what it means.
+ * kept (model-store.ts keptFiles). The bytes are checked against the manifest's sha256 whenever
+ * they are loaded, as a picked folder's are. Nothing here is ever sent anywhere. Keeping and
+ * forgetting reject with a message when storage fails; reading treats storage that cannot be
+ * opened as nothing kept. Only types come from model-store, which stays out of the first paint.
  */
 import { createStore, del, get, set, type UseStore } from 'idb-keyval';
 import { z } from 'zod';
-import type { FolderFile, LoadedManifest } from './model-store';
-import { folderPath } from './model-store';
+import type { FolderFile } from './model-store';
 
 const KEY = 'folder';
 
@@ -28,26 +28,16 @@ function db(): UseStore | null {
   return store;
 }
 
-/** The files of a loaded folder that the models need (manifest.json, MODEL_CARD.md, every model it names). */
-export function keptFiles(loaded: LoadedManifest): KeptFolder {
-  const folder = loaded.folder;
-  if (!folder) throw new Error('only models from a folder are kept');
-  const needed = new Set(['manifest.json', 'MODEL_CARD.md']);
-  for (const e of [...loaded.manifest.backbones, ...loaded.manifest.heads]) needed.add(folderPath(e.file) ?? '');
-  const files = [...folder.files].filter(([path]) => needed.has(path)).map(([path, file]) => ({ path, file }));
-  return { name: folder.name, keptAt: new Date().toISOString(), files };
-}
-
 /**
  * Keeps these models, replacing any kept before. The bytes are copied: a picked file stored as it
  * is stays a reference to the file on disk in Chromium, unreadable once the folder is moved.
  */
-export async function keepModels(kept: KeptFolder): Promise<void> {
+export async function keepModels(kept: Omit<KeptFolder, 'keptAt'>): Promise<void> {
   try {
     const to = db();
     if (!to) throw new Error('this browser keeps no data for the site');
     const files = await Promise.all(kept.files.map(async ({ path, file }) => ({ path, file: new Blob([await file.arrayBuffer()]) })));
-    await set(KEY, { ...kept, files }, to);
+    await set(KEY, { name: kept.name, keptAt: new Date().toISOString(), files }, to);
   } catch (e) {
     throw new Error(storageMessage(e), { cause: e });
   }
@@ -74,7 +64,7 @@ export async function keptModels(): Promise<{ name: string; files: FolderFile[] 
 }
 
 /** Kept files as a picked folder's files, under a folder of the original name (so it keeps its name). */
-export function asFolderFiles(kept: KeptFolder): FolderFile[] {
+export function asFolderFiles(kept: Pick<KeptFolder, 'name' | 'files'>): FolderFile[] {
   return kept.files.map(({ path, file }) => ({
     path: `${kept.name}/${path}`,
     file: file instanceof File ? file : new File([file], path.split('/').at(-1)!),

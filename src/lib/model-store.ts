@@ -64,7 +64,7 @@ export async function loadManifest(url = DEFAULT_MANIFEST_URL, signal?: AbortSig
 }
 
 /** A manifest file's path normalised against the folder root ("./heads/a.onnx" -> "heads/a.onnx"); null if it leaves the folder. */
-export function folderPath(file: string): string | null {
+function folderPath(file: string): string | null {
   const root = 'https://folder.invalid/root/';
   const u = new URL(file, root);
   return u.origin === new URL(root).origin && u.pathname.startsWith('/root/')
@@ -110,6 +110,20 @@ export async function loadManifestFromFolder(picked: FolderFile[]): Promise<Load
     url: `vidkind-folder:/${encodeURIComponent(name)}/manifest.json`,
     folder: { name, files },
   };
+}
+
+/**
+ * The files of a loaded folder that its models need, by path relative to manifest.json:
+ * manifest.json, MODEL_CARD.md and every model the manifest names (what the browser keeps of a
+ * picked folder, kept-models.ts).
+ */
+export function keptFiles(loaded: LoadedManifest): { name: string; files: Array<{ path: string; file: File }> } {
+  const folder = loaded.folder;
+  if (!folder) throw new Error('only models from a folder are kept');
+  const needed = new Set(['manifest.json', 'MODEL_CARD.md']);
+  for (const e of [...loaded.manifest.backbones, ...loaded.manifest.heads]) needed.add(folderPath(e.file) ?? '');
+  const files = [...folder.files].filter(([path]) => needed.has(path)).map(([path, file]) => ({ path, file }));
+  return { name: folder.name, files };
 }
 
 /** A model's verified bytes from a picked folder. */

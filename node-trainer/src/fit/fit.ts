@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { pickEnsemble, type Manifest } from '../../../src/core/manifest.ts';
+import { ensembleModels, pickEnsemble, type Manifest } from '../../../src/core/manifest.ts';
 import { CLASS_IDS } from '../../../src/core/taxonomy.ts';
 import type { Device } from '../backbone-runtime/session.ts';
 import { crossValidate, readCvCalibration, type CrossValidationReport } from '../eval/cross-validate.ts';
@@ -141,7 +141,7 @@ export type MemberStart = { anchor: Anchor & { sha256: string } } | { seeded: st
  * on a backbone trains that member from a seeded start instead of failing after the extraction.
  */
 export async function memberStarts(baseDir: string, base: Manifest, config: TrainConfig): Promise<MemberStart[]> {
-  const heads = pickEnsemble(base).members.map((id) => base.heads.find((h) => h.id === id)!);
+  const { heads } = ensembleModels(base, pickEnsemble(base));
   return Promise.all(
     DEFAULT_RECIPE.backbones.map(async (b, i): Promise<MemberStart> => {
       const h = heads.find((e) => e.backbone === b);

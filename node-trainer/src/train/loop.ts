@@ -220,6 +220,7 @@ export async function trainHead(o: TrainRunOptions): Promise<TrainResult> {
     rng = Rng.fromState(st.rngState);
   } else {
     rng = new Rng(c.seed);
+    // Drawn with an anchor too, so the run's later draws (order, dropout) are those of a run without.
     const w = initHeadWeights(head, rng);
     params = anchorParams ? sizes.map((n) => new Float32Array(n)) : names.map((n) => w.get(n)!);
     adam = newAdamWState(params);

@@ -5,7 +5,7 @@
 import { toErrorInfo, type ErrorInfo } from '../../core/errors';
 import { chosenEnsemble, ensembleModels } from '../../core/manifest';
 import type { Classifier, ClassifySettings, DeviceInfo, Manifest, ModelLoadProgress } from '../../lib/classifier-types';
-import { forgetModels, keepModels, keptFiles, keptModels, type KeptFolder } from '../../lib/kept-models';
+import { forgetModels, keepModels, keptModels, type KeptFolder } from '../../lib/kept-models';
 import type { FolderFile, LoadedManifest } from '../../lib/model-store';
 
 export type ModelsStatus = 'idle' | 'loading' | 'ready' | 'error';
@@ -50,7 +50,7 @@ let source = 0;
 let classifier: Classifier | null = null;
 let loading: Promise<Classifier> | null = null;
 /** The folder models to keep in this browser once they have loaded (set by a pick, not by a restore). */
-let toKeep: KeptFolder | null = null;
+let toKeep: Omit<KeptFolder, 'keptAt'> | null = null;
 let restoring: Promise<void> | null = null;
 
 async function instance(): Promise<Classifier> {
@@ -151,9 +151,11 @@ export async function classifierForFile(settings: ClassifySettings): Promise<Cla
  */
 export async function useFolderModels(picked: FolderFile[], earlierVisit = false): Promise<void> {
   let loaded: LoadedManifest;
+  let needed: Omit<KeptFolder, 'keptAt'>;
   try {
-    const { loadManifestFromFolder } = await import('../../lib/model-store');
+    const { keptFiles, loadManifestFromFolder } = await import('../../lib/model-store');
     loaded = await loadManifestFromFolder(picked);
+    needed = keptFiles(loaded);
   } catch (error) {
     throw toErrorInfo(error);
   }
@@ -172,7 +174,7 @@ export async function useFolderModels(picked: FolderFile[], earlierVisit = false
   // What was kept before is not what runs now: forgotten until the new folder has loaded.
   if (!earlierVisit) {
     forget();
-    toKeep = keptFiles(loaded);
+    toKeep = needed;
   }
 }
 
@@ -203,7 +205,7 @@ export function restoreKeptModels(): Promise<void> {
 }
 
 /** Stores the folder models that just loaded, unless other models were chosen meanwhile. */
-function keep(kept: KeptFolder): void {
+function keep(kept: Omit<KeptFolder, 'keptAt'>): void {
   toKeep = null;
   const at = source;
   keepModels(kept).then(

@@ -6,8 +6,8 @@ import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { VidkindError } from '../../../src/core/errors';
 import { parseManifest } from '../../../src/core/manifest';
-import { asFolderFiles, keptFiles } from '../../../src/lib/kept-models';
-import { fetchModel, loadManifestFromFolder, type FolderFile } from '../../../src/lib/model-store';
+import { asFolderFiles } from '../../../src/lib/kept-models';
+import { fetchModel, keptFiles, loadManifestFromFolder, type FolderFile } from '../../../src/lib/model-store';
 import { sampleManifest } from '../core/fixtures';
 
 const BACKBONE = new Uint8Array([1, 2, 3, 4]);
