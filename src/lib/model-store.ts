@@ -238,11 +238,22 @@ export async function fetchModel(
     signal,
   );
   await verifyModelBytes(entry, bytes);
-  if (cache) {
+  if (cache) await storeModel(cache, key, bytes);
+  return bytes;
+}
+
+/**
+ * Stores a downloaded model's bytes in the Cache API. Never fails: the cache only spares the next
+ * visit a download, so a write the browser refuses (storage full, a private mode that limits it)
+ * leaves the models working, downloaded again next time.
+ */
+async function storeModel(cache: Cache, key: string, bytes: ArrayBuffer): Promise<void> {
+  try {
     await cache.put(key, new Response(bytes.slice(0), { headers: { 'content-type': 'application/octet-stream' } }));
     await dropStaleVersions(cache, key);
+  } catch (e) {
+    console.warn(`vidkind: a model could not be stored in this browser's cache (${e instanceof Error ? e.message : String(e)}).`);
   }
-  return bytes;
 }
 
 /** Removes cached copies of the same file under other manifest versions. */

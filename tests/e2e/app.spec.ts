@@ -763,6 +763,31 @@ test('models that fail to load: a clear message, a retry button, and an error pe
   await expect(page.getByTestId('retry-failed')).toHaveCount(0);
 });
 
+test('a browser whose storage is full: the models still load and classify, and are downloaded again on the next visit', async ({
+  page,
+}) => {
+  test.setTimeout(180_000);
+  // Every write to the Cache API fails as it does when the site's storage quota is used up.
+  await page.addInitScript(() => {
+    Cache.prototype.put = () => Promise.reject(new DOMException('The quota has been exceeded.', 'QuotaExceededError'));
+  });
+  const warnings: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'warning') warnings.push(m.text());
+  });
+  const status = page.getByTestId('model-status');
+  for (const visit of [1, 2]) {
+    await openApp(page);
+    await expect(status).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+    await expect(page.getByTestId('models-from-cache')).toHaveCount(0);
+    await expect(page.getByTestId('model-error')).toHaveCount(0);
+    expect(warnings.filter((w) => w.includes('could not be stored in this browser')).length).toBeGreaterThanOrEqual(visit);
+  }
+  await page.getByTestId('file-input').setInputFiles([payload('h264.mp4')]);
+  await waitForQueueIdle(page, 120_000);
+  await expect(page.getByTestId('result-row')).toHaveAttribute('data-outcome', 'ok');
+});
+
 /** `vidkind classify` on the same files, with the same shipped models, as Results (JSON lines). */
 function classifyWithCli(files: string[]): Result[] {
   const out = execFileSync('npx', ['vidkind', 'classify', '--format', 'jsonl', '--models', devModels ?? 'public/models', ...files], {
