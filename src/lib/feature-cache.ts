@@ -72,7 +72,13 @@ let dbPromise: Promise<IDBDatabase | null> | null = null;
 function openDb(): Promise<IDBDatabase | null> {
   dbPromise ??= new Promise((resolve) => {
     if (typeof indexedDB === 'undefined') return resolve(null);
-    const req = indexedDB.open(DB_NAME, DB_VERSION);
+    let req: IDBOpenDBRequest;
+    try {
+      req = indexedDB.open(DB_NAME, DB_VERSION);
+    } catch {
+      // Firefox throws (SecurityError) where the user blocks storage for the site: run without the cache.
+      return resolve(null);
+    }
     req.onupgradeneeded = () => {
       const db = req.result;
       if (!db.objectStoreNames.contains(FEATURES)) db.createObjectStore(FEATURES);

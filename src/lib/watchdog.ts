@@ -27,9 +27,10 @@ const LimitMs = z.number().int().min(100).max(3_600_000);
 const StoredLimits = z.object({ decodeStallMs: LimitMs.optional(), inferStallMs: LimitMs.optional() });
 
 /** The limits in force: the defaults, overridden by a valid stored value (storage is untrusted). */
-export function stageLimits(storage: Pick<Storage, 'getItem'> | undefined = globalThis.localStorage): StageLimits {
+export function stageLimits(storage?: Pick<Storage, 'getItem'>): StageLimits {
   try {
-    const raw = storage?.getItem(STAGE_LIMITS_KEY);
+    // Read in here: where the user blocks site data, Chromium throws on merely reading `localStorage`.
+    const raw = (storage ?? globalThis.localStorage)?.getItem(STAGE_LIMITS_KEY);
     if (raw) {
       const parsed = StoredLimits.safeParse(JSON.parse(raw));
       if (parsed.success) return { ...DEFAULT_STAGE_LIMITS, ...parsed.data };

@@ -788,6 +788,41 @@ test('a browser whose storage is full: the models still load and classify, and a
   await expect(page.getByTestId('result-row')).toHaveAttribute('data-outcome', 'ok');
 });
 
+test('a browser that blocks all site data (storage, IndexedDB, Cache API refused, as when cookies are blocked): files are still classified, twice', async ({
+  page,
+}) => {
+  test.setTimeout(180_000);
+  await page.addInitScript(() => {
+    const refused = () => new DOMException('The operation is insecure.', 'SecurityError');
+    // Chromium throws on reading localStorage; Firefox throws from indexedDB.open; both refuse caches.open.
+    Object.defineProperty(window, 'localStorage', {
+      get() {
+        throw refused();
+      },
+    });
+    IDBFactory.prototype.open = () => {
+      throw refused();
+    };
+    CacheStorage.prototype.open = () => Promise.reject(refused());
+  });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await openApp(page);
+  await expect(page.getByTestId('model-status')).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+  await expect(page.getByTestId('kept-models-error')).toHaveCount(0);
+  // A changed setting holds for the visit although it cannot be saved.
+  await page.getByTestId('set-frames').selectOption('8');
+  // The second run of the same file would read the feature cache: there is none, so it is decoded again.
+  for (const n of [1, 2]) {
+    await page.getByTestId('file-input').setInputFiles([payload('h264.mp4')]);
+    await waitForQueueIdle(page, 120_000);
+    await expect(page.getByTestId('result-row')).toHaveCount(n);
+  }
+  for (const row of await page.getByTestId('result-row').all()) await expect(row).toHaveAttribute('data-outcome', 'ok');
+  await expect(page.getByTestId('set-frames')).toHaveValue('8');
+  expect(errors).toEqual([]);
+});
+
 /** `vidkind classify` on the same files, with the same shipped models, as Results (JSON lines). */
 function classifyWithCli(files: string[]): Result[] {
   const out = execFileSync('npx', ['vidkind', 'classify', '--format', 'jsonl', '--models', devModels ?? 'public/models', ...files], {
