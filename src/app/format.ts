@@ -51,6 +51,7 @@ export const ERROR_HEADLINE: Record<ErrorCode, string> = {
   'unsupported-codec': "This browser can't decode this video's format",
   'unsupported-container': "This file type isn't supported",
   'corrupt-file': 'The file is damaged or incomplete',
+  'file-unreadable': 'The file could no longer be read',
   'no-video-track': 'There is no video in this file',
   'too-short': 'The video is too short to classify',
   'file-too-large': 'The file is too large',

@@ -3,6 +3,7 @@ export const ERROR_CODES = [
   'unsupported-codec',
   'unsupported-container',
   'corrupt-file',
+  'file-unreadable',
   'no-video-track',
   'too-short',
   'file-too-large',
@@ -56,6 +57,8 @@ export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
 }
 
+const UNREADABLE = 'It was moved, deleted or changed after it was picked. Pick it again to classify it.';
+
 /** Turns anything thrown into `{code, message}`; unknown errors become `internal`. */
 export function toErrorInfo(error: unknown): ErrorInfo {
   if (error instanceof VidkindError) return { code: error.code, message: error.message };
@@ -63,6 +66,9 @@ export function toErrorInfo(error: unknown): ErrorInfo {
     const e = error as { code?: unknown; message?: unknown; name?: unknown };
     if (isErrorCode(e.code) && typeof e.message === 'string') return { code: e.code, message: e.message };
     if (e.name === 'AbortError') return { code: 'cancelled', message: 'Cancelled.' };
+    // The File API's errors: the picked file was moved, deleted or changed on disk since the pick
+    // (the browser then refuses the reference it holds, even once the file is back).
+    if (e.name === 'NotReadableError' || e.name === 'NotFoundError') return { code: 'file-unreadable', message: UNREADABLE };
     if (typeof e.message === 'string') return { code: 'internal', message: e.message };
   }
   return { code: 'internal', message: String(error) };

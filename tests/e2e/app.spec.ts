@@ -7,7 +7,18 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  copyFileSync,
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -329,6 +340,37 @@ test('closing the tab while files are waiting asks first; once the queue is idle
   await page.close({ runBeforeUnload: true });
   await closed;
   expect(dialogs).toEqual(['beforeunload']);
+});
+
+test('files deleted or changed on disk after the pick: a plain error for each, and the files around them are classified', async ({
+  page,
+}) => {
+  test.setTimeout(240_000);
+  const dir = mkdtempSync(path.join(tmpdir(), 'vidkind-picked-'));
+  try {
+    const names = ['first.mp4', 'deleted.webm', 'changed.mp4', 'last.webm'];
+    for (const name of names) copyFileSync(media(name.endsWith('.webm') ? 'vp9.webm' : 'h264.mp4'), path.join(dir, name));
+    await openApp(page);
+    await page.getByTestId('file-input').setInputFiles(names.map((n) => path.join(dir, n)));
+    // As when a download folder is tidied or a file is re-saved while the queue works.
+    rmSync(path.join(dir, 'deleted.webm'));
+    appendFileSync(path.join(dir, 'changed.mp4'), Buffer.alloc(1000));
+    await waitForQueueIdle(page, 180_000);
+    const rows = page.getByTestId('result-row');
+    await expect(rows.getByTestId('result-name')).toHaveText(names);
+    await expect(rows.and(page.locator('[data-outcome="ok"]')).getByTestId('result-name')).toHaveText(['first.mp4', 'last.webm']);
+    const gone = rows.and(page.locator('[data-outcome="error"]'));
+    await expect(gone).toHaveCount(2);
+    for (const row of await gone.all()) {
+      await expect(row.getByTestId('result-error')).toHaveAttribute('data-code', 'file-unreadable');
+      await expect(row.getByTestId('result-error')).toContainText('The file could no longer be read');
+      await expect(row.getByTestId('result-error')).toContainText('Pick it again');
+      // The same reference would fail again: picking the file again is the way.
+      await expect(row.getByTestId('retry-item')).toHaveCount(0);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a real drag and drop (DataTransfer) classifies the dropped file', async ({ page }) => {

@@ -49,7 +49,7 @@ export async function probeVideo(file: string, opts: { timeoutMs?: number; signa
   try {
     size = statSync(file).size;
   } catch (e) {
-    throw new VidkindError('corrupt-file', `${file} cannot be read (${(e as Error).message}).`);
+    throw new VidkindError('file-unreadable', `${file} cannot be read (${(e as Error).message}).`);
   }
   if (size === 0) throw new VidkindError('corrupt-file', `${file} is empty.`);
   const args = [

@@ -105,7 +105,7 @@ describe('probeVideo', () => {
     ['text.mp4', 'unsupported-container'],
     ['empty.mp4', 'corrupt-file'],
     ['truncated.mp4', 'corrupt-file'],
-    ['missing.mp4', 'corrupt-file'],
+    ['missing.mp4', 'file-unreadable'],
   ])('maps %s to %s', async (name, code) => {
     await expect(probeVideo(join(dir, name))).rejects.toMatchObject({ code });
   });
