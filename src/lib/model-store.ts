@@ -207,15 +207,17 @@ export async function fetchModel(
   const key = modelCacheKey(loaded.url, loaded.manifest, entry);
   const cache = await openCache();
   if (cache) {
-    const hit = await cache.match(key);
+    // A cache that cannot be read (a damaged entry, storage the browser has since refused) is not an
+    // integrity failure of the deployment either: the file is downloaded as on a first visit.
+    const hit = await cache.match(key).catch(() => undefined);
     if (hit) {
-      const bytes = await hit.arrayBuffer();
-      if ((await sha256Hex(bytes)) === entry.sha256) {
+      const bytes = await hit.arrayBuffer().catch(() => undefined);
+      if (bytes && (await sha256Hex(bytes)) === entry.sha256) {
         onProgress?.({ file: entry.file, loadedBytes: bytes.byteLength, totalBytes: bytes.byteLength, fromCache: true });
         return bytes;
       }
       // A damaged cache entry is not an integrity failure of the deployment: drop it and download.
-      await cache.delete(key);
+      await cache.delete(key).catch(() => false);
     }
   }
   const url = new URL(entry.file, loaded.url).href;

@@ -805,13 +805,15 @@ test('models that fail to load: a clear message, a retry button, and an error pe
   await expect(page.getByTestId('retry-failed')).toHaveCount(0);
 });
 
-test('a browser whose storage is full: the models still load and classify, and are downloaded again on the next visit', async ({
+test('a browser whose storage is full and whose model cache cannot be read: the models still load and classify, downloaded on each visit', async ({
   page,
 }) => {
   test.setTimeout(180_000);
-  // Every write to the Cache API fails as it does when the site's storage quota is used up.
+  // Every write to the Cache API fails as it does when the site's storage quota is used up, and reads
+  // of what an earlier visit stored fail too (a damaged cache).
   await page.addInitScript(() => {
     Cache.prototype.put = () => Promise.reject(new DOMException('The quota has been exceeded.', 'QuotaExceededError'));
+    Cache.prototype.match = () => Promise.reject(new DOMException('The cache could not be read.', 'UnknownError'));
   });
   const warnings: string[] = [];
   page.on('console', (m) => {
