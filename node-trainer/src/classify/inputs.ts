@@ -1,5 +1,5 @@
 /** Command-line inputs -> video files: files as given, directories walked for video extensions. */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { extname, join } from 'node:path';
 
 /** Extensions picked up when walking a directory (a file named explicitly is always tried). */
@@ -24,15 +24,47 @@ export const VIDEO_EXTENSIONS = new Set([
   '.vob',
 ]);
 
-/** Expands inputs in order, directories sorted and recursive; `missing` lists inputs that do not exist. */
-export function collectInputs(inputs: string[]): { files: string[]; missing: string[] } {
+/** What the command-line inputs name. */
+export interface Inputs {
+  files: string[];
+  /** Inputs that do not exist. */
+  missing: string[];
+  /** Folders (or entries) met while walking that could not be read, with the reason: skipped, the rest goes on. */
+  unreadable: string[];
+}
+
+/**
+ * Expands inputs in order, directories sorted and recursive. Links to folders are followed, but no
+ * folder is walked twice: a link back up the tree (a loop) would otherwise never end.
+ */
+export function collectInputs(inputs: string[]): Inputs {
   const files: string[] = [];
   const missing: string[] = [];
+  const unreadable: string[] = [];
+  const walked = new Set<string>();
+  const why = (p: string, e: unknown) => unreadable.push(`${p} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   const walk = (dir: string) => {
-    for (const name of readdirSync(dir).sort()) {
+    let names: string[];
+    try {
+      const real = realpathSync(dir);
+      if (walked.has(real)) return;
+      walked.add(real);
+      names = readdirSync(dir).sort();
+    } catch (e) {
+      why(dir, e);
+      return;
+    }
+    for (const name of names) {
       if (name.startsWith('.')) continue;
       const p = join(dir, name);
-      const st = statSync(p, { throwIfNoEntry: false });
+      let st: Stats | undefined;
+      try {
+        st = statSync(p, { throwIfNoEntry: false });
+      } catch (e) {
+        // A link in a cycle of links (ELOOP), an entry we may not look at (EACCES).
+        why(p, e);
+        continue;
+      }
       if (st?.isDirectory()) walk(p);
       else if (st?.isFile() && VIDEO_EXTENSIONS.has(extname(name).toLowerCase())) files.push(p);
     }
@@ -42,5 +74,5 @@ export function collectInputs(inputs: string[]): { files: string[]; missing: str
     else if (statSync(input).isDirectory()) walk(input);
     else files.push(input);
   }
-  return { files: [...new Set(files)], missing };
+  return { files: [...new Set(files)], missing, unreadable };
 }

@@ -30,8 +30,9 @@ export function register(program: Command): void {
     .option('--no-progress', 'no progress bar')
     .action(async (inputs: string[], opts: Record<string, unknown>, cmd: Command) => {
       const usage = (msg: string): never => cmd.error(`vidkind classify: ${msg}`, { exitCode: 2, code: 'vidkind.usage' });
-      const { files, missing } = collectInputs(inputs);
+      const { files, missing, unreadable } = collectInputs(inputs);
       if (missing.length) usage(`no such file or directory: ${missing.join(', ')}`);
+      for (const u of unreadable) console.error(`vidkind classify: skipped ${u}: it could not be read`);
       if (files.length === 0) usage(`no video files found in ${inputs.join(', ')}`);
       const modelsDir = resolve(opts.models as string);
       try {

@@ -19,6 +19,8 @@ export interface FolderLabels {
   rows: LabelRow[];
   /** Videos outside a class folder (in DIR itself or under a folder that names no class), not used. */
   skipped: string[];
+  /** Folders that could not be read, with the reason (collectInputs). */
+  unreadable: string[];
 }
 
 /** The label of one video from its path relative to the videos folder ('/'-separated), or null outside a class folder. */
@@ -44,7 +46,7 @@ export function labelFromPath(path: string, taxonomy: Taxonomy): Omit<LabelRow, 
 
 /** Walks `videosDir` for videos (the extensions `vidkind classify` takes) and labels them by their folders. */
 export function labelsFromFolders(videosDir: string, taxonomy: Taxonomy): FolderLabels {
-  const { files } = collectInputs([videosDir]);
+  const { files, unreadable } = collectInputs([videosDir]);
   const rows: LabelRow[] = [];
   const skipped: string[] = [];
   for (const file of files) {
@@ -53,5 +55,5 @@ export function labelsFromFolders(videosDir: string, taxonomy: Taxonomy): Folder
     if (label) rows.push({ ...label, file });
     else skipped.push(path);
   }
-  return { rows, skipped };
+  return { rows, skipped, unreadable };
 }

@@ -214,7 +214,9 @@ export async function fit(o: FitOptions): Promise<FitResult> {
     }
   } else {
     if (!existsSync(o.videos)) throw new FitInputError(`${o.videos} does not exist.`);
-    ({ rows, skipped } = labelsFromFolders(o.videos, base.taxonomy));
+    let unreadable: string[];
+    ({ rows, skipped, unreadable } = labelsFromFolders(o.videos, base.taxonomy));
+    for (const u of unreadable) log(`skipped ${u}: it could not be read`);
     writeFileAtomic(join(o.work, 'labels.csv'), labelsCsv(rows));
     log(`labels: ${rows.length} video(s) by their folders (written to ${join(o.work, 'labels.csv')})`);
     if (skipped.length > 0) {

@@ -1,8 +1,8 @@
 /** `vidkind classify` with real models (tiny backbone + exported head, random weights) on real clips. */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { softmax } from '../../../src/core/postprocess.ts';
 import { ResultSchema, type SuccessResult } from '../../../src/core/result.ts';
@@ -160,9 +160,28 @@ describe('vidkind classify', () => {
   });
 
   it('walks directories for video extensions only', () => {
-    const { files, missing } = collectInputs([videos(), join(dir, 'missing.mp4')]);
+    const { files, missing, unreadable } = collectInputs([videos(), join(dir, 'missing.mp4')]);
     expect(files).toEqual([join(videos(), 'a.mp4'), join(videos(), 'sub', 'b.mkv')]);
     expect(missing).toEqual([join(dir, 'missing.mp4')]);
+    expect(unreadable).toEqual([]);
+  });
+
+  it('follows links to folders but never walks one twice, and goes on past entries it cannot read', () => {
+    const tree = join(dir, 'linked');
+    mkdirSync(join(tree, 'inner'), { recursive: true });
+    symlinkSync(videos(), join(tree, 'inner', 'videos-link'));
+    // A link back up the tree, and two links that point at each other (ELOOP for stat).
+    symlinkSync(tree, join(tree, 'inner', 'up'));
+    symlinkSync(join(tree, 'loop-b'), join(tree, 'loop-a'));
+    symlinkSync(join(tree, 'loop-a'), join(tree, 'loop-b'));
+    const { files, unreadable } = collectInputs([tree]);
+    expect(files).toEqual([join(tree, 'inner', 'videos-link', 'a.mp4'), join(tree, 'inner', 'videos-link', 'sub', 'b.mkv')]);
+    expect(unreadable).toEqual([`${join(tree, 'loop-a')} (ELOOP)`, `${join(tree, 'loop-b')} (ELOOP)`]);
+    // The CLI says so on stderr and classifies the rest.
+    const r = spawnSync(process.execPath, [CLI, 'classify', '--models', models(), '--no-progress', tree], { encoding: 'utf8' });
+    expect(r.stderr).toContain(`skipped ${join(tree, 'loop-a')} (ELOOP): it could not be read`);
+    expect(lines(r.stdout).map((x) => basename(x.file))).toEqual(['a.mp4', 'b.mkv']);
+    expect(r.status).toBe(0);
   });
 
   it('vidkind check scores the models on labelled videos end to end: the same verdicts as classify, failures listed, not scored', () => {
