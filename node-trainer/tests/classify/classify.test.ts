@@ -1,5 +1,5 @@
 /** `vidkind classify` with real models (tiny backbone + exported head, random weights) on real clips. */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -164,6 +164,20 @@ describe('vidkind classify', () => {
     expect(files).toEqual([join(videos(), 'a.mp4'), join(videos(), 'sub', 'b.mkv')]);
     expect(missing).toEqual([join(dir, 'missing.mp4')]);
     expect(unreadable).toEqual([]);
+  });
+
+  it('ends quietly when the reader of its output stops early (| head -1)', async () => {
+    const child = spawn(process.execPath, [CLI, 'classify', '--models', models(), '--no-progress', videos()], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // The first result line, then the pipe is closed, as `head -1` does.
+    await new Promise<void>((done) => child.stdout.once('data', () => done()));
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((done) => child.on('close', done));
+    expect(stderr).not.toMatch(/EPIPE|at .*\.ts:\d+/);
+    expect(code).toBe(0);
   });
 
   it('follows links to folders but never walks one twice, and goes on past entries it cannot read', () => {
