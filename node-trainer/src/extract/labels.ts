@@ -17,8 +17,11 @@ export interface LabelRow {
   source: string;
 }
 
-/** RFC 4180 fields of one CSV text (quotes, doubled quotes, CRLF). */
-export function parseCsv(text: string): string[][] {
+/**
+ * RFC 4180 fields of one CSV text (quotes, doubled quotes, CRLF). `delimiter` is ',' or, for
+ * spreadsheets saved in locales whose decimal mark is a comma (Excel in much of Europe), ';'.
+ */
+export function parseCsv(text: string, delimiter: ',' | ';' = ','): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
   let field = '';
@@ -32,7 +35,7 @@ export function parseCsv(text: string): string[][] {
       } else if (ch === '"') quoted = false;
       else field += ch;
     } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
+    else if (ch === delimiter) {
       row.push(field);
       field = '';
     } else if (ch === '\n' || ch === '\r') {
@@ -52,7 +55,10 @@ export function parseCsv(text: string): string[][] {
 
 /** Reads and validates the labels file; every problem is reported at once, with its line number. */
 export function readLabels(csvFile: string, videosDir: string, taxonomy: Taxonomy): LabelRow[] {
-  const rows = parseCsv(readFileSync(csvFile, 'utf8').replace(/^\uFEFF/, ''));
+  const text = readFileSync(csvFile, 'utf8').replace(/^\uFEFF/, '');
+  // A header with semicolons and no comma: a spreadsheet saved with ';' between fields.
+  const firstLine = text.slice(0, text.search(/\r|\n|$/));
+  const rows = parseCsv(text, !firstLine.includes(',') && firstLine.includes(';') ? ';' : ',');
   const header = (rows.shift() ?? []).map((h) => h.trim().toLowerCase());
   const col = (name: string) => header.indexOf(name);
   const missing = ['path', 'class', 'source'].filter((c) => col(c) < 0);
@@ -64,8 +70,9 @@ export function readLabels(csvFile: string, videosDir: string, taxonomy: Taxonom
     const line = i + 2;
     const get = (name: string) => (col(name) >= 0 ? (r[col(name)] ?? '').trim() : '');
     const path = get('path');
-    const cls = get('class');
-    const subclass = get('subclass');
+    // Ids in any letter case, as the class folders of `vidkind fit` ("Animation", "Flat").
+    const cls = get('class').toLowerCase();
+    const subclass = get('subclass').toLowerCase();
     const source = get('source');
     if (!path) return problems.push(`line ${line}: empty path`);
     if (!(CLASS_IDS as readonly string[]).includes(cls))

@@ -98,6 +98,25 @@ describe('labels and shards', () => {
     expect(existsSync(join(dir, 'unused'))).toBe(false);
   });
 
+  it('reads labels saved by a spreadsheet: semicolons between fields, CRLF, quotes, ids in any letter case', () => {
+    const tax = readManifestFile(models()).taxonomy;
+    const saved = join(dir, 'excel.csv');
+    writeFileSync(
+      saved,
+      '\uFEFFPath;Class;Subclass;Source\r\n"my clips/a; b.mp4";Animation;Cartoon-2D;"deck ""one"""\r\nc.mp4;FLAT;;s2\r\n',
+    );
+    expect(readLabels(saved, videos(), tax)).toEqual([
+      {
+        path: 'my clips/a; b.mp4',
+        file: join(videos(), 'my clips/a; b.mp4'),
+        class: 'animation',
+        subclass: 'cartoon-2d',
+        source: 'deck "one"',
+      },
+      { path: 'c.mp4', file: join(videos(), 'c.mp4'), class: 'flat', subclass: '', source: 's2' },
+    ]);
+  });
+
   it('splits clips into disjoint shards by path', () => {
     expect(parseShard('2/3')).toEqual({ i: 2, n: 3 });
     expect(() => parseShard('0/3')).toThrow();
