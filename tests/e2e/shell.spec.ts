@@ -34,3 +34,12 @@ test('the app loads, promises privacy and reports what this browser offers', asy
   await page.screenshot({ path: 'test-results/shell.png', fullPage: true });
   expect(problems).toEqual([]);
 });
+
+test.describe('with JavaScript off', () => {
+  test.use({ javaScriptEnabled: false });
+  test('the page says what vidkind needs instead of staying blank', async ({ page }) => {
+    await page.goto('/');
+    await expect(page.getByRole('heading', { name: 'vidkind', level: 1 })).toBeVisible();
+    await expect(page.getByRole('paragraph')).toContainText('so it needs JavaScript. Turn JavaScript on');
+  });
+});
