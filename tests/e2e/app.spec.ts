@@ -393,6 +393,34 @@ test('a real drag and drop (DataTransfer) classifies the dropped file', async ({
   await expect(row.getByTestId('result-label')).toHaveAttribute('data-label', /.+/);
 });
 
+test('a link dropped instead of a file, or an empty folder: the page says why nothing was added', async ({ page }) => {
+  await openApp(page);
+  const drop = (what: 'link' | 'nothing') =>
+    page.evaluate((w) => {
+      const dt = new DataTransfer();
+      // What a video's address dragged from another tab's address bar or page carries.
+      if (w === 'link') {
+        dt.setData('text/uri-list', 'https://video.example/watch?v=1');
+        dt.setData('text/plain', 'https://video.example/watch?v=1');
+      }
+      const zone = document.querySelector('[data-testid="dropzone"]')!;
+      zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, what);
+  const note = page.getByTestId('nothing-picked');
+  await drop('link');
+  await expect(note).toHaveAttribute('data-why', 'link');
+  await expect(note).toContainText('That was a link, not a video file');
+  await expect(page.getByTestId('queue-item')).toHaveCount(0);
+  await drop('nothing');
+  await expect(note).toHaveAttribute('data-why', 'empty');
+  // A file afterwards: the note goes, the file is queued.
+  await page.getByTestId('file-input').setInputFiles([payload('h264.mp4')]);
+  await expect(note).toHaveCount(0);
+  await expect(page.getByTestId('queue-item')).toHaveCount(1);
+  await waitForQueueIdle(page);
+});
+
 test('a file picked while the models are still loading is decoded meanwhile, then classified', async ({ page }) => {
   test.setTimeout(180_000);
   // The backbone's download is held back until the file has been decoded.
