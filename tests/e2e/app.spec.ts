@@ -393,6 +393,30 @@ test('a real drag and drop (DataTransfer) classifies the dropped file', async ({
   await expect(row.getByTestId('result-label')).toHaveAttribute('data-label', /.+/);
 });
 
+test('videos pasted into the page (copied in the file manager) are classified as if dropped', async ({ page }) => {
+  test.setTimeout(240_000);
+  await openApp(page);
+  const b64 = readFileSync(media('h264.mp4')).toString('base64');
+  await page.evaluate((data) => {
+    const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([bytes], 'pasted.mp4', { type: 'video/mp4' }));
+    document.body.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+  }, b64);
+  await waitForQueueIdle(page);
+  await expect(page.getByTestId('result-row').getByTestId('result-name')).toHaveText('pasted.mp4');
+  await expect(page.getByTestId('result-row')).toHaveAttribute('data-outcome', 'ok');
+  // Pasted text is left alone.
+  await page.evaluate(() => {
+    const dt = new DataTransfer();
+    dt.setData('text/plain', 'hello');
+    document.body.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+  });
+  await expect(page.getByTestId('queue-status')).toHaveAttribute('data-idle', 'true');
+  await expect(page.getByTestId('result-row')).toHaveCount(1);
+  await expect(page.getByTestId('nothing-picked')).toHaveCount(0);
+});
+
 test('a link dropped instead of a file, or an empty folder: the page says why nothing was added', async ({ page }) => {
   await openApp(page);
   const drop = (what: 'link' | 'nothing') =>
