@@ -49,7 +49,16 @@ export function collectInputs(inputs: string[]): Inputs {
       const real = realpathSync(dir);
       if (walked.has(real)) return;
       walked.add(real);
-      names = readdirSync(dir).sort();
+      // As bytes: a name that is not UTF-8 (an old archive's Latin-1) would come back with U+FFFD in
+      // it, a path that does not exist, and the video would vanish from the batch without a word.
+      names = readdirSync(dir, { encoding: 'buffer' })
+        .flatMap((raw) => {
+          const name = raw.toString('utf8');
+          if (Buffer.from(name, 'utf8').equals(raw)) return [name];
+          unreadable.push(`${join(dir, name)} (its name is not UTF-8 text: rename it)`);
+          return [];
+        })
+        .sort();
     } catch (e) {
       why(dir, e);
       return;
@@ -57,6 +66,7 @@ export function collectInputs(inputs: string[]): Inputs {
     for (const name of names) {
       if (name.startsWith('.')) continue;
       const p = join(dir, name);
+      const video = VIDEO_EXTENSIONS.has(extname(name).toLowerCase());
       let st: Stats | undefined;
       try {
         st = statSync(p, { throwIfNoEntry: false });
@@ -66,7 +76,9 @@ export function collectInputs(inputs: string[]): Inputs {
         continue;
       }
       if (st?.isDirectory()) walk(p);
-      else if (st?.isFile() && VIDEO_EXTENSIONS.has(extname(name).toLowerCase())) files.push(p);
+      else if (st?.isFile() && video) files.push(p);
+      // A video's name whose link points nowhere.
+      else if (!st && video) unreadable.push(`${p} (a link to a file that does not exist)`);
     }
   };
   for (const input of inputs) {

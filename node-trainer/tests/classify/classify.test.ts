@@ -1,6 +1,6 @@
 /** `vidkind classify` with real models (tiny backbone + exported head, random weights) on real clips. */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -180,7 +180,7 @@ describe('vidkind classify', () => {
     expect(code).toBe(0);
   });
 
-  it('follows links to folders but never walks one twice, and goes on past entries it cannot read', () => {
+  it('follows links to folders but never walks one twice, and names what it cannot read (link loops, a dangling link, a name not in UTF-8)', () => {
     const tree = join(dir, 'linked');
     mkdirSync(join(tree, 'inner'), { recursive: true });
     symlinkSync(videos(), join(tree, 'inner', 'videos-link'));
@@ -188,9 +188,17 @@ describe('vidkind classify', () => {
     symlinkSync(tree, join(tree, 'inner', 'up'));
     symlinkSync(join(tree, 'loop-b'), join(tree, 'loop-a'));
     symlinkSync(join(tree, 'loop-a'), join(tree, 'loop-b'));
+    // A video whose name is Latin-1 bytes, not UTF-8, and a link to a video that is gone.
+    copyFileSync(join(videos(), 'a.mp4'), Buffer.concat([Buffer.from(join(tree, 'caf')), Buffer.from([0xe9]), Buffer.from('.mp4')]));
+    symlinkSync(join(tree, 'gone.mp4'), join(tree, 'dangling.mp4'));
     const { files, unreadable } = collectInputs([tree]);
     expect(files).toEqual([join(tree, 'inner', 'videos-link', 'a.mp4'), join(tree, 'inner', 'videos-link', 'sub', 'b.mkv')]);
-    expect(unreadable).toEqual([`${join(tree, 'loop-a')} (ELOOP)`, `${join(tree, 'loop-b')} (ELOOP)`]);
+    expect(unreadable).toEqual([
+      `${join(tree, 'caf\ufffd.mp4')} (its name is not UTF-8 text: rename it)`,
+      `${join(tree, 'dangling.mp4')} (a link to a file that does not exist)`,
+      `${join(tree, 'loop-a')} (ELOOP)`,
+      `${join(tree, 'loop-b')} (ELOOP)`,
+    ]);
     // The CLI says so on stderr and classifies the rest.
     const r = spawnSync(process.execPath, [CLI, 'classify', '--models', models(), '--no-progress', tree], { encoding: 'utf8' });
     expect(r.stderr).toContain(`skipped ${join(tree, 'loop-a')} (ELOOP): it could not be read`);
