@@ -26,7 +26,11 @@ export function resultsTable(results: Result[]): string {
         ],
   );
   const header = ['file', 'label', 'confidence', 'subclass', 'note', 'time / error'];
-  const all = [header, ...rows];
+  // A control character in a file name or message (a newline is legal in Unix names) would break
+  // the table's lines: shown escaped, as JSON writes it.
+  // eslint-disable-next-line no-control-regex -- control characters are what this looks for
+  const printable = (c: string) => c.replace(/[\u0000-\u001f\u007f]/g, (ch) => JSON.stringify(ch).slice(1, -1));
+  const all = [header, ...rows].map((row) => row.map(printable));
   const widths = header.map((_, i) => Math.max(...all.map((row) => row[i]!.length)));
   // The last column is not padded: error messages can be long.
   return (

@@ -112,9 +112,14 @@ describe('vidkind classify', () => {
     expect(rows[0]).toMatch(/^file,label,confidence,p_animation/);
     expect(rows).toHaveLength(4);
     expect(rows[3]).toMatch(/corrupt-file/);
-    const table = classify([videos(), join(dir, 'broken.mp4'), '--format', 'table']);
+    // A newline is legal in a Unix file name; the table shows it escaped, one line per file.
+    const oddName = join(dir, 'two\nlines.mp4');
+    copyFileSync(join(videos(), 'a.mp4'), oddName);
+    const table = classify([videos(), join(dir, 'broken.mp4'), oddName, '--format', 'table']);
     expect(table.stdout).toMatch(/a\.mp4\s+(animation|gaming|natural|flat)\s+\d+\.\d%/);
     expect(table.stdout).toMatch(/broken\.mp4\s+ERROR\s+corrupt-file/);
+    expect(table.stdout).toMatch(/two\\nlines\.mp4\s+(animation|gaming|natural|flat)\s+\d+\.\d%/);
+    expect(table.stdout.trimEnd().split('\n')).toHaveLength(5);
   });
 
   it('--device webgpu (SwiftShader here) gives the CPU verdict; heads stay on the CPU', () => {
