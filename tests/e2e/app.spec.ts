@@ -214,6 +214,18 @@ test('three dropped files, one corrupt: two verdicts, one clear error, and the q
   await expect(detail).toHaveCount(0);
 });
 
+test('a batch says roughly how long the rest will take, once a file is done', async ({ page }) => {
+  test.setTimeout(240_000);
+  await openApp(page);
+  // A small file, then a slow one (10 MB, long GOPs) to read the estimate during, then another.
+  await page.getByTestId('file-input').setInputFiles([payload('h264.mp4'), payload('long-gop.mp4'), payload('vp9.webm')]);
+  await expect(page.getByTestId('queue-time-left')).toHaveCount(0);
+  await expect(page.getByTestId('queue-time-left')).toHaveText(/^ · (a few seconds|about \d+ s|about \d+ min) left$/, { timeout: 120_000 });
+  await waitForQueueIdle(page);
+  await expect(page.getByTestId('queue-time-left')).toHaveCount(0);
+  await expect(page.getByTestId('queue-status')).toHaveText('All done: 3 classified, 0 failed');
+});
+
 test('classify all again: the finished files run again with the settings as they are now', async ({ page }) => {
   test.setTimeout(300_000);
   await openApp(page);
