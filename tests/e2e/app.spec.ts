@@ -1030,8 +1030,8 @@ test.describe('offline', () => {
   });
 });
 
-/** dist/ over plain HTTP with no COOP/COEP headers, as a basic static host serves it. */
-function plainStaticServer(root: string): Promise<Server> {
+/** dist/ over plain HTTP with no COOP/COEP headers, as a basic static host serves it, under `prefix`. */
+function plainStaticServer(root: string, prefix = '/'): Promise<Server> {
   const types: Record<string, string> = {
     '.html': 'text/html',
     '.js': 'text/javascript',
@@ -1042,9 +1042,10 @@ function plainStaticServer(root: string): Promise<Server> {
     '.onnx': 'application/octet-stream',
   };
   const server = createServer((req, res) => {
-    const rel = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname).replace(/\/$/, '/index.html');
-    const file = path.join(root, path.normalize(rel));
-    if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
+    const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const rel = pathname.startsWith(prefix) ? `/${pathname.slice(prefix.length)}`.replace(/\/$/, '/index.html') : null;
+    const file = rel === null ? '' : path.join(root, path.normalize(rel));
+    if (rel === null || !file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
       res.writeHead(404).end();
       return;
     }
@@ -1054,12 +1055,20 @@ function plainStaticServer(root: string): Promise<Server> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-test('a build served without COOP/COEP still classifies, single-threaded, and says so', async ({ page }) => {
+test('a build served from a sub-folder of a plain static host, without COOP/COEP, still classifies, single-threaded, and says so', async ({
+  page,
+}) => {
   test.setTimeout(240_000);
-  const server = await plainStaticServer(path.resolve(process.env.VIDKIND_DIST ?? 'dist'));
+  // Nothing is served outside /tools/vidkind/: a path that escaped the folder would fail.
+  const server = await plainStaticServer(path.resolve(process.env.VIDKIND_DIST ?? 'dist'), '/tools/vidkind/');
+  const outside: string[] = [];
+  page.on('response', (r) => {
+    const u = new URL(r.url());
+    if (u.protocol.startsWith('http') && !u.pathname.startsWith('/tools/vidkind/')) outside.push(r.url());
+  });
   try {
     const { port } = server.address() as AddressInfo;
-    await openApp(page, `http://127.0.0.1:${port}/`);
+    await openApp(page, `http://127.0.0.1:${port}/tools/vidkind/`);
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
     await expect(page.getByTestId('cap-isolated')).toHaveText('no');
     await expect(page.getByTestId('cap-threads')).toContainText('single-threaded');
@@ -1068,6 +1077,7 @@ test('a build served without COOP/COEP still classifies, single-threaded, and sa
     await expect(page.getByTestId('result-row')).toHaveAttribute('data-outcome', 'ok');
     await expect(page.getByTestId('device-threads')).toContainText('single-threaded');
     await shot(page, 'no-isolation-light-wide');
+    expect(outside).toEqual([]);
   } finally {
     server.close();
   }
