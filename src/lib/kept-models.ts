@@ -41,6 +41,11 @@ export async function keepModels(kept: Omit<KeptFolder, 'keptAt'>): Promise<void
   } catch (e) {
     throw new Error(storageMessage(e), { cause: e });
   }
+  // Site data is "best effort" by default: a browser short of space may evict it, and the kept models
+  // with it. The person asked to keep these, so ask the browser to keep the site's data (Chromium
+  // decides by itself, Firefox asks the person). Either answer is fine: evicted models mean the
+  // site's models run and Settings offers the folder again.
+  void navigator.storage?.persist?.().catch(() => false);
 }
 
 /**

@@ -681,11 +681,23 @@ test("models from a folder are kept in this browser: the next visits run them wi
   page,
 }) => {
   test.setTimeout(300_000);
+  // Counts the requests to keep the site's data (navigator.storage.persist).
+  await page.addInitScript(() => {
+    const persist = StorageManager.prototype.persist;
+    const w = window as unknown as { persistCalls: number };
+    w.persistCalls = 0;
+    StorageManager.prototype.persist = function () {
+      w.persistCalls++;
+      return persist.call(this);
+    };
+  });
   await withModelsFolder(page, async (dir, status) => {
     const kept = page.getByTestId('models-folder-kept');
     await pickModelsFolder(page, dir, status);
     await expect(kept).toHaveAttribute('data-kept', 'true', { timeout: 30_000 });
     await expect(kept).toContainText('Kept in this browser');
+    // Kept: the browser is asked not to evict the site's data.
+    expect(await page.evaluate(() => (window as unknown as { persistCalls: number }).persistCalls)).toBe(1);
     // The folder is gone from the disk: what runs next comes from the browser's copy.
     rmSync(dir, { recursive: true, force: true });
     const requested: string[] = [];
