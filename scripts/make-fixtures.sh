@@ -27,6 +27,11 @@ if [ ! -f "$OUT/bt709.mp4" ]; then
   "${FF[@]}" -f lavfi -i "testsrc2=size=320x240:rate=25:duration=2" -vf scale=out_color_matrix=bt709 -c:v libx264 -preset veryfast \
     -pix_fmt yuv420p -g 25 -colorspace bt709 -color_primaries bt709 -color_trc bt709 -movflags +faststart "$OUT/bt709.mp4"
 fi
+# An animated GIF (the animation people most often have as a file): decoded by ffmpeg, in the browser
+# too. Made apart from the stamp as well.
+if [ ! -f "$OUT/anim.gif" ]; then
+  "${FF[@]}" -f lavfi -i "testsrc2=size=160x120:rate=10:duration=4" "$OUT/anim.gif"
+fi
 # The same with rotation metadata, as a phone films portrait: the frames are rotated after conversion.
 if [ ! -f "$OUT/bt709-rotated.mp4" ]; then
   "${FF[@]}" -i "$OUT/bt709.mp4" -c copy -metadata:s:v:0 rotate=90 "$OUT/bt709-rotated.mp4"

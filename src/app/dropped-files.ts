@@ -25,6 +25,8 @@ const VIDEO_EXTENSIONS = new Set([
   'ogv',
   'wmv',
   'asf',
+  // Animated GIFs are short animations too (a still GIF is classified from its one frame).
+  'gif',
 ]);
 
 /** True for files that look like videos by MIME type or extension. */

@@ -148,7 +148,7 @@ export function seekOvershot(firstFrameS: number, targetS: number, frameDuration
 
 /**
  * Whether the first bytes of a file look like a video container (ISO-BMFF, Matroska/WebM, AVI,
- * FLV, MPEG-TS, MPEG-PS, Ogg, ASF). Tells a damaged video ('corrupt-file') from a file that is no
+ * FLV, MPEG-TS, MPEG-PS, Ogg, ASF, GIF). Tells a damaged video ('corrupt-file') from a file that is no
  * video at all ('unsupported-container'). Hand-written: a dozen well-known signatures. Pass at least the first 580 bytes.
  */
 export function looksLikeVideoContainer(head: Uint8Array): boolean {
@@ -160,6 +160,7 @@ export function looksLikeVideoContainer(head: Uint8Array): boolean {
   if (ascii(0, 'FLV') || ascii(0, 'OggS')) return true;
   if (bytes(0, [0x00, 0x00, 0x01, 0xba]) || bytes(0, [0x00, 0x00, 0x01, 0xb3])) return true; // MPEG-PS, MPEG-1/2 video
   if (bytes(0, [0x30, 0x26, 0xb2, 0x75])) return true; // ASF / WMV
+  if (ascii(0, 'GIF87a') || ascii(0, 'GIF89a')) return true; // (animated) GIF
   // MPEG-TS: a sync byte every 188 bytes (192 with a timecode prefix); needs the first 3 packets (580 bytes).
   return [0, 4].some((offset) => {
     const size = offset === 0 ? 188 : 192;

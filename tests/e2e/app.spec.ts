@@ -958,7 +958,8 @@ function classifyWithCli(files: string[]): Result[] {
 
 test('JSON export validates against the Result schema and matches `vidkind classify`; CSV and JSONL exports too', async ({ page }) => {
   test.setTimeout(600_000);
-  const names = ['h264.mp4', 'vp9.webm', 'mandelbrot.mp4'];
+  // An animated GIF too: ffmpeg.wasm in the browser, native ffmpeg in the CLI.
+  const names = ['h264.mp4', 'vp9.webm', 'mandelbrot.mp4', 'anim.gif'];
   await openApp(page);
   // Frames 'as trained' (the default) is what `vidkind classify` uses.
   await expect(page.getByTestId('set-frames')).toHaveValue('auto');
@@ -972,7 +973,7 @@ test('JSON export validates against the Result schema and matches `vidkind class
   };
 
   const json = JSON.parse(await save('json')) as unknown[];
-  expect(json).toHaveLength(3);
+  expect(json).toHaveLength(names.length);
   const browser = json.map((r) => ResultSchema.parse(r));
   for (const r of browser) expect('error' in r, JSON.stringify(r)).toBe(false);
 
@@ -984,7 +985,7 @@ test('JSON export validates against the Result schema and matches `vidkind class
   expect(csv.slice(1).map((l) => l.split(',')[0])).toEqual(names);
 
   const cli = classifyWithCli(names.map(media));
-  expect(cli).toHaveLength(3);
+  expect(cli).toHaveLength(names.length);
   for (const name of names) {
     const b = browser.find((r) => path.basename(r.file) === name) as SuccessResult;
     const c = cli.find((r) => path.basename(r.file) === name) as SuccessResult;

@@ -127,6 +127,7 @@ const good: Record<string, Expectation> = {
   'h264.flv': { width: 320, height: 240, decoder: 'ffmpeg', durationS: 4 },
   'h263.3gp': { width: 176, height: 144, decoder: 'ffmpeg', durationS: 4, tolerance: 0.07 },
   'mpeg2.mpg': { width: 320, height: 240, decoder: 'ffmpeg', durationS: 4 },
+  'anim.gif': { width: 160, height: 120, decoder: 'ffmpeg', durationS: 4, tolerance: 0.1 },
   // No ftyp, MPEG audio first in its media data: mediabunny takes it for MP3 (scripts/make-fixtures.sh).
   'quicktime-audio-first.mov': { width: 320, height: 240, decoder: 'ffmpeg', durationS: 4 },
   'portrait.mp4': { width: 180, height: 320, decoder: 'webcodecs', durationS: 4 },

@@ -22,6 +22,7 @@ export const VIDEO_EXTENSIONS = new Set([
   '.ogv',
   '.asf',
   '.vob',
+  '.gif',
 ]);
 
 /** What the command-line inputs name. */

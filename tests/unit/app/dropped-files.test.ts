@@ -8,6 +8,7 @@ describe('dropped files', () => {
   it('recognises videos by MIME type or extension', () => {
     expect(looksLikeVideo(file('a.bin', 'video/mp4'))).toBe(true);
     expect(looksLikeVideo(file('clip.MKV'))).toBe(true);
+    expect(looksLikeVideo(file('dance.gif', 'image/gif'))).toBe(true);
     expect(looksLikeVideo(file('notes.txt', 'text/plain'))).toBe(false);
     expect(looksLikeVideo(file('README'))).toBe(false);
   });

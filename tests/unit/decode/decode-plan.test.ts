@@ -110,6 +110,7 @@ describe('looksLikeVideoContainer', () => {
     expect(looksLikeVideoContainer(bytes([0x1a, 0x45, 0xdf, 0xa3]))).toBe(true);
     expect(looksLikeVideoContainer(bytes('RIFF', [1, 2, 3, 4], 'AVI LIST'))).toBe(true);
     expect(looksLikeVideoContainer(bytes('FLV', [1]))).toBe(true);
+    expect(looksLikeVideoContainer(bytes('GIF89a', [160, 0, 120, 0]))).toBe(true);
     const ts = new Uint8Array(600);
     ts[0] = ts[188] = ts[376] = 0x47;
     expect(looksLikeVideoContainer(ts)).toBe(true);
