@@ -75,7 +75,7 @@ export default defineConfig({
       injectRegister: false,
       manifest: false,
       workbox: {
-        globPatterns: ['**/*.{html,js,mjs,css,wasm,onnx,json,md,svg,png,ico}'],
+        globPatterns: ['**/*.{html,js,mjs,css,wasm,onnx,json,md,svg,png,ico,mp4}'],
         globIgnores: ['**/node_modules/**/*', ...unusedModels()],
         maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
         clientsClaim: true,

@@ -457,6 +457,34 @@ test('a link dropped instead of a file, or an empty folder: the page says why no
   await waitForQueueIdle(page);
 });
 
+test('idle after the models load, the app warms its decoder and models up with its own clip, unseen; a file picked at once still gets its verdict', async ({
+  page,
+}) => {
+  test.setTimeout(240_000);
+  const clips: string[] = [];
+  page.on('request', (r) => {
+    if (/warm-up[^/]*\.mp4$/.test(new URL(r.url()).pathname)) clips.push(r.url());
+  });
+  const decodeWorker = () => page.workers().some((w) => /decode\.worker/.test(w.url()));
+  const status = page.getByTestId('model-status');
+  // A file picked the moment the models are ready: the warm-up gives way, the file gets its verdict.
+  await openApp(page);
+  await expect(status).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+  await page.getByTestId('file-input').setInputFiles([payload('h264.mp4')]);
+  await waitForQueueIdle(page);
+  await expect(page.getByTestId('result-row')).toHaveAttribute('data-outcome', 'ok');
+  // Left alone: the decoder starts with no file picked, and nothing shows in the queue or the results.
+  await page.reload();
+  await expect(status).toHaveAttribute('data-status', 'ready', { timeout: 120_000 });
+  await expect.poll(decodeWorker, { timeout: 60_000 }).toBe(true);
+  expect(clips.length).toBeGreaterThanOrEqual(1);
+  await expect(page.getByTestId('queue')).toHaveCount(0);
+  await expect(page.getByTestId('result-row')).toHaveCount(0);
+  await page.getByTestId('file-input').setInputFiles([payload('vp9.webm')]);
+  await waitForQueueIdle(page);
+  await expect(page.getByTestId('result-row')).toHaveAttribute('data-outcome', 'ok');
+});
+
 test('a file picked while the models are still loading is decoded meanwhile, then classified', async ({ page }) => {
   test.setTimeout(180_000);
   // The backbone's download is held back until the file has been decoded.

@@ -2,6 +2,7 @@
  * The classifier's lifecycle as the UI sees it: loading models (with download progress and cache
  * notes), what device ran, and load failures in plain words. The pipeline itself lives in src/lib.
  */
+import warmUpUrl from '../warm-up.mp4?no-inline';
 import { toErrorInfo, type ErrorInfo } from '../../core/errors';
 import { chosenEnsemble, ensembleModels } from '../../core/manifest';
 import type { Classifier, ClassifySettings, DeviceInfo, Manifest, ModelLoadProgress } from '../../lib/classifier-types';
@@ -53,11 +54,18 @@ let loading: Promise<Classifier> | null = null;
 let toKeep: Omit<KeptFolder, 'keptAt'> | null = null;
 let restoring: Promise<void> | null = null;
 
+/** The clip the classifier runs once while idle after the models load (scripts/make-warm-up-clip.sh). */
+async function warmUpClip(): Promise<File> {
+  const res = await fetch(warmUpUrl);
+  if (!res.ok) throw new Error(`warm-up clip: HTTP ${res.status}`);
+  return new File([await res.blob()], 'warm-up.mp4', { type: 'video/mp4' });
+}
+
 async function instance(): Promise<Classifier> {
   if (classifier) return classifier;
   // Loaded on demand: the pipeline (and onnxruntime-web behind it) stays out of the first paint.
   const { createClassifier } = await import('../../lib/classifier');
-  const created = createClassifier();
+  const created = createClassifier({ warmUpClip });
   classifier = created;
   return created;
 }
