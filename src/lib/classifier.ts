@@ -49,9 +49,10 @@ export interface ClassifierOptions {
    * A short clip to run through the decoder and the backbones once, after `init` has loaded the
    * models and while no file is classified (the app's: src/app/warm-up.mp4). The first file of a
    * visit otherwise pays one-time costs: the decode worker's start, WebCodecs' first decoder, the
-   * backbones' first runs. Measured in Chromium on the 2-core machine, 10 s 720p clips picked a few
-   * seconds after "Models ready": the first took 1.8-3.2 s, the next ones 1.2-1.4 s; after a
-   * warm-up clip the first took 1.3 s too. A file picked meanwhile stops the warm-up.
+   * backbones' first runs. Measured in Chromium on the 2-core machine (6 fresh visits each, the same
+   * 10 s 720p clip picked 7 s after "Models ready"): its verdict took 1.44-1.78 s with the warm-up
+   * against 1.89-2.31 s without; the second file, 1.2-1.4 s either way. A file picked meanwhile
+   * stops the warm-up.
    */
   warmUpClip?: () => Promise<File>;
 }
